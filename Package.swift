@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "lakehook",
+    products: [
+        .executable(name: "lakehook", targets: ["lakehook"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "HTTP"),
+        // The numbered SQL migrations in sql/, compiled into the binary.
+        .target(
+            name: "Migrations",
+            path: "sql",
+            exclude: ["README.md"],
+            resources: [.embedInCode("migrations")]
+        ),
+        .target(name: "Webhooks", dependencies: ["Postgres", "HTTP", "Migrations"]),
+        .executableTarget(name: "lakehook", dependencies: ["Webhooks", "Postgres", "HTTP"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Postgres", "HTTP"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

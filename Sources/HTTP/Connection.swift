@@ -1,0 +1,174 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+
+/// What a connection needs from the server that accepted it.
+struct ConnectionContext: Sendable {
+    var limits: ServerLimits
+    var handler: HTTPHandler
+    var errorResponse: @Sendable (_ status: Int, _ message: String) -> HTTPResponse
+    var handlerPool: HandlerPool
+    /// Called once, on the connection's queue, when it has closed.
+    var onClose: @Sendable (Connection) -> Void
+}
+
+/// One accepted socket: reads requests, hands them to the handler one at a time, writes the
+/// answers in order. All mutable state is the one `state` value, confined to `queue`; that
+/// confinement is why the class can be `@unchecked Sendable`.
+final class Connection: @unchecked Sendable {
+    let remoteAddress: String
+    /// Counted against `maxConnections` (false for one that is only told 503).
+    let isAdmitted: Bool
+    let queue: DispatchQueue
+    let context: ConnectionContext
+    /// Handlers for this connection's requests run here (see `HandlerPool`).
+    let handlerQueue = DispatchQueue(label: "lakehook.http.handler")
+    let readSource: any DispatchSourceRead
+    let writeSource: any DispatchSourceWrite
+    let timerSource: any DispatchSourceTimer
+    var state: ConnectionState
+
+    init(socket: SocketDescriptor, remoteAddress: String, isAdmitted: Bool, context: ConnectionContext,
+         ioQueue: DispatchQueue) {
+        self.remoteAddress = remoteAddress
+        self.isAdmitted = isAdmitted
+        self.context = context
+        queue = DispatchQueue(label: "lakehook.http.connection", target: ioQueue)
+        readSource = DispatchSource.makeReadSource(fileDescriptor: socket.fd, queue: queue)
+        writeSource = DispatchSource.makeWriteSource(fileDescriptor: socket.fd, queue: queue)
+        timerSource = DispatchSource.makeTimerSource(queue: queue)
+        state = ConnectionState(parser: RequestParser(limits: context.limits), socket: socket)
+
+        readSource.setEventHandler { [weak self] in self?.readable() }
+        writeSource.setEventHandler { [weak self] in self?.flush() }
+        timerSource.setEventHandler { [weak self] in self?.timerFired() }
+        // The fd stays open until both sources are cancelled (see ConnectionState.socket).
+        readSource.setCancelHandler { withExtendedLifetime(socket) {} }
+        writeSource.setCancelHandler { withExtendedLifetime(socket) {} }
+    }
+
+    /// Begins serving; a connection over the cap is answered 503 and closed instead.
+    func start() {
+        queue.async { [self] in
+            readSource.resume()
+            timerSource.schedule(deadline: .distantFuture)
+            timerSource.resume()
+            if isAdmitted {
+                arm(.idle, context.limits.idleTimeout)
+            } else {
+                refuse(HTTPParseError(status: 503, message: "the server is at its connection limit"))
+            }
+        }
+    }
+
+    /// The server stops: close if idle, else finish the request in progress and close.
+    func beginShutdown() {
+        queue.async { [self] in
+            state.shuttingDown = true
+            switch state.phase {
+            case .reading where !state.parser.hasPartialRequest:
+                close()
+            case .writing:
+                state.phase = .writing(thenClose: true)
+            default:
+                break
+            }
+        }
+    }
+
+    /// Closes at once, whatever is in progress.
+    func forceClose() {
+        queue.async { [self] in close() }
+    }
+
+    // MARK: - Requests
+
+    /// Drains parser events after new input or after a response was written.
+    func processInput() {
+        while case .reading = state.phase {
+            switch state.parser.next() {
+            case .needMoreData:
+                if state.parser.hasPartialRequest {
+                    if state.timer?.purpose == .idle { arm(.header, context.limits.headerTimeout) }
+                } else if state.shuttingDown {
+                    close()
+                }
+                return
+            case .headComplete(let sendContinue):
+                arm(.body, context.limits.bodyTimeout)
+                if sendContinue {
+                    state.output.append(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                    flush()
+                }
+            case .request(var request):
+                request.remoteAddress = remoteAddress
+                dispatch(request)
+            case .failure(let error):
+                refuse(error)
+            }
+        }
+    }
+
+    private func dispatch(_ request: HTTPRequest) {
+        let connectionTokens = request.headers.lowercasedTokens(for: "Connection")
+        // RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
+        let keepAlive = request.versionMinor == 1
+            ? !connectionTokens.contains("close")
+            : connectionTokens.contains("keep-alive") && !connectionTokens.contains("close")
+        let plan = ConnectionState.ResponsePlan(
+            isHead: request.method == "HEAD", versionMinor: request.versionMinor, keepAlive: keepAlive)
+        state.phase = .handling(plan)
+        suspendReading()
+        disarmTimer()
+        let handler = context.handler
+        context.handlerPool.submit(on: handlerQueue) { [self] in
+            let response = handler(request)
+            queue.async { self.respond(response) }
+        }
+    }
+
+    /// The handler's answer, on the connection's queue.
+    private func respond(_ response: HTTPResponse) {
+        // Closed meanwhile (client gone, forced shutdown): the answer is dropped quietly.
+        guard case .handling(let plan) = state.phase else { return }
+        let close = !plan.keepAlive || state.shuttingDown || ResponseSerializer.requestsClose(response)
+        let connectionHeader = close ? "close" : (plan.versionMinor == 0 ? "keep-alive" : nil)
+        for part in ResponseSerializer.serialize(response, isHead: plan.isHead, connectionHeader: connectionHeader) {
+            state.output.append(part)
+        }
+        state.phase = .writing(thenClose: close)
+        flush()
+    }
+
+    /// Answers an error of the server's own (400, 408, 413, 431, 503, 505) with the app's
+    /// error body and `Connection: close`, then half-closes.
+    func refuse(_ error: HTTPParseError) {
+        guard !state.isClosed else { return }
+        let response = context.errorResponse(error.status, error.message)
+        for part in ResponseSerializer.serialize(response, isHead: false, connectionHeader: "close") {
+            state.output.append(part)
+        }
+        state.phase = .writing(thenClose: true)
+        suspendReading()
+        disarmTimer()
+        flush()
+    }
+
+    /// All queued output is written.
+    func outputDrained() {
+        switch state.phase {
+        case .writing(thenClose: true):
+            linger()
+        case .writing(thenClose: false):
+            state.phase = .reading
+            arm(.idle, context.limits.idleTimeout)
+            resumeReading()
+            processInput()
+        default:
+            break  // a 100 Continue went out while reading
+        }
+    }
+}

@@ -1,0 +1,16 @@
+/// What a handler answers. The server adds `Content-Length`, `Date`, and `Connection` when
+/// needed; a handler sets neither `Content-Length` nor `Transfer-Encoding` (both are dropped).
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+
+    public init(status: Int, headers: HTTPHeaders = .init(), body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Called once per request on a concurrent queue the server owns; it may block.
+public typealias HTTPHandler = @Sendable (HTTPRequest) -> HTTPResponse

@@ -1,0 +1,148 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import Synchronization
+
+/// Why `HTTPServer.start()` failed.
+public enum HTTPServerError: Error, Sendable, CustomStringConvertible {
+    /// The host is not an IP literal (or "localhost"), or the port is outside 0...65535.
+    case invalidAddress(host: String, port: Int)
+    /// `start()` was called twice, or after `shutdown`.
+    case notStartable
+    /// A socket call failed, e.g. "bind 127.0.0.1:8080: Address already in use (errno 98)".
+    case socket(SocketError)
+
+    public var description: String {
+        switch self {
+        case .invalidAddress(let host, let port):
+            "cannot listen on \(host):\(port): the host must be an IP address such as 127.0.0.1 or ::"
+        case .notStartable: "the server was already started"
+        case .socket(let error): error.description
+        }
+    }
+}
+
+/// An HTTP/1.1 server on POSIX sockets and Dispatch: one serial queue per connection for its
+/// I/O, non-blocking sockets watched by dispatch sources, handlers run off those queues (see
+/// `HandlerPool`). A slow client costs a socket, never a thread.
+public final class HTTPServer: Sendable {
+    private enum Phase {
+        case created
+        case running(Listener)
+        case shuttingDown
+        case stopped
+    }
+
+    private struct State {
+        var phase = Phase.created
+        var port = 0
+        var nextIOQueue = 0
+    }
+
+    private let host: String
+    private let requestedPort: Int
+    private let context: ConnectionContext
+    private let state = Mutex(State())
+    private let registry: ConnectionRegistry
+    /// Connection queues target these, one per core, so I/O never needs more threads.
+    private let ioQueues: [DispatchQueue]
+
+    /// - Parameters:
+    ///   - host: "127.0.0.1", "0.0.0.0", "::1", "::" (an IP literal; "localhost" is 127.0.0.1).
+    ///   - port: 0 for an ephemeral port; `port` tells which after `start()`.
+    ///   - handler: called once per request, possibly blocking.
+    ///   - errorResponse: builds the answers the server gives itself (400, 408, 413, 431, 503,
+    ///     505); the server adds `Content-Length` and `Connection: close`.
+    public init(
+        host: String, port: Int, limits: ServerLimits, handler: @escaping HTTPHandler,
+        errorResponse: @escaping @Sendable (_ status: Int, _ message: String) -> HTTPResponse
+    ) {
+        self.host = host
+        requestedPort = port
+        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        ioQueues = (0..<cores).map { DispatchQueue(label: "lakehook.http.io.\($0)") }
+        let registry = ConnectionRegistry(maxConnections: limits.maxConnections)
+        self.registry = registry
+        context = ConnectionContext(
+            limits: limits, handler: handler, errorResponse: errorResponse,
+            handlerPool: HandlerPool(limit: limits.maxConcurrentHandlers),
+            onClose: { registry.remove($0) })
+    }
+
+    /// A server dropped without `shutdown` still stops accepting and closes its connections.
+    deinit {
+        if case .running(let listener) = state.withLock({ $0.phase }) { listener.stop() }
+        registry.stopAccepting()
+        for connection in registry.all { connection.forceClose() }
+    }
+
+    /// Binds, listens (backlog 1024) and begins accepting.
+    public func start() throws {
+        _ = Syscall.ignoreSIGPIPE
+        let label = host.contains(":") ? "[\(host)]:\(requestedPort)" : "\(host):\(requestedPort)"
+        guard let address = SocketAddress(host: host, port: requestedPort) else {
+            throw HTTPServerError.invalidAddress(host: host, port: requestedPort)
+        }
+        let listener: Listener
+        do {
+            listener = try Listener(address: address, label: label)
+        } catch {
+            throw HTTPServerError.socket(error)
+        }
+        try state.withLock { state in
+            guard case .created = state.phase else { throw HTTPServerError.notStartable }
+            state.phase = .running(listener)
+            state.port = listener.port
+        }
+        listener.start { [weak self] socket, peer in self?.accepted(socket, peer: peer) }
+    }
+
+    /// The bound port after `start()` (0 before).
+    public var port: Int { state.withLock { $0.port } }
+
+    /// Connections currently served (counted against `maxConnections`).
+    public var openConnectionCount: Int { registry.admittedCount }
+
+    /// Stops accepting at once (new connection attempts are refused), closes idle keep-alive
+    /// connections, lets requests in progress finish and their answers be written with
+    /// `Connection: close` until `deadline`, then closes everything. Blocks until done.
+    public func shutdown(deadline: Duration) {
+        let end = DispatchTime.now() + Connection.interval(deadline)
+        let listener: Listener? = state.withLock { state in
+            defer { state.phase = .shuttingDown }
+            if case .running(let listener) = state.phase { return listener }
+            return nil
+        }
+        // After these no connection is accepted, so the snapshot below is complete.
+        listener?.stop()
+        registry.stopAccepting()
+        for connection in registry.all {
+            connection.beginShutdown()
+        }
+        if !registry.waitUntilEmpty(deadline: end) {
+            for connection in registry.all {
+                connection.forceClose()
+            }
+            _ = registry.waitUntilEmpty(deadline: .distantFuture)
+        }
+        state.withLock { $0.phase = .stopped }
+    }
+
+    private func accepted(_ socket: SocketDescriptor, peer: SocketAddress) {
+        // Small answers go out at once rather than waiting for Nagle's algorithm.
+        try? socket.setOption(Int32(IPPROTO_TCP), Int32(TCP_NODELAY), 1, "TCP_NODELAY")
+        let ioQueue = state.withLock { state in
+            state.nextIOQueue = (state.nextIOQueue + 1) % ioQueues.count
+            return ioQueues[state.nextIOQueue]
+        }
+        let connection = registry.register { admitted in
+            Connection(
+                socket: socket, remoteAddress: peer.description, isAdmitted: admitted, context: context,
+                ioQueue: ioQueue)
+        }
+        connection?.start()
+    }
+}

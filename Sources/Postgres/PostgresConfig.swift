@@ -1,0 +1,124 @@
+import CLibPQ
+import Foundation
+
+/// How to reach the database. Read once at start; `validate()` it before serving.
+public struct PostgresConfig: Sendable {
+    /// A `postgres://` URL or a `key=value` string; "" means libpq's `PG*` environment variables.
+    /// Fields given here override the same fields of the environment.
+    public var conninfo: String
+    /// Sent as `application_name` (shows in `pg_stat_activity`); overrides the conninfo's.
+    public var applicationName: String
+    /// libpq's `connect_timeout` (libpq treats 1 as 2; 0 waits forever); overrides the conninfo's.
+    public var connectTimeoutSeconds: Int
+    /// Set per session with `SET statement_timeout` right after connecting; nil keeps the
+    /// server's setting. Sub-millisecond values round up to 1 ms.
+    public var statementTimeout: Duration?
+
+    public init(
+        conninfo: String = "",
+        applicationName: String = "lakehook",
+        connectTimeoutSeconds: Int = 5,
+        statementTimeout: Duration? = .seconds(15)
+    ) {
+        self.conninfo = conninfo
+        self.applicationName = applicationName
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.statementTimeout = statementTimeout
+    }
+
+    /// `DATABASE_URL` when set and non-empty, else "" (libpq reads `PGHOST`, `PGPORT`, …).
+    public static func fromEnvironment(
+        _ env: [String: String] = ProcessInfo.processInfo.environment
+    ) -> PostgresConfig {
+        let url = env["DATABASE_URL"]?.trimmingWhitespace() ?? ""
+        return PostgresConfig(conninfo: url)
+    }
+
+    /// Checks the configuration without connecting: the conninfo must parse
+    /// (`PQconninfoParse`, whose message is passed on), ports must be numbers, and the timeouts
+    /// must not be negative. Throws `PostgresError(kind: .invalidConfiguration)`.
+    public func validate() throws {
+        func invalid(_ message: String) -> PostgresError {
+            PostgresError(kind: .invalidConfiguration, message: message)
+        }
+        if connectTimeoutSeconds < 0 {
+            throw invalid("connect timeout must not be negative (got \(connectTimeoutSeconds))")
+        }
+        if let statementTimeout, statementTimeout < .zero {
+            throw invalid("statement timeout must not be negative (got \(statementTimeout))")
+        }
+        if applicationName.utf8.contains(0) {
+            throw invalid("application name contains a NUL byte")
+        }
+        let options = try ConninfoOptions.parse(conninfo)
+        if let ports = options["port"] {
+            // One port per host; an empty one means the default.
+            for port in ports.split(separator: ",", omittingEmptySubsequences: false)
+            where !String(port).trimmingWhitespace().isEmpty {
+                guard let number = Int(String(port).trimmingWhitespace()), (1...65535).contains(number) else {
+                    throw invalid("invalid port \(String(port).debugDescription) in the connection string")
+                }
+            }
+        }
+    }
+
+    /// The statement timeout in whole milliseconds, as `SET statement_timeout` takes it.
+    var statementTimeoutMilliseconds: Int64? {
+        guard let statementTimeout else { return nil }
+        let (seconds, attoseconds) = statementTimeout.components
+        if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
+        let (millis, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return Int64(Int32.max) }
+        let rounded = millis + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return min(rounded, Int64(Int32.max))
+    }
+}
+
+extension PostgresConfig: CustomStringConvertible {
+    /// The connection settings with any password replaced by `***`, safe to log.
+    public var description: String {
+        let shown: String
+        if conninfo.isEmpty {
+            shown = "(PG* environment)"
+        } else if let options = try? ConninfoOptions.parse(conninfo) {
+            shown = options.keys.sorted().map { key in
+                key == "password" ? "password=***" : "\(key)=\(options[key] ?? "")"
+            }.joined(separator: " ")
+        } else {
+            shown = "(unparsable)"
+        }
+        return "PostgresConfig(\(shown), application_name=\(applicationName), "
+            + "connect_timeout=\(connectTimeoutSeconds)s, statement_timeout="
+            + (statementTimeoutMilliseconds.map { "\($0)ms" } ?? "server default") + ")"
+    }
+}
+
+/// `PQconninfoParse`, with its option array and error message freed before returning.
+enum ConninfoOptions {
+    /// The options that the string sets (keyword → value); "" parses to no options.
+    static func parse(_ conninfo: String) throws -> [String: String] {
+        if conninfo.utf8.contains(0) {
+            throw PostgresError(kind: .invalidConfiguration, message: "connection string contains a NUL byte")
+        }
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &errorMessage) else {
+            var message = "invalid connection string"
+            if let errorMessage {
+                message += ": " + String(cString: errorMessage).trimmingWhitespace()
+                PQfreemem(errorMessage)
+            }
+            throw PostgresError(kind: .invalidConfiguration, message: message)
+        }
+        defer { PQconninfoFree(options) }
+        if let errorMessage { PQfreemem(errorMessage) }
+        var result: [String: String] = [:]
+        var cursor = options
+        while let keyword = cursor.pointee.keyword {
+            if let value = cursor.pointee.val {
+                result[String(cString: keyword)] = String(cString: value)
+            }
+            cursor += 1
+        }
+        return result
+    }
+}

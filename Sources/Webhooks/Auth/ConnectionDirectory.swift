@@ -1,0 +1,62 @@
+import Foundation
+import Postgres
+import Synchronization
+
+/// Finds the connection a request names and checks its key, remembering connections for a few
+/// seconds so that most requests cost no extra round trip.
+///
+/// A rotated or revoked key stops working on every instance within `ttl` (API.md §2 asks for at
+/// most 5 s); on the instance that rotated it, at once (`forget`).
+public final class ConnectionDirectory: Sendable {
+    private struct Entry {
+        var connection: WebhookConnection?
+        var expires: ContinuousClock.Instant
+    }
+
+    private let store: ConnectionStore
+    private let ttl: Duration
+    private let entries = Mutex<[ConnectionReference: Entry]>([:])
+    private let clock = ContinuousClock()
+    private static let maxEntries = 10_000
+
+    public init(store: ConnectionStore, ttl: Duration = .seconds(4)) {
+        self.store = store
+        self.ttl = ttl
+    }
+
+    /// The connection the reference names, or nil when there is none.
+    public func lookup(_ reference: ConnectionReference) throws -> WebhookConnection? {
+        let now = clock.now
+        if let entry = entries.withLock({ $0[reference] }), entry.expires > now {
+            return entry.connection
+        }
+        let connection = try store.find(reference)
+        entries.withLock { entries in
+            if entries.count >= Self.maxEntries { entries.removeAll(keepingCapacity: true) }
+            entries[reference] = Entry(connection: connection, expires: now + ttl)
+        }
+        return connection
+    }
+
+    /// Authenticates a request to the connection it names (API.md §2): no credentials → 401,
+    /// unknown connection → 404, a key that is not this connection's → 403.
+    public func authenticate(_ reference: ConnectionReference, authorization: String?) throws -> WebhookConnection {
+        guard let key = Credentials.key(fromAuthorization: authorization) else {
+            throw WebhookError(
+                status: 401, message: "missing API key: send Authorization: Bearer <key>",
+                headers: ["WWW-Authenticate": "Bearer realm=\"lakehook\""])
+        }
+        guard let connection = try lookup(reference) else {
+            throw WebhookError.notFound("unknown \(reference)")
+        }
+        guard APIKey.constantTimeEquals(APIKey.hash(of: key), connection.apiKeyHash) else {
+            throw WebhookError(status: 403, message: "the API key is not valid for this connection")
+        }
+        return connection
+    }
+
+    /// Drops what this instance remembers, so a change made here applies at once.
+    public func forget() {
+        entries.withLock { $0.removeAll() }
+    }
+}

@@ -1,0 +1,56 @@
+import Dispatch
+import Foundation
+import HTTP
+import Postgres
+
+/// A running Lakehook: pool, migrations, HTTP server. `lakehook serve` builds one.
+public final class Application: Sendable {
+    public let configuration: Configuration
+    public let pool: PostgresPool
+    public let service: WebhookService
+    public let server: HTTPServer
+    private let migrationQueue = DispatchQueue(label: "lakehook.migrations")
+
+    public init(configuration: Configuration, cacheTTL: Duration = .seconds(4)) {
+        self.configuration = configuration
+        pool = PostgresPool(config: configuration.database, size: configuration.databasePoolSize)
+        service = WebhookService(pool: pool, log: RequestLog(level: configuration.logLevel), cacheTTL: cacheTTL)
+        var limits = ServerLimits()
+        limits.maxBodyBytes = configuration.maxBodyBytes
+        server = HTTPServer(
+            host: configuration.listenHost, port: configuration.listenPort, limits: limits,
+            handler: service.handler(), errorResponse: WebhookService.errorResponse)
+    }
+
+    /// Migrates (retrying in the background while the database is unreachable) and starts serving.
+    public func start() throws {
+        migrateUntilDone()
+        try server.start()
+        service.log.log(.info, "listening", [
+            ("address", .string("\(configuration.listenHost):\(server.port)")),
+            ("pool_size", .number(String(configuration.databasePoolSize))),
+        ])
+    }
+
+    /// Stops accepting, lets in-flight requests finish within `deadline`, closes the pool.
+    public func shutdown(deadline: Duration) {
+        server.shutdown(deadline: deadline)
+        pool.close()
+        service.log.log(.info, "stopped")
+    }
+
+    private func migrateUntilDone() {
+        do {
+            let applied = try pool.withConnection { db in try Migrator.migrate(db) }
+            if !applied.isEmpty {
+                service.log.log(.info, "migrated", [("versions", .array(applied.map { .number(String($0.version)) }))])
+            }
+        } catch let error as PostgresError where error.isUnavailable {
+            service.log.log(.warn, "database unavailable at start; will retry migrations", [("error", .string(error.description))])
+            migrationQueue.asyncAfter(deadline: .now() + 2) { [self] in migrateUntilDone() }
+        } catch {
+            service.log.log(.error, "migration failed; will retry", [("error", .string(String(reflecting: error)))])
+            migrationQueue.asyncAfter(deadline: .now() + 5) { [self] in migrateUntilDone() }
+        }
+    }
+}

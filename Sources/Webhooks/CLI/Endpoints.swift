@@ -1,0 +1,28 @@
+/// The ready-to-copy URLs of a connection, named as DevLake's Config UI names them.
+public struct Endpoints: Sendable {
+    public let base: String
+
+    public init(publicURL: String, connection: WebhookConnection) {
+        base = "\(publicURL)/api/plugins/webhook/\(connection.id)"
+    }
+
+    public var all: [(name: String, url: String)] {
+        [
+            ("postIssuesEndpoint", "\(base)/issues"),
+            ("closeIssuesEndpoint", "\(base)/issue/:issueKey/close"),
+            ("postPipelineTaskEndpoint", "\(base)/cicd_tasks"),
+            ("closePipelineEndpoint", "\(base)/cicd_pipeline/:pipelineName/finish"),
+        ]
+    }
+
+    /// The product brief's four sample calls, with this connection's URL and key.
+    public func sampleCalls(key: String) -> [String] {
+        let auth = "-H 'Authorization: Bearer \(key)'"
+        return [
+            #"curl \#(base)/issues -X 'POST' \#(auth) -d '{"board_key":"DLK","url":"","issue_key":"DLK-1234","title":"a feature from DLK","description":"","epic_key":"","type":"BUG","status":"TODO","original_status":"created","story_point":0,"resolution_date":null,"created_date":"2020-01-01T12:00:00+00:00","updated_date":null,"lead_time_minutes":0,"parent_issue_key":"DLK-1200","priority":"","original_estimate_minutes":0,"time_spent_minutes":0,"time_remaining_minutes":0,"creator_id":"user1131","creator_name":"Nick name 1","assignee_id":"user1132","assignee_name":"Nick name 2","severity":"","component":""}'"#,
+            #"curl \#(base)/issue/DLK/DLK-1234/close -X 'POST' \#(auth)"#,
+            #"curl \#(base)/cicd_tasks -X 'POST' \#(auth) -d '{"pipeline_name":"A123","name":"unit-test","result":"IN_PROGRESS","status":"IN_PROGRESS","type":"TEST","environment":"PRODUCTION","created_date":"2020-01-01T12:00:00+00:00","finished_date":"2020-01-01T12:59:59+00:00","repo_id":"devlake","branch":"main","commit_sha":"015e3d3b480e417aede5a1293bd61de9b0fd051d"}'"#,
+            #"curl \#(base)/cicd_pipeline/A123/finish -X 'POST' \#(auth) -d ''"#,
+        ]
+    }
+}

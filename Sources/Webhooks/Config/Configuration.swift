@@ -1,0 +1,117 @@
+import Foundation
+import Postgres
+
+/// Everything the service reads from its environment, read once at start.
+///
+/// A bad value stops the start with a message that names the variable and says what to fix.
+public struct Configuration: Sendable {
+    public enum LogLevel: String, Sendable, CaseIterable, Comparable {
+        case debug, info, warn, error
+        public static func < (a: LogLevel, b: LogLevel) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        }
+    }
+
+    public var database: PostgresConfig
+    public var listenHost: String
+    public var listenPort: Int
+    public var maxBodyBytes: Int
+    public var databasePoolSize: Int
+    public var logLevel: LogLevel
+    /// The base URL printed in endpoint URLs (`lakehook connections create`); defaults to the listen address.
+    public var publicURL: String
+    /// How long SIGTERM waits for in-flight requests before closing everything.
+    public var shutdownDeadline: Duration
+
+    /// One line per variable for `--help`: name, default, meaning.
+    public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
+        ("DATABASE_URL", "(libpq's PG* variables)", "PostgreSQL to use, e.g. postgres://user:pass@host:5432/db"),
+        ("LAKEHOOK_LISTEN", "127.0.0.1:4000", "address and port to serve on (host:port, [v6]:port)"),
+        ("LAKEHOOK_MAX_BODY_BYTES", "1048576", "largest accepted request body, in bytes (larger: 413)"),
+        ("LAKEHOOK_DB_POOL_SIZE", "2 x cores, at least 4", "database connections per instance"),
+        ("LAKEHOOK_LOG_LEVEL", "info", "debug, info, warn or error"),
+        ("LAKEHOOK_PUBLIC_URL", "http://<LAKEHOOK_LISTEN>", "base URL shown in connection endpoint URLs"),
+        ("LAKEHOOK_SHUTDOWN_SECONDS", "10", "on SIGTERM, how long in-flight requests may take to finish"),
+    ]
+
+    public static var defaultPoolSize: Int { max(4, 2 * ProcessInfo.processInfo.activeProcessorCount) }
+
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+        var problems: [String] = []
+        func value(_ name: String) -> String? {
+            guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) -> Int {
+            guard let raw = value(name) else { return fallback }
+            guard let number = Int(raw), range.contains(number) else {
+                problems.append("\(name)=\(raw) is not a whole number between \(range.lowerBound) and \(range.upperBound)")
+                return fallback
+            }
+            return number
+        }
+
+        let database = PostgresConfig.fromEnvironment(env)
+        do { try database.validate() } catch {
+            problems.append("DATABASE_URL is not a valid PostgreSQL connection string: \(error)")
+        }
+
+        var host = "127.0.0.1", port = 4000
+        if let listen = value("LAKEHOOK_LISTEN") {
+            if let parsed = parseListenAddress(listen) {
+                (host, port) = parsed
+            } else {
+                problems.append("LAKEHOOK_LISTEN=\(listen) is not host:port (e.g. 127.0.0.1:4000, 0.0.0.0:4000, [::]:4000)")
+            }
+        }
+        let maxBody = integer("LAKEHOOK_MAX_BODY_BYTES", default: 1 << 20, range: 1...(1 << 30))
+        let shutdownSeconds = integer("LAKEHOOK_SHUTDOWN_SECONDS", default: 10, range: 0...3600)
+        let poolSize = integer("LAKEHOOK_DB_POOL_SIZE", default: defaultPoolSize, range: 1...1000)
+        var level = LogLevel.info
+        if let raw = value("LAKEHOOK_LOG_LEVEL") {
+            if let parsed = LogLevel(rawValue: raw.lowercased()) {
+                level = parsed
+            } else {
+                problems.append("LAKEHOOK_LOG_LEVEL=\(raw) is not one of debug, info, warn, error")
+            }
+        }
+        let shownHost = host.contains(":") ? "[\(host)]" : (host == "0.0.0.0" ? "127.0.0.1" : host)
+        var publicURL = "http://\(shownHost):\(port)"
+        if let raw = value("LAKEHOOK_PUBLIC_URL") {
+            if raw.hasPrefix("http://") || raw.hasPrefix("https://") {
+                publicURL = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+            } else {
+                problems.append("LAKEHOOK_PUBLIC_URL=\(raw) must start with http:// or https://")
+            }
+        }
+        guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
+        return Configuration(
+            database: database, listenHost: host, listenPort: port, maxBodyBytes: maxBody,
+            databasePoolSize: poolSize, logLevel: level, publicURL: publicURL,
+            shutdownDeadline: .seconds(shutdownSeconds))
+    }
+
+    /// `127.0.0.1:4000`, `0.0.0.0:4000`, `[::1]:4000`, `localhost:4000`; port 0 picks a free one.
+    static func parseListenAddress(_ text: String) -> (String, Int)? {
+        let host: Substring, portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            if host.contains(":") { return nil }
+        }
+        guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else { return nil }
+        return (host == "localhost" ? "127.0.0.1" : String(host), port)
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var problems: [String]
+    public var description: String {
+        "lakehook: bad configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,133 @@
+import Postgres
+
+/// Creates, finds, renames, re-keys and deletes webhook connections, with their scope rows
+/// (SCHEMA.md: `cicd_scopes` and `boards` rows `webhook:<id>` named after the connection).
+public struct ConnectionStore: Sendable {
+    public let pool: PostgresPool
+
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    static let columns = "id, name, project_name, api_key_hash, api_key_hint"
+
+    /// Checks a connection name: 1–100 characters, no control characters, no surrounding spaces.
+    public static func validateName(_ name: String) -> String? {
+        if name.isEmpty { return "name: is required" }
+        if name.unicodeScalars.count > 100 { return "name: is longer than 100 characters" }
+        if name != name.trimmingCharacters(in: .whitespaces) { return "name: must not start or end with a space" }
+        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "name: must not contain control characters"
+        }
+        return nil
+    }
+
+    /// Creates a connection; returns it with its plaintext key, which is never stored.
+    public func create(name: String) throws -> (WebhookConnection, APIKey) {
+        if let problem = Self.validateName(name) { throw WebhookError.badRequest("invalid connection name", causes: [problem]) }
+        let key = APIKey.generate()
+        let connection = try pool.transaction { db -> WebhookConnection in
+            let result = try db.query(
+                """
+                INSERT INTO webhook_connections (name, api_key_hash, api_key_hint) VALUES ($1, $2, $3)
+                ON CONFLICT (name) DO NOTHING RETURNING \(Self.columns)
+                """, [name, key.hash, key.hint])
+            guard let row = result.rows.first else {
+                throw WebhookError(status: 409, message: "a connection named \"\(name)\" already exists")
+            }
+            let connection = try Self.decode(row)
+            try Self.writeScopeRows(connection, db)
+            return connection
+        }
+        return (connection, key)
+    }
+
+    public func list() throws -> [WebhookConnection] {
+        try pool.withConnection { db in
+            try db.query("SELECT \(Self.columns) FROM webhook_connections ORDER BY id").rows.map(Self.decode)
+        }
+    }
+
+    public func find(_ reference: ConnectionReference) throws -> WebhookConnection? {
+        try pool.withConnection { db in try Self.find(reference, db) }
+    }
+
+    /// Gives the connection a new key; the old one stops working.
+    public func rotateKey(_ reference: ConnectionReference) throws -> (WebhookConnection, APIKey) {
+        let key = APIKey.generate()
+        let connection = try pool.transaction { db -> WebhookConnection in
+            guard let found = try Self.find(reference, db) else { throw WebhookError.notFound("unknown \(reference)") }
+            let result = try db.query(
+                """
+                UPDATE webhook_connections SET api_key_hash = $2, api_key_hint = $3, updated_at = now()
+                WHERE id = $1 RETURNING \(Self.columns)
+                """, [String(found.id), key.hash, key.hint])
+            return try Self.decode(result.rows[0])
+        }
+        return (connection, key)
+    }
+
+    /// Deletes the connection and its scope rows; with `purge`, every row it wrote, in one transaction.
+    @discardableResult
+    public func delete(_ reference: ConnectionReference, purge: Bool) throws -> WebhookConnection {
+        try pool.transaction { db in
+            guard let found = try Self.find(reference, db) else { throw WebhookError.notFound("unknown \(reference)") }
+            try db.query("DELETE FROM webhook_connections WHERE id = $1", [String(found.id)])
+            try db.query("DELETE FROM cicd_scopes WHERE id = $1", [found.scopeId])
+            try db.query("DELETE FROM boards WHERE id = $1", [found.scopeId])
+            try db.query("DELETE FROM project_mapping WHERE row_id = $1", [found.scopeId])
+            if purge {
+                for table in Self.domainTables {
+                    try db.query(
+                        "DELETE FROM \(table) WHERE _raw_data_table = 'webhook' AND _raw_data_params = $1",
+                        [found.rawDataParams])
+                }
+            }
+            return found
+        }
+    }
+
+    /// Every table a connection writes rows to, tagged with its id in `_raw_data_params`.
+    static let domainTables = [
+        "board_issues", "boards", "issues", "incident_assignees", "incidents", "cicd_pipeline_commits",
+        "cicd_tasks", "cicd_pipelines", "cicd_deployment_commits", "cicd_deployments", "pull_requests",
+    ]
+
+    static func find(_ reference: ConnectionReference, _ db: PostgresConnection) throws -> WebhookConnection? {
+        let result: PostgresResult
+        switch reference {
+        case .id(let id):
+            result = try db.query("SELECT \(columns) FROM webhook_connections WHERE id = $1", [String(id)])
+        case .name(let name):
+            result = try db.query("SELECT \(columns) FROM webhook_connections WHERE name = $1", [name])
+        }
+        return try result.rows.first.map(decode)
+    }
+
+    static func writeScopeRows(_ connection: WebhookConnection, _ db: PostgresConnection) throws {
+        let binds: [String?] = [connection.scopeId, connection.name, connection.rawDataParams]
+        try db.query(
+            """
+            INSERT INTO cicd_scopes (id, name, created_date, updated_date, _raw_data_table, _raw_data_params)
+            VALUES ($1, $2, now(), now(), 'webhook', $3)
+            ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_date = now(), updated_at = now()
+            """, binds)
+        try db.query(
+            """
+            INSERT INTO boards (id, name, type, created_date, _raw_data_table, _raw_data_params)
+            VALUES ($1, $2, 'webhook', now(), 'webhook', $3)
+            ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+            """, binds)
+    }
+
+    static func decode(_ row: PostgresRow) throws -> WebhookConnection {
+        guard let idText = row[0], let id = Int64(idText), let name = row[1], let hash = row[3], let hint = row[4] else {
+            throw PostgresDecodingError(message: "webhook_connections row has an unexpected shape")
+        }
+        return WebhookConnection(id: id, name: name, projectName: row[2], apiKeyHash: hash, apiKeyHint: hint)
+    }
+}
+
+/// A row that does not have the shape the code expects: a bug or a schema drift, never the client's fault.
+struct PostgresDecodingError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}

@@ -1,0 +1,45 @@
+import Postgres
+
+/// `POST {conn}/issue/:issueKey/close` and the classic `.../issue/:boardKey/:issueKey/close`
+/// (API.md §8): status DONE, a resolution date when it had none (DevLake sets none, which empties
+/// every recovery-time chart), the lead time when it was 0; the same on its incident row.
+/// Closing twice is harmless: the second close finds a resolution date and keeps it.
+struct IssueClose: Equatable {
+    var issueKey: String
+
+    static let sql = """
+        WITH issue AS (
+            UPDATE issues SET
+                status = 'DONE',
+                resolution_date = COALESCE(resolution_date, now()),
+                lead_time_minutes = CASE
+                    WHEN COALESCE(lead_time_minutes, 0) = 0 AND created_date IS NOT NULL
+                    THEN trunc(extract(epoch FROM COALESCE(resolution_date, now()) - created_date) / 60)::bigint
+                    ELSE lead_time_minutes END,
+                updated_at = now()
+            WHERE id = $1
+            RETURNING id, status, resolution_date, lead_time_minutes
+        ), incident AS (
+            UPDATE incidents SET
+                status = issue.status,
+                resolution_date = issue.resolution_date,
+                lead_time_minutes = issue.lead_time_minutes,
+                updated_at = now()
+            FROM issue WHERE incidents.id = issue.id
+        )
+        SELECT id, status, \(SQLText.iso8601("resolution_date")), lead_time_minutes FROM issue
+        """
+
+    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> JSONValue {
+        let result = try db.query(Self.sql, [connection.rowId(issueKey)])
+        guard let row = result.rows.first else {
+            throw WebhookError.notFound("unknown issue \"\(issueKey)\"")
+        }
+        return .object(JSONObject(members: [
+            (key: "id", value: row["id"].map(JSONValue.string) ?? .null),
+            (key: "status", value: row["status"].map(JSONValue.string) ?? .null),
+            (key: "resolutionDate", value: row["resolution_date"].map(JSONValue.string) ?? .null),
+            (key: "leadTimeMinutes", value: row["lead_time_minutes"].map(JSONValue.number) ?? .null),
+        ]))
+    }
+}

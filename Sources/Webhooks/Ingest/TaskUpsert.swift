@@ -1,0 +1,119 @@
+import Postgres
+
+/// `POST {conn}/cicd_tasks` (API.md §4): create or replace a task, creating its pipeline.
+///
+/// One statement: the pipeline upsert takes the pipeline row's lock (ON CONFLICT DO UPDATE locks
+/// the row even when its WHERE keeps it unchanged), so a concurrent finish or task of the same
+/// pipeline, on any instance, is serialised; when the pipeline is already DONE the upsert returns
+/// no row and nothing else is written.
+struct TaskUpsert: Equatable {
+    var pipelineName: String
+    var name: String
+    var result: String
+    var originalResult: String
+    var status: String
+    var originalStatus: String
+    var type: String
+    var environment: String
+    var startedDate: Timestamp
+    var finishedDate: Timestamp?
+    var repoId: String
+    var branch: String
+    var commitSha: String
+
+    var durationSeconds: Double? { finishedDate.map { $0.seconds(since: startedDate) } }
+
+    static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<TaskUpsert, WebhookError> {
+        var r = FieldReader(body)
+        let pipelineName = r.key("pipeline_name", in: connection)
+        let name = r.string("name", required: true, maxLength: Width.key)
+        let result = r.enumeration("result", allowed: Vocabulary.taskResults, required: true)
+        let status = r.enumeration("status", allowed: Vocabulary.taskStatuses, required: true)
+        let type = r.enumeration("type", allowed: Vocabulary.taskTypes, required: true)
+        let environment = r.enumeration("environment", allowed: Vocabulary.environments, required: true)
+        // DevLake's own sample sends `created_date`; `started_date` wins when both are given.
+        let startedDate: Timestamp?
+        if r.has("started_date") || !r.has("created_date") {
+            startedDate = r.timestamp("started_date", required: true)
+        } else {
+            startedDate = r.timestamp("created_date", required: true)
+        }
+        let finishedDate = r.timestamp("finished_date")
+        let repoId = r.string("repo_id", required: true, maxLength: Width.key)
+        let branch = r.string("branch", maxLength: Width.key) ?? ""
+        let commitSha = r.string("commit_sha", maxLength: Width.key) ?? ""
+        if let pipelineName, let name, connection.rowId("\(pipelineName):\(name)").unicodeScalars.count > Width.key {
+            r.fail("name", "together with pipeline_name is longer than a 255-character task id allows")
+        }
+        guard r.causes.isEmpty, let pipelineName, let name, let result, let status, let type, let environment,
+            let startedDate, let repoId
+        else { return .failure(.invalidBody(r.causes)) }
+        return .success(TaskUpsert(
+            pipelineName: pipelineName, name: name, result: result, originalResult: result, status: status,
+            originalStatus: status, type: type, environment: environment, startedDate: startedDate,
+            finishedDate: finishedDate, repoId: repoId, branch: branch, commitSha: commitSha))
+    }
+
+    static let sql = """
+        WITH pipeline AS (
+            INSERT INTO cicd_pipelines AS p (
+                id, name, display_title, url, result, original_result, status, original_status, type,
+                environment, created_date, started_date, cicd_scope_id, is_child, _raw_data_table, _raw_data_params)
+            VALUES ($1, $2, $2, '', '', '', 'IN_PROGRESS', 'IN_PROGRESS', '', '',
+                $3::timestamptz, $3::timestamptz, $4, false, 'webhook', $5)
+            ON CONFLICT (id) DO UPDATE SET
+                created_date = LEAST(p.created_date, EXCLUDED.created_date),
+                started_date = LEAST(p.started_date, EXCLUDED.started_date),
+                updated_at = now()
+            WHERE p.status <> 'DONE'
+            RETURNING p.id
+        ), task AS (
+            INSERT INTO cicd_tasks (
+                id, name, pipeline_id, result, original_result, status, original_status, type, environment,
+                duration_sec, created_date, started_date, finished_date, cicd_scope_id,
+                _raw_data_table, _raw_data_params)
+            SELECT $6, $7, pipeline.id, $8, $9, $10, $11, $12, $13,
+                $14::float8, $3::timestamptz, $3::timestamptz, $15::timestamptz, $4, 'webhook', $5
+            FROM pipeline
+            ON CONFLICT (id) DO UPDATE SET
+                name = EXCLUDED.name, result = EXCLUDED.result, original_result = EXCLUDED.original_result,
+                status = EXCLUDED.status, original_status = EXCLUDED.original_status, type = EXCLUDED.type,
+                environment = EXCLUDED.environment, duration_sec = EXCLUDED.duration_sec,
+                created_date = EXCLUDED.created_date, started_date = EXCLUDED.started_date,
+                finished_date = EXCLUDED.finished_date, updated_at = now()
+        ), pipeline_commit AS (
+            INSERT INTO cicd_pipeline_commits (
+                pipeline_id, commit_sha, branch, repo_id, commit_msg, display_title, url, repo_url,
+                _raw_data_table, _raw_data_params)
+            SELECT pipeline.id, $16, $17, $18, '', '', '', '', 'webhook', $5
+            FROM pipeline WHERE $16::varchar <> ''
+            ON CONFLICT (pipeline_id, commit_sha) DO UPDATE SET
+                branch = EXCLUDED.branch, repo_id = EXCLUDED.repo_id, updated_at = now()
+        )
+        SELECT id FROM pipeline
+        """
+
+    func binds(for connection: WebhookConnection) -> [String?] {
+        [
+            connection.rowId(pipelineName), pipelineName, startedDate.postgresText, // $1–$3
+            connection.scopeId, connection.rawDataParams,                        // $4–$5
+            connection.rowId("\(pipelineName):\(name)"), name,                  // $6–$7
+            result, originalResult, status, originalStatus, type, environment,  // $8–$13
+            durationSeconds?.bind, finishedDate.bind,                           // $14–$15
+            commitSha, branch, repoId,                                          // $16–$18
+        ]
+    }
+
+    /// 403 when the pipeline is already finished (as DevLake), with nothing written.
+    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> JSONValue {
+        let result = try db.query(Self.sql, binds(for: connection))
+        guard !result.rows.isEmpty else {
+            throw WebhookError(
+                status: 403, message: "pipeline \"\(pipelineName)\" is already finished; it takes no more tasks")
+        }
+        return .object(JSONObject(members: [
+            (key: "id", value: .string(connection.rowId("\(pipelineName):\(name)"))),
+            (key: "pipelineId", value: .string(connection.rowId(pipelineName))),
+        ]))
+    }
+}

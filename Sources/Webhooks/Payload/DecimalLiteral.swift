@@ -1,0 +1,109 @@
+/// A decimal number written as text with the JSON number grammar (RFC 8259 §6), taken apart
+/// so it can be converted exactly: `-12.50e3` is negative, digits "1250", scale 2, exponent 3.
+///
+/// Used for JSON number literals and for numbers sent inside strings (`"3.5"`). The grammar is
+/// JSON's on purpose: no leading `+`, no leading zeros, no `.5` or `5.`, no surrounding spaces,
+/// no `inf`/`nan`/hex — a string is numeric exactly when it would be a valid JSON number.
+struct DecimalLiteral {
+    let text: Substring
+    let isNegative: Bool
+    /// The digits of the integer part and of the fraction, without the sign or the point.
+    let integerDigits: Substring.UTF8View.SubSequence
+    let fractionDigits: Substring.UTF8View.SubSequence
+    /// The exponent after `e`/`E`, saturated to ±1_000_000 (far beyond any representable value).
+    let exponent: Int
+    let hasExponent: Bool
+
+    init?(_ text: some StringProtocol) {
+        let text = Substring(text)
+        let utf8 = text.utf8
+        var index = utf8.startIndex
+        func isDigit(_ i: Substring.UTF8View.Index) -> Bool {
+            i < utf8.endIndex && utf8[i] >= UInt8(ascii: "0") && utf8[i] <= UInt8(ascii: "9")
+        }
+        func skipDigits() {
+            while isDigit(index) { index = utf8.index(after: index) }
+        }
+        isNegative = index < utf8.endIndex && utf8[index] == UInt8(ascii: "-")
+        if isNegative { index = utf8.index(after: index) }
+        guard isDigit(index) else { return nil }
+        let integerStart = index
+        if utf8[index] == UInt8(ascii: "0") {
+            index = utf8.index(after: index)
+            if isDigit(index) { return nil }
+        } else {
+            skipDigits()
+        }
+        integerDigits = utf8[integerStart..<index]
+        var fractionStart = index
+        if index < utf8.endIndex && utf8[index] == UInt8(ascii: ".") {
+            index = utf8.index(after: index)
+            fractionStart = index
+            guard isDigit(index) else { return nil }
+            skipDigits()
+        }
+        fractionDigits = utf8[fractionStart..<index]
+        var exponent = 0
+        hasExponent = index < utf8.endIndex
+            && (utf8[index] == UInt8(ascii: "e") || utf8[index] == UInt8(ascii: "E"))
+        if hasExponent {
+            index = utf8.index(after: index)
+            var negativeExponent = false
+            if index < utf8.endIndex && (utf8[index] == UInt8(ascii: "+") || utf8[index] == UInt8(ascii: "-")) {
+                negativeExponent = utf8[index] == UInt8(ascii: "-")
+                index = utf8.index(after: index)
+            }
+            guard isDigit(index) else { return nil }
+            while isDigit(index) {
+                exponent = min(exponent * 10 + Int(utf8[index] - UInt8(ascii: "0")), 1_000_000)
+                index = utf8.index(after: index)
+            }
+            if negativeExponent { exponent = -exponent }
+        }
+        guard index == utf8.endIndex else { return nil }
+        self.text = text
+        self.exponent = exponent
+    }
+
+    /// The value as a `Double` (correctly rounded), or nil when it overflows to infinity.
+    var double: Double? {
+        guard let value = Double(text), value.isFinite else { return nil }
+        return value
+    }
+
+    /// The exact integer value, or `.fraction` when the value is not integral, or `.overflow`
+    /// when it does not fit an `Int64`. `3.0`, `1e3` and `1.50e2` are integers; `3.5` is not.
+    var int64: Int64Conversion {
+        // All significant digits, then the power of ten they are multiplied by.
+        var digits = Array(integerDigits) + Array(fractionDigits)
+        var power = exponent - fractionDigits.count
+        if let firstNonZero = digits.firstIndex(where: { $0 != UInt8(ascii: "0") }) {
+            digits.removeFirst(firstNonZero)
+        } else {
+            return .value(0)
+        }
+        while digits.last == UInt8(ascii: "0") {
+            digits.removeLast()
+            power += 1
+        }
+        guard power >= 0 else { return .fraction }
+        guard digits.count + power <= 19 else { return .overflow }
+        // Accumulate negatively so that Int64.min is reachable.
+        var value: Int64 = 0
+        for digit in digits + Array(repeating: UInt8(ascii: "0"), count: power) {
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = shifted.subtractingReportingOverflow(Int64(digit - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { return .overflow }
+            value = next
+        }
+        if isNegative { return .value(value) }
+        guard value != Int64.min else { return .overflow }
+        return .value(-value)
+    }
+
+    enum Int64Conversion: Equatable {
+        case value(Int64)
+        case fraction
+        case overflow
+    }
+}

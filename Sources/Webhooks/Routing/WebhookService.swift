@@ -1,0 +1,187 @@
+import Foundation
+import HTTP
+import Postgres
+
+/// The webhook API: routes, authentication, decoding, the database work, and the one place
+/// where errors become answers (API.md §9).
+public final class WebhookService: Sendable {
+    public let pool: PostgresPool
+    public let directory: ConnectionDirectory
+    public let store: ConnectionStore
+    public let log: RequestLog
+
+    /// The four prefixes every route lives under (API.md §1).
+    public static let prefixes = ["/api/plugins/webhook", "/api/rest/plugins/webhook", "/plugins/webhook", "/rest/plugins/webhook"]
+    /// The three ways of naming a connection.
+    static let connectionForms = ["/:connectionId", "/connections/:connectionId", "/connections/by-name/:connectionName"]
+
+    public init(pool: PostgresPool, log: RequestLog, cacheTTL: Duration = .seconds(4)) {
+        self.pool = pool
+        self.store = ConnectionStore(pool: pool)
+        self.directory = ConnectionDirectory(store: store, ttl: cacheTTL)
+        self.log = log
+    }
+
+    public func router() -> Router {
+        var router = Router()
+        for prefix in Self.prefixes {
+            for form in Self.connectionForms {
+                let base = prefix + form
+                router.add("POST", base + "/issues", ingest(body: true) { body, connection, _ in
+                    try IssueUpsert.decode(body!, for: connection).get()
+                })
+                router.add("POST", base + "/issue/:issueKey/close", ingest(body: false) { _, _, parameters in
+                    IssueClose(issueKey: parameters["issueKey"] ?? "")
+                })
+                router.add("POST", base + "/issue/:boardKey/:issueKey/close", ingest(body: false) { _, _, parameters in
+                    IssueClose(issueKey: parameters["issueKey"] ?? "")
+                })
+                router.add("POST", base + "/cicd_tasks", ingest(body: true) { body, connection, _ in
+                    try TaskUpsert.decode(body!, for: connection).get()
+                })
+                router.add("POST", base + "/cicd_pipeline/:pipelineName/finish", ingest(body: false) { _, _, parameters in
+                    PipelineFinish(pipelineName: parameters["pipelineName"] ?? "")
+                })
+            }
+        }
+        router.add("GET", "/livez") { _ in Answer.success(.object(JSONObject(members: [(key: "status", value: .string("up"))]))) }
+        router.add("GET", "/readyz") { [self] _ in readiness() }
+        router.add("GET", "/healthz") { [self] _ in readiness() }
+        return router
+    }
+
+    /// The whole application as one HTTP handler: route, run, answer, log.
+    public func handler() -> HTTPHandler {
+        let router = router()
+        return { [self] request in
+            let started = ContinuousClock.now
+            let requestId = Self.requestId()
+            var response: HTTPResponse
+            var route = "unmatched"
+            switch router.route(method: request.method, path: request.path) {
+            case .matched(let handler, let parameters):
+                var routed = request
+                routed.pathParameters = parameters
+                route = "matched"
+                response = handler(routed)
+            case .methodNotAllowed(let allow):
+                response = Answer.failure(WebhookError(
+                    status: 405, message: "\(request.method) is not allowed here; use \(allow.joined(separator: ", "))",
+                    headers: ["Allow": allow.joined(separator: ", ")]))
+            case .notFound:
+                response = Answer.failure(.notFound("no route for \(request.method) \(request.path)"))
+            case .badPath(let reason):
+                response = Answer.failure(.badRequest("bad path: \(reason)"))
+            }
+            if response.status >= 500 {
+                response = Self.tagInternalError(response, requestId: requestId)
+            }
+            response.headers.replaceOrAdd(name: "X-Request-ID", value: requestId)
+            let elapsed = ContinuousClock.now - started
+            log.log(response.status >= 500 ? .error : .info, "request", [
+                ("method", .string(request.method)), ("path", .string(request.path)), ("route", .string(route)),
+                ("status", .number(String(response.status))),
+                ("duration_ms", .number(String(format: "%.3f", elapsed / .milliseconds(1)))),
+                ("request_id", .string(requestId)), ("client", .string(request.remoteAddress)),
+            ])
+            return response
+        }
+    }
+
+    /// The body of the errors the HTTP layer answers itself (400, 408, 413, 431, 503).
+    public static func errorResponse(status: Int, message: String) -> HTTPResponse {
+        var error = WebhookError(status: status, message: message)
+        if status == 503 { error.headers["Retry-After"] = "1" }
+        return Answer.failure(error)
+    }
+
+    typealias Decode = @Sendable (_ body: JSONObject?, _ connection: WebhookConnection, _ parameters: [String: String]) throws -> any IngestOperation
+
+    /// The shape shared by every ingest route: connection, key, body, operation, answer.
+    func ingest(body needsBody: Bool, _ decode: @escaping Decode) -> HTTPHandler {
+        { [self] request in
+            do {
+                let reference = try Self.connectionReference(request.pathParameters)
+                let connection = try directory.authenticate(reference, authorization: request.headers[first: "Authorization"])
+                let body = needsBody ? try Self.jsonBody(request.body) : nil
+                let operation = try decode(body, connection, request.pathParameters)
+                let data = try run(operation, for: connection)
+                return Answer.success(data)
+            } catch {
+                return answer(for: error)
+            }
+        }
+    }
+
+    func run(_ operation: any IngestOperation, for connection: WebhookConnection) throws -> JSONValue {
+        if operation.isSingleStatement {
+            return try pool.withConnection { db in try operation.write(db, for: connection) }
+        }
+        return try pool.transaction { db in try operation.write(db, for: connection) }
+    }
+
+    /// The one place where an error becomes an answer.
+    func answer(for error: any Error) -> HTTPResponse {
+        switch error {
+        case let error as WebhookError:
+            return Answer.failure(error)
+        case let error as PostgresError where error.isUnavailable:
+            log.log(.warn, "database unavailable", [("error", .string(error.description))])
+            return Answer.failure(.unavailable("the database is unavailable; retry later"))
+        default:
+            log.log(.error, "internal error", [("error", .string(String(reflecting: error)))])
+            return Answer.failure(WebhookError(status: 500, message: "internal error"))
+        }
+    }
+
+    static func tagInternalError(_ response: HTTPResponse, requestId: String) -> HTTPResponse {
+        guard response.status == 500 else { return response }
+        var tagged = Answer.failure(WebhookError(status: 500, message: "internal error (request \(requestId))"))
+        tagged.headers = response.headers
+        return tagged
+    }
+
+    static func connectionReference(_ parameters: [String: String]) throws -> ConnectionReference {
+        if let name = parameters["connectionName"] { return .name(name) }
+        let text = parameters["connectionId"] ?? ""
+        guard let reference = ConnectionReference.parseId(text) else {
+            throw WebhookError.badRequest("bad connection id \"\(text)\": it must be a positive whole number")
+        }
+        return reference
+    }
+
+    static func jsonBody(_ bytes: [UInt8]) throws -> JSONObject {
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+            throw WebhookError.badRequest("the request body is empty; send a JSON object")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw WebhookError.badRequest("malformed JSON: \(error)")
+        }
+        guard case .object(let object) = value else {
+            throw WebhookError.badRequest("the request body must be a JSON object")
+        }
+        return object
+    }
+
+    func readiness() -> HTTPResponse {
+        do {
+            let version = try pool.withConnection { db in try Migrator.currentVersion(db) }
+            guard let version, version >= Migrator.latestVersion else {
+                return Answer.failure(.unavailable("the database is not migrated; run lakehook migrate"))
+            }
+            return Answer.success(.object(JSONObject(members: [
+                (key: "status", value: .string("ready")), (key: "schemaVersion", value: .number(String(version))),
+            ])))
+        } catch {
+            return Answer.failure(.unavailable("the database is unreachable"))
+        }
+    }
+
+    static func requestId() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(generator.next() as UInt64, radix: 16)
+    }
+}

@@ -1,0 +1,57 @@
+import Dispatch
+import Foundation
+import Webhooks
+
+// Reads the command line and the environment, wires the pieces, handles signals. No logic.
+
+let command: LakehookCommand
+do {
+    command = try LakehookCommand.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    FileHandle.standardError.write(Data("lakehook: \(error)\nRun lakehook --help for usage.\n".utf8))
+    exit(2)
+}
+if command == .help {
+    print(LakehookCommand.usage, terminator: "")
+    exit(0)
+}
+
+let configuration: Configuration
+do {
+    configuration = try Configuration.fromEnvironment()
+} catch {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    exit(2)
+}
+
+guard command == .serve else {
+    do {
+        try CommandRunner(configuration: configuration).run(command)
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("lakehook: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+let application = Application(configuration: configuration)
+do {
+    try application.start()
+} catch {
+    FileHandle.standardError.write(Data("lakehook: cannot serve on \(configuration.listenHost):\(configuration.listenPort): \(error)\n".utf8))
+    exit(1)
+}
+
+signal(SIGTERM, SIG_IGN)
+signal(SIGINT, SIG_IGN)
+var signalSources: [DispatchSourceSignal] = []
+for signalNumber in [SIGTERM, SIGINT] {
+    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+    source.setEventHandler {
+        application.shutdown(deadline: configuration.shutdownDeadline)
+        exit(0)
+    }
+    source.resume()
+    signalSources.append(source)
+}
+dispatchMain()

@@ -1,0 +1,59 @@
+import Foundation
+import HTTP
+import Postgres
+@testable import Webhooks
+
+/// A real Lakehook (service + HTTP server) on an ephemeral loopback port, over the test database.
+final class TestServer: Sendable {
+    let service: WebhookService
+    let server: HTTPServer
+    var port: Int { server.port }
+
+    init(limits: ServerLimits = ServerLimits(), poolSize: Int = 8, cacheTTL: Duration = .seconds(4)) throws {
+        _ = TestDatabase.pool
+        let pool = PostgresPool(config: TestDatabase.config, size: poolSize)
+        service = WebhookService(pool: pool, log: RequestLog(level: .error), cacheTTL: cacheTTL)
+        server = HTTPServer(
+            host: "127.0.0.1", port: 0, limits: limits, handler: service.handler(),
+            errorResponse: WebhookService.errorResponse)
+        try server.start()
+    }
+
+    /// One server for the whole test process; tests keep apart by each using its own connection.
+    static let shared: TestServer = {
+        do { return try TestServer() } catch { fatalError("cannot start the test server: \(error)") }
+    }()
+
+    /// A fresh connection with a unique name, and its key.
+    func newConnection(_ label: String = "test") throws -> (WebhookConnection, String) {
+        let name = "\(label)-\(UUID().uuidString.prefix(13))"
+        let (connection, key) = try service.store.create(name: name)
+        return (connection, key.plaintext)
+    }
+
+    func stop() { server.shutdown(deadline: .seconds(2)); service.pool.close() }
+}
+
+/// What a test reads back from an answer.
+struct Reply {
+    var status: Int
+    var headers: [(String, String)]
+    var body: [UInt8]
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+    var json: JSONObject? {
+        if case .object(let object)? = try? JSONParser.parse(body) { return object }
+        return nil
+    }
+    func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+    var causes: [String] {
+        guard case .array(let items)? = json?["causes"] else { return [] }
+        return items.compactMap { if case .string(let s) = $0 { s } else { nil } }
+    }
+    var data: JSONObject? {
+        if case .object(let object)? = json?["data"] { return object }
+        return nil
+    }
+}

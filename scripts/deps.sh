@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Makes sure what Lakehook builds and runs with is installed: the Swift toolchain, pkg-config,
+# libpq's headers, and a PostgreSQL server (for `make run` and `make test`). Installs what is
+# missing with apt-get when it can (root, or sudo without a password); otherwise says exactly
+# what to install.
+set -euo pipefail
+
+need_packages=()
+command -v pkg-config >/dev/null 2>&1 || need_packages+=(pkg-config)
+pkg-config --exists libpq 2>/dev/null || need_packages+=(libpq-dev)
+if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+    need_packages+=(postgresql)
+fi
+
+if [ ${#need_packages[@]} -gt 0 ]; then
+    echo "lakehook: installing missing packages: ${need_packages[*]}" >&2
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
+    else
+        echo "lakehook: please install them first:  sudo apt-get install ${need_packages[*]}" >&2
+        exit 1
+    fi
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    if [ -x /opt/swift/usr/bin/swift ]; then
+        echo "lakehook: swift is not on PATH; run: export PATH=/opt/swift/usr/bin:\$PATH" >&2
+    else
+        echo "lakehook: the Swift 6 toolchain is needed (https://www.swift.org/install/linux/)" >&2
+    fi
+    exit 1
+fi

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make run`: a throwaway PostgreSQL under .lakehook/ when DATABASE_URL is unset, migrations, a
+# first connection ("demo", with a fresh key each run), the curl lines to try, then the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${DATABASE_URL:-}" ] && [ -z "${PGHOST:-}" ]; then
+    eval "$(scripts/dev-postgres.sh start)"
+    echo "lakehook: using the local PostgreSQL at $DATABASE_URL (data in .lakehook/; stop it with: make db-stop)"
+fi
+swift build --product lakehook
+bin="$(swift build --show-bin-path)/lakehook"
+
+"$bin" migrate
+if "$bin" connections list --json | grep -q '"name":"demo"'; then
+    "$bin" connections rotate-key demo
+else
+    "$bin" connections create demo
+fi
+echo
+echo "lakehook: serving on ${LAKEHOOK_LISTEN:-127.0.0.1:4000} (Ctrl-C stops it)"
+exec "$bin" serve

@@ -1,0 +1,21 @@
+// The migrations in `migrations/`, compiled into the binary by SwiftPM's `embedInCode`.
+// A new migration is added here too; `MigrationsListTests` fails when a file is missing.
+
+/// One numbered migration: its version, its name and its SQL.
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let sql: String
+
+    init(_ version: Int, _ name: String, _ bytes: [UInt8]) {
+        self.version = version
+        self.name = name
+        self.sql = String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Every migration, in the order they are applied.
+    public static let all: [Migration] = [
+        Migration(1, "domain_tables", PackageResources._001_domain_tables_sql),
+        Migration(2, "webhook_connections", PackageResources._002_webhook_connections_sql),
+    ]
+}
