@@ -64,13 +64,7 @@ public struct PostgresConfig: Sendable {
 
     /// The statement timeout in whole milliseconds, as `SET statement_timeout` takes it.
     var statementTimeoutMilliseconds: Int64? {
-        guard let statementTimeout else { return nil }
-        let (seconds, attoseconds) = statementTimeout.components
-        if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
-        let (millis, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        if overflow { return Int64(Int32.max) }
-        let rounded = millis + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
-        return min(rounded, Int64(Int32.max))
+        statementTimeout.map { $0.roundedUpMilliseconds }
     }
 }
 

@@ -1,23 +1,6 @@
 import Dispatch
 import Synchronization
 
-/// Counts at one instant. `open` includes connections being opened; `open == inUse + idle`.
-public struct PoolStatistics: Sendable, Equatable {
-    public var size: Int
-    public var open: Int
-    public var inUse: Int
-    public var idle: Int
-    public var waiting: Int
-
-    public init(size: Int, open: Int, inUse: Int, idle: Int, waiting: Int) {
-        self.size = size
-        self.open = open
-        self.inUse = inUse
-        self.idle = idle
-        self.waiting = waiting
-    }
-}
-
 /// A fixed-size set of connections lent to one caller at a time, for blocking callers
 /// (Dispatch workers or threads of your own, never the Swift concurrency pool).
 ///
@@ -177,17 +160,5 @@ public final class PostgresPool: Sendable {
         let (discard, wake) = state.withLock { $0.checkin(connection, reusable: reusable) }
         wake?.signal()
         _ = discard  // A discarded connection closes (PQfinish) here, outside the lock.
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, clamped to `0...Int.max`.
-    var clampedNanoseconds: Int {
-        let (seconds, attoseconds) = components
-        if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return Int.max }
-        let (total, overflow2) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
-        return overflow2 ? Int.max : Int(clamping: total)
     }
 }

@@ -94,4 +94,14 @@ struct PostgresTransactionTests {
         #expect(error?.kind == .transactionBegin)
         #expect(error?.isUnavailable == true)
     }
+
+    @Test("nesting transaction() is a programmer error and traps")
+    func nestedTraps() async {
+        await #expect(processExitsWith: .failure) {
+            let connection = try! TestDatabase.connect()
+            _ = try? connection.transaction { connection in
+                try connection.transaction { _ in }
+            }
+        }
+    }
 }

@@ -18,7 +18,7 @@ struct BadInputTests {
 
     /// Sends the request and checks the refusal: status, JSON envelope, and no row written.
     @discardableResult
-    func refused(_ status: Int, _ method: String = "POST", _ path: String, body: String?, key: String?) throws -> Reply {
+    func refused(_ status: Int, _ path: String, method: String = "POST", body: String?, key: String?) throws -> Reply {
         let before = try TestDatabase.footprint(of: connection)
         let reply = try server.request(method, path, body: body, key: key)
         #expect(reply.status == status, "\(reply.text)")
@@ -121,7 +121,7 @@ struct BadInputTests {
     @Test("an unknown route is 404 and a wrong method 405 with Allow")
     func routes() throws {
         try refused(404, "\(base)/nothing-here", body: "{}", key: key)
-        let reply = try refused(405, "GET", "\(base)/cicd_tasks", body: nil, key: key)
+        let reply = try refused(405, "\(base)/cicd_tasks", method: "GET", body: nil, key: key)
         #expect(reply.header("Allow") == "POST")
     }
 

@@ -97,12 +97,14 @@ public struct FieldReader: Sendable {
         if !utf8.contains(where: { $0 == UInt8(ascii: "_") || ($0 >= 0x41 && $0 <= 0x5A) }) {
             return name
         }
-        var folded: [UInt8] = []
-        folded.reserveCapacity(utf8.count)
-        for byte in utf8 where byte != UInt8(ascii: "_") {
-            folded.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
+            var count = 0
+            for byte in utf8 where byte != UInt8(ascii: "_") {
+                buffer[count] = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+                count += 1
+            }
+            return count
         }
-        return String(decoding: folded, as: UTF8.self)
     }
 
     /// The field's name for a cause: the path, then the client's spelling or the canonical name.

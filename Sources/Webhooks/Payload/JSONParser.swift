@@ -7,7 +7,9 @@
 /// invalid UTF-8 (overlong forms, encoded surrogates, beyond U+10FFFF), anything after the
 /// value, and nesting deeper than `maxDepth`.
 ///
-/// The parser is iterative, so no input can exhaust the stack, whatever `maxDepth` is.
+/// The parser is iterative, so no input can exhaust its stack, whatever `maxDepth` is. The
+/// values it returns are as deep as `maxDepth` allows, and comparing, serializing and freeing
+/// them recurses: that is what the limit is for (request bodies need far fewer than 64 levels).
 /// Numbers are kept as their literal text (`JSONValue.number`), strings are decoded.
 public enum JSONParser {
     /// The nesting limit used when none is given: 64 levels of arrays and objects.

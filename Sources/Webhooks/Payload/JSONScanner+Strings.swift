@@ -7,7 +7,9 @@ extension JSONScanner {
         let opening = index
         index += 1
         var segmentStart = index
-        var decoded: [UInt8]? = nil
+        // Filled only once an escape appears; an empty array does not allocate.
+        var decoded: [UInt8] = []
+        var hasEscapes = false
         while true {
             guard index < bytes.count else {
                 throw JSONParseError(
@@ -18,16 +20,15 @@ extension JSONScanner {
             case UInt8(ascii: "\""):
                 let run = UnsafeBufferPointer(rebasing: bytes[segmentStart..<index])
                 index += 1
-                guard var decoded else {
+                guard hasEscapes else {
                     return String(decoding: run, as: UTF8.self)
                 }
                 decoded.append(contentsOf: run)
                 return String(decoding: decoded, as: UTF8.self)
             case UInt8(ascii: "\\"):
-                var buffer = decoded ?? []
-                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<index]))
-                try escape(into: &buffer)
-                decoded = buffer
+                hasEscapes = true
+                decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<index]))
+                try escape(into: &decoded)
                 segmentStart = index
             case 0x00..<0x20:
                 throw failure(

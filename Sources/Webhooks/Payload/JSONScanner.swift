@@ -5,13 +5,18 @@ struct JSONScanner: ~Copyable {
     let maxDepth: Int
     var index = 0
 
-    /// A container being filled; `key` is the name of the member whose value comes next.
-    private enum OpenContainer {
-        case array([JSONValue])
-        case object([(key: String, value: JSONValue)], key: String)
+    private enum ContainerKind {
+        case array
+        case object
     }
 
-    private var open: [OpenContainer] = []
+    // The open containers, innermost last. Each one's contents live in the array for its kind
+    // and are appended to in place (an enum payload would be copied on every append).
+    private var openKinds: [ContainerKind] = []
+    private var openArrays: [[JSONValue]] = []
+    private var openObjects: [[(key: String, value: JSONValue)]] = []
+    /// Per open object, the name of the member whose value is being read.
+    private var pendingKeys: [String] = []
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -42,78 +47,80 @@ struct JSONScanner: ~Copyable {
             var value: JSONValue
             guard let byte = peek() else { throw endOfInput(expected: "a value") }
             switch byte {
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                if open.count >= maxDepth {
-                    throw failure("nesting deeper than \(maxDepth) levels")
-                }
-                index += 1
-                skipWhitespace()
-                if byte == UInt8(ascii: "[") {
-                    if peek() == UInt8(ascii: "]") {
-                        index += 1
-                        value = .array([])
-                    } else {
-                        open.append(.array([]))
-                        continue
-                    }
+            case UInt8(ascii: "["):
+                try enter()
+                if peek() == UInt8(ascii: "]") {
+                    index += 1
+                    value = .array([])
                 } else {
-                    if peek() == UInt8(ascii: "}") {
-                        index += 1
-                        value = .object(JSONObject())
-                    } else {
-                        let key = try memberName()
-                        open.append(.object([], key: key))
-                        continue
-                    }
+                    openKinds.append(.array)
+                    openArrays.append([])
+                    continue
+                }
+            case UInt8(ascii: "{"):
+                try enter()
+                if peek() == UInt8(ascii: "}") {
+                    index += 1
+                    value = .object(JSONObject())
+                } else {
+                    pendingKeys.append(try memberName())
+                    openKinds.append(.object)
+                    openObjects.append([])
+                    continue
                 }
             default:
                 value = try scalar()
             }
-            // Attach the finished value to the containers around it, closing those that end.
-            while let container = open.popLast() {
+            // Add the finished value to the innermost container, closing those that end here.
+            attach: while let kind = openKinds.last {
                 skipWhitespace()
                 let next = peek()
-                switch container {
-                case .array(var elements):
-                    elements.append(value)
+                switch kind {
+                case .array:
+                    openArrays[openArrays.count - 1].append(value)
                     if next == UInt8(ascii: ",") {
                         index += 1
                         skipWhitespace()
                         if peek() == UInt8(ascii: "]") {
                             throw failure("trailing comma before ']'", at: index)
                         }
-                        open.append(.array(elements))
-                    } else if next == UInt8(ascii: "]") {
-                        index += 1
-                        value = .array(elements)
-                        continue
-                    } else {
-                        throw expected("',' or ']'")
+                        break attach
                     }
-                case .object(var members, let key):
-                    members.append((key: key, value: value))
+                    guard next == UInt8(ascii: "]") else { throw expected("',' or ']'") }
+                    index += 1
+                    openKinds.removeLast()
+                    value = .array(openArrays.removeLast())
+                case .object:
+                    let key = pendingKeys.removeLast()
+                    openObjects[openObjects.count - 1].append((key: key, value: value))
                     if next == UInt8(ascii: ",") {
                         index += 1
                         skipWhitespace()
                         if peek() == UInt8(ascii: "}") {
                             throw failure("trailing comma before '}'", at: index)
                         }
-                        let nextKey = try memberName()
-                        open.append(.object(members, key: nextKey))
-                    } else if next == UInt8(ascii: "}") {
-                        index += 1
-                        value = .object(JSONObject(members: members))
-                        continue
-                    } else {
-                        throw expected("',' or '}'")
+                        pendingKeys.append(try memberName())
+                        break attach
                     }
+                    guard next == UInt8(ascii: "}") else { throw expected("',' or '}'") }
+                    index += 1
+                    openKinds.removeLast()
+                    value = .object(JSONObject(members: openObjects.removeLast()))
                 }
-                break
             }
-            if open.isEmpty {
+            if openKinds.isEmpty {
                 return value
             }
         }
+    }
+
+    /// Steps into an array or object after checking the nesting limit.
+    private mutating func enter() throws(JSONParseError) {
+        if openKinds.count >= maxDepth {
+            throw failure("nesting deeper than \(maxDepth) levels")
+        }
+        index += 1
+        skipWhitespace()
     }
 
     /// Reads `"name"` and the `:` after it, leaving the index at the member's value.
@@ -198,12 +205,17 @@ struct JSONScanner: ~Copyable {
             return JSONParseError(
                 message: "expected \(what) but found the end of the input at byte \(index)", offset: index)
         }
-        return JSONParseError(message: "expected \(what) but found \(found(quoted: true)) at byte \(index)", offset: index)
+        return JSONParseError(
+            message: "expected \(what) but found \(found(quoted: true)) at byte \(index)", offset: index)
     }
 
-    /// The byte at the index in words: "character 'x'" or "byte 0x0B" ("'x'" when `quoted`).
+    /// The byte at the index in words: "character 'x'", "space" or "byte 0x0B" ("'x'" when
+    /// `quoted`).
     private func found(quoted: Bool = false) -> String {
         let byte = bytes[index]
+        if byte == 0x20 {
+            return "space"
+        }
         if byte >= 0x21 && byte <= 0x7E {
             let character = "'\(Character(Unicode.Scalar(byte)))'"
             return quoted ? character : "character \(character)"
@@ -211,6 +223,7 @@ struct JSONScanner: ~Copyable {
         return "byte 0x\(hex(byte))"
     }
 
+    /// Two upper-case hex digits.
     func hex(_ byte: UInt8) -> String {
         let digits = Array("0123456789ABCDEF")
         return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])

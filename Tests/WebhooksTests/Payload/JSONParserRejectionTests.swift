@@ -93,6 +93,7 @@ struct JSONParserRejectionTests {
         ("{a:1}", "expected a member name in double quotes but found 'a' at byte 1", 1),
         ("{\"a\" 1}", "expected ':' after a member name but found '1' at byte 5", 5),
         ("[01]", "leading zeros are not allowed in numbers at byte 1", 1),
+        ("1. 5", "unexpected space at byte 2 (expected a digit after the decimal point)", 2),
         ("1.x", "unexpected character 'x' at byte 2 (expected a digit after the decimal point)", 2),
         ("'a'", "unexpected character ''' at byte 0 (JSON strings use double quotes)", 0),
         ("// x", "unexpected character '/' at byte 0 (JSON has no comments)", 0),
