@@ -14,7 +14,9 @@ public final class Application: Sendable {
     public init(configuration: Configuration, cacheTTL: Duration = .seconds(4)) {
         self.configuration = configuration
         pool = PostgresPool(config: configuration.database, size: configuration.databasePoolSize)
-        service = WebhookService(pool: pool, log: RequestLog(level: configuration.logLevel), cacheTTL: cacheTTL)
+        service = WebhookService(
+            pool: pool, log: RequestLog(level: configuration.logLevel), cacheTTL: cacheTTL,
+            publicURL: configuration.publicURL, adminToken: configuration.adminToken)
         var limits = ServerLimits()
         limits.maxBodyBytes = configuration.maxBodyBytes
         server = HTTPServer(

@@ -5,7 +5,7 @@ import Postgres
 public enum LakehookCommand: Equatable {
     case serve
     case migrate
-    case connectionsCreate(name: String, json: Bool)
+    case connectionsCreate(name: String, project: String?, json: Bool)
     case connectionsList(json: Bool)
     case connectionsDelete(ConnectionReference, purge: Bool)
     case connectionsRotateKey(ConnectionReference, json: Bool)
@@ -16,13 +16,33 @@ public enum LakehookCommand: Equatable {
     }
 
     public static func parse(_ arguments: [String]) throws -> LakehookCommand {
-        var words = arguments.filter { !$0.hasPrefix("--") }
-        let flags = Set(arguments.filter { $0.hasPrefix("--") })
+        var words: [String] = []
+        var flags: Set<String> = []
+        var project: String?
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            if argument == "--project" || argument.hasPrefix("--project=") {
+                if argument == "--project" {
+                    guard let value = rest.popFirst() else { throw UsageError(description: "--project needs a value") }
+                    project = value
+                } else {
+                    project = String(argument.dropFirst("--project=".count))
+                }
+            } else if argument.hasPrefix("--") {
+                guard ["--json", "--purge", "--help"].contains(argument) else {
+                    throw UsageError(description: "unknown option \(argument)")
+                }
+                flags.insert(argument)
+            } else {
+                words.append(argument)
+            }
+        }
         func flag(_ name: String) -> Bool { flags.contains(name) }
-        let known: Set<String> = ["--json", "--purge", "--help"]
-        if let unknown = flags.subtracting(known).first { throw UsageError(description: "unknown option \(unknown)") }
         if flag("--help") || words.first == "help" || words.isEmpty { return .help }
         let command = words.removeFirst()
+        if project != nil && !(command == "connections" && words.first == "create") {
+            throw UsageError(description: "--project goes with connections create")
+        }
         switch command {
         case "serve" where words.isEmpty: return .serve
         case "migrate" where words.isEmpty: return .migrate
@@ -30,11 +50,11 @@ public enum LakehookCommand: Equatable {
             guard !words.isEmpty else { throw UsageError(description: "connections needs a subcommand: create, list, delete, rotate-key") }
             let sub = words.removeFirst()
             switch (sub, words.count) {
-            case ("create", 1): return .connectionsCreate(name: words[0], json: flag("--json"))
+            case ("create", 1): return .connectionsCreate(name: words[0], project: project, json: flag("--json"))
             case ("list", 0): return .connectionsList(json: flag("--json"))
             case ("delete", 1): return .connectionsDelete(reference(words[0]), purge: flag("--purge"))
             case ("rotate-key", 1): return .connectionsRotateKey(reference(words[0]), json: flag("--json"))
-            default: throw UsageError(description: "usage: lakehook connections create NAME | list | delete ID|NAME [--purge] | rotate-key ID|NAME")
+            default: throw UsageError(description: "usage: lakehook connections create NAME [--project P] | list | delete ID|NAME [--purge] | rotate-key ID|NAME")
             }
         default:
             throw UsageError(description: "unknown command \"\(([command] + words).joined(separator: " "))\"")
@@ -56,7 +76,8 @@ public enum LakehookCommand: Equatable {
             Usage:
               lakehook serve                              migrate, then serve HTTP (LAKEHOOK_LISTEN)
               lakehook migrate                            apply the database migrations and exit
-              lakehook connections create NAME [--json]   create a connection; prints its API key once
+              lakehook connections create NAME [--project P] [--json]
+                                                          create a connection; prints its API key once
               lakehook connections list [--json]          list connections (never their keys)
               lakehook connections delete ID|NAME [--purge]
                                                           delete a connection (--purge: and every row it wrote)
@@ -94,9 +115,9 @@ public struct CommandRunner {
             output(applied.isEmpty
                 ? "database is up to date (version \(Migrator.latestVersion))"
                 : applied.map { "applied \($0.version) \($0.name)" }.joined(separator: "\n"))
-        case .connectionsCreate(let name, let json):
+        case .connectionsCreate(let name, let project, let json):
             try pool.withConnection { db in _ = try Migrator.migrate(db) }
-            let (connection, key) = try store.create(name: name)
+            let (connection, key) = try store.create(name: name, project: project)
             show(connection, key: key, json: json, verb: "created")
         case .connectionsRotateKey(let reference, let json):
             let (connection, key) = try store.rotateKey(reference)
@@ -108,8 +129,8 @@ public struct CommandRunner {
             } else if connections.isEmpty {
                 output("no connections; create one with: lakehook connections create NAME")
             } else {
-                output("ID\tNAME\tKEY")
-                for c in connections { output("\(c.id)\t\(c.name)\t\(c.apiKeyHint)…") }
+                output("ID\tNAME\tPROJECT\tKEY")
+                for c in connections { output("\(c.id)\t\(c.name)\t\(c.projectName ?? "-")\t\(c.apiKeyHint)…") }
             }
         case .connectionsDelete(let reference, let purge):
             let deleted = try store.delete(reference, purge: purge)
@@ -118,16 +139,7 @@ public struct CommandRunner {
     }
 
     func describe(_ connection: WebhookConnection, key: APIKey?) -> JSONValue {
-        var members: [(key: String, value: JSONValue)] = [
-            (key: "id", value: .number(String(connection.id))),
-            (key: "name", value: .string(connection.name)),
-            (key: "apiKeyHint", value: .string(connection.apiKeyHint)),
-        ]
-        if let key { members.append((key: "apiKey", value: .string(key.plaintext))) }
-        for endpoint in Endpoints(publicURL: configuration.publicURL, connection: connection).all {
-            members.append((key: endpoint.name, value: .string(endpoint.url)))
-        }
-        return .object(JSONObject(members: members))
+        Endpoints.describe(connection, publicURL: configuration.publicURL, key: key)
     }
 
     func show(_ connection: WebhookConnection, key: APIKey, json: Bool, verb: String) {

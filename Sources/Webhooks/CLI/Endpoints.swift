@@ -12,7 +12,25 @@ public struct Endpoints: Sendable {
             ("closeIssuesEndpoint", "\(base)/issue/:issueKey/close"),
             ("postPipelineTaskEndpoint", "\(base)/cicd_tasks"),
             ("closePipelineEndpoint", "\(base)/cicd_pipeline/:pipelineName/finish"),
+            ("postPipelineDeployTaskEndpoint", "\(base)/deployments"),
+            ("postPullRequestsEndpoint", "\(base)/pull_requests"),
         ]
+    }
+
+    /// A connection as the CLI's `--json` and the HTTP administration show it: never the key's
+    /// hash; the key itself only right after it was made.
+    public static func describe(_ connection: WebhookConnection, publicURL: String, key: APIKey?) -> JSONValue {
+        var members: [(key: String, value: JSONValue)] = [
+            (key: "id", value: .integer(connection.id)),
+            (key: "name", value: .string(connection.name)),
+            (key: "project", value: connection.projectName.map(JSONValue.string) ?? .null),
+            (key: "apiKeyHint", value: .string(connection.apiKeyHint)),
+        ]
+        if let key { members.append((key: "apiKey", value: .string(key.plaintext))) }
+        for endpoint in Endpoints(publicURL: publicURL, connection: connection).all {
+            members.append((key: endpoint.name, value: .string(endpoint.url)))
+        }
+        return .object(JSONObject(members: members))
     }
 
     /// The product brief's four sample calls, with this connection's URL and key.

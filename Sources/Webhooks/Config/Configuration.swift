@@ -20,6 +20,8 @@ public struct Configuration: Sendable {
     public var logLevel: LogLevel
     /// The base URL printed in endpoint URLs (`lakehook connections create`); defaults to the listen address.
     public var publicURL: String
+    /// Bearer token for connection administration over HTTP; nil turns that administration off.
+    public var adminToken: String?
     /// How long SIGTERM waits for in-flight requests before closing everything.
     public var shutdownDeadline: Duration
 
@@ -32,6 +34,7 @@ public struct Configuration: Sendable {
         ("LAKEHOOK_LOG_LEVEL", "info", "debug, info, warn or error"),
         ("LAKEHOOK_PUBLIC_URL", "http://<LAKEHOOK_LISTEN>", "base URL shown in connection endpoint URLs"),
         ("LAKEHOOK_SHUTDOWN_SECONDS", "10", "on SIGTERM, how long in-flight requests may take to finish"),
+        ("LAKEHOOK_ADMIN_TOKEN", "(unset: HTTP administration off)", "Bearer token for /connections over HTTP (at least 16 characters)"),
     ]
 
     public static var defaultPoolSize: Int { max(4, 2 * ProcessInfo.processInfo.activeProcessorCount) }
@@ -84,11 +87,15 @@ public struct Configuration: Sendable {
                 problems.append("LAKEHOOK_PUBLIC_URL=\(raw) must start with http:// or https://")
             }
         }
+        let adminToken = value("LAKEHOOK_ADMIN_TOKEN")
+        if let adminToken, adminToken.count < 16 {
+            problems.append("LAKEHOOK_ADMIN_TOKEN is too short; use at least 16 random characters (e.g. openssl rand -hex 24)")
+        }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         return Configuration(
             database: database, listenHost: host, listenPort: port, maxBodyBytes: maxBody,
             databasePoolSize: poolSize, logLevel: level, publicURL: publicURL,
-            shutdownDeadline: .seconds(shutdownSeconds))
+            adminToken: adminToken, shutdownDeadline: .seconds(shutdownSeconds))
     }
 
     /// `127.0.0.1:4000`, `0.0.0.0:4000`, `[::1]:4000`, `localhost:4000`; port 0 picks a free one.

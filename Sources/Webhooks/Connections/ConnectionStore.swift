@@ -20,16 +20,27 @@ public struct ConnectionStore: Sendable {
         return nil
     }
 
+    /// Checks a project name: 1–255 characters, no control characters.
+    public static func validateProject(_ project: String) -> String? {
+        if project.isEmpty { return "project: must not be empty (use null for no project)" }
+        if project.unicodeScalars.count > 255 { return "project: is longer than 255 characters" }
+        if project.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "project: must not contain control characters"
+        }
+        return nil
+    }
+
     /// Creates a connection; returns it with its plaintext key, which is never stored.
-    public func create(name: String) throws -> (WebhookConnection, APIKey) {
-        if let problem = Self.validateName(name) { throw WebhookError.badRequest("invalid connection name", causes: [problem]) }
+    public func create(name: String, project: String? = nil) throws -> (WebhookConnection, APIKey) {
+        let problems = [Self.validateName(name), project.flatMap(Self.validateProject)].compactMap { $0 }
+        if !problems.isEmpty { throw WebhookError.badRequest("invalid connection", causes: problems) }
         let key = APIKey.generate()
         let connection = try pool.transaction { db -> WebhookConnection in
             let result = try db.query(
                 """
-                INSERT INTO webhook_connections (name, api_key_hash, api_key_hint) VALUES ($1, $2, $3)
+                INSERT INTO webhook_connections (name, project_name, api_key_hash, api_key_hint) VALUES ($1, $2, $3, $4)
                 ON CONFLICT (name) DO NOTHING RETURNING \(Self.columns)
-                """, [name, key.hash, key.hint])
+                """, [name, project, key.hash, key.hint])
             guard let row = result.rows.first else {
                 throw WebhookError(status: 409, message: "a connection named \"\(name)\" already exists")
             }
@@ -38,6 +49,30 @@ public struct ConnectionStore: Sendable {
             return connection
         }
         return (connection, key)
+    }
+
+    /// Renames a connection and/or changes its project (`.some(nil)` removes the project); its
+    /// scope rows and project mapping follow.
+    public func update(_ reference: ConnectionReference, name: String?, project: String??) throws -> WebhookConnection {
+        let problems = [name.flatMap(Self.validateName), project.flatMap { $0.flatMap(Self.validateProject) }].compactMap { $0 }
+        if !problems.isEmpty { throw WebhookError.badRequest("invalid connection", causes: problems) }
+        return try pool.transaction { db in
+            guard var connection = try Self.find(reference, db) else { throw WebhookError.notFound("unknown \(reference)") }
+            if let name { connection.name = name }
+            if let project { connection.projectName = project }
+            let result = try db.query(
+                """
+                UPDATE webhook_connections SET name = $2, project_name = $3, updated_at = now()
+                WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM webhook_connections WHERE name = $2 AND id <> $1)
+                RETURNING \(Self.columns)
+                """, [String(connection.id), connection.name, connection.projectName])
+            guard let row = result.rows.first else {
+                throw WebhookError(status: 409, message: "a connection named \"\(connection.name)\" already exists")
+            }
+            let updated = try Self.decode(row)
+            try Self.writeScopeRows(updated, db)
+            return updated
+        }
     }
 
     public func list() throws -> [WebhookConnection] {
@@ -73,6 +108,7 @@ public struct ConnectionStore: Sendable {
             try db.query("DELETE FROM webhook_connections WHERE id = $1", [String(found.id)])
             try db.query("DELETE FROM cicd_scopes WHERE id = $1", [found.scopeId])
             try db.query("DELETE FROM boards WHERE id = $1", [found.scopeId])
+            try db.query("DELETE FROM repos WHERE id = $1", [found.scopeId])
             try db.query("DELETE FROM project_mapping WHERE row_id = $1", [found.scopeId])
             if purge {
                 for table in Self.domainTables {
@@ -102,8 +138,25 @@ public struct ConnectionStore: Sendable {
         return try result.rows.first.map(decode)
     }
 
+    /// The connection's `cicd_scopes`, `boards` and `repos` rows (`webhook:<id>`, named after the
+    /// connection), and the `project_mapping` rows DevLake's DORA SQL joins on when it has a project.
     static func writeScopeRows(_ connection: WebhookConnection, _ db: PostgresConnection) throws {
         let binds: [String?] = [connection.scopeId, connection.name, connection.rawDataParams]
+        try db.query(
+            """
+            INSERT INTO repos (id, name, url, description, owner_id, language, forked_from, created_date, updated_date,
+                deleted, _raw_data_table, _raw_data_params)
+            VALUES ($1, $2, '', '', '', '', '', now(), now(), false, 'webhook', $3)
+            ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_date = now(), updated_at = now()
+            """, binds)
+        try db.query("DELETE FROM project_mapping WHERE row_id = $1", [connection.scopeId])
+        if let project = connection.projectName {
+            try db.query(
+                """
+                INSERT INTO project_mapping (project_name, "table", row_id, _raw_data_table, _raw_data_params)
+                SELECT $1, t, $2, 'webhook', $3 FROM unnest(ARRAY['cicd_scopes', 'boards', 'repos']) AS t
+                """, [project, connection.scopeId, connection.rawDataParams])
+        }
         try db.query(
             """
             INSERT INTO cicd_scopes (id, name, created_date, updated_date, _raw_data_table, _raw_data_params)

@@ -14,3 +14,5 @@ extension IssueUpsert: IngestOperation { var isSingleStatement: Bool { true } }
 extension TaskUpsert: IngestOperation { var isSingleStatement: Bool { true } }
 extension IssueClose: IngestOperation { var isSingleStatement: Bool { true } }
 extension PipelineFinish: IngestOperation { var isSingleStatement: Bool { false } }
+extension DeploymentUpsert: IngestOperation { var isSingleStatement: Bool { true } }
+extension PullRequestUpsert: IngestOperation { var isSingleStatement: Bool { true } }

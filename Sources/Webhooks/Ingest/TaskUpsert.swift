@@ -32,12 +32,7 @@ struct TaskUpsert: Equatable {
         let type = r.enumeration("type", allowed: Vocabulary.taskTypes, required: true)
         let environment = r.enumeration("environment", allowed: Vocabulary.environments, required: true)
         // DevLake's own sample sends `created_date`; `started_date` wins when both are given.
-        let startedDate: Timestamp?
-        if r.has("started_date") || !r.has("created_date") {
-            startedDate = r.timestamp("started_date", required: true)
-        } else {
-            startedDate = r.timestamp("created_date", required: true)
-        }
+        let startedDate = r.timestamp("started_date", alias: "created_date", required: true)
         let finishedDate = r.timestamp("finished_date")
         let repoId = r.string("repo_id", required: true, maxLength: Width.key)
         let branch = r.string("branch", maxLength: Width.key) ?? ""

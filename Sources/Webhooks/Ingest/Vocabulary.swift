@@ -30,3 +30,16 @@ extension FieldReader {
         return value
     }
 }
+
+extension FieldReader {
+    /// A field that some DevLake versions name differently: the canonical name wins when both are sent.
+    mutating func timestamp(_ field: String, alias: String, required: Bool = false) -> Timestamp? {
+        has(field) || !has(alias) ? timestamp(field, required: required) : timestamp(alias, required: required)
+    }
+
+    mutating func string(_ field: String, alias: String, required: Bool = false, maxLength: Int? = nil) -> String? {
+        has(field) || !has(alias)
+            ? string(field, required: required, maxLength: maxLength)
+            : string(alias, required: required, maxLength: maxLength)
+    }
+}

@@ -9,14 +9,23 @@ public final class WebhookService: Sendable {
     public let directory: ConnectionDirectory
     public let store: ConnectionStore
     public let log: RequestLog
+    /// Base of the endpoint URLs in connection answers.
+    public let publicURL: String
+    /// SHA-256 of LAKEHOOK_ADMIN_TOKEN; nil when HTTP administration is off.
+    let adminTokenHash: String?
 
     /// The four prefixes every route lives under (API.md §1).
     public static let prefixes = ["/api/plugins/webhook", "/api/rest/plugins/webhook", "/plugins/webhook", "/rest/plugins/webhook"]
     /// The three ways of naming a connection.
     static let connectionForms = ["/:connectionId", "/connections/:connectionId", "/connections/by-name/:connectionName"]
 
-    public init(pool: PostgresPool, log: RequestLog, cacheTTL: Duration = .seconds(4)) {
+    public init(
+        pool: PostgresPool, log: RequestLog, cacheTTL: Duration = .seconds(4),
+        publicURL: String = "http://127.0.0.1:4000", adminToken: String? = nil
+    ) {
         self.pool = pool
+        self.publicURL = publicURL
+        self.adminTokenHash = adminToken.map(APIKey.hash(of:))
         self.store = ConnectionStore(pool: pool)
         self.directory = ConnectionDirectory(store: store, ttl: cacheTTL)
         self.log = log
@@ -42,8 +51,15 @@ public final class WebhookService: Sendable {
                 router.add("POST", base + "/cicd_pipeline/:pipelineName/finish", ingest(body: false) { _, _, parameters in
                     PipelineFinish(pipelineName: parameters["pipelineName"] ?? "")
                 })
+                router.add("POST", base + "/deployments", ingest(body: true) { body, connection, _ in
+                    try DeploymentUpsert.decode(body!, for: connection).get()
+                })
+                router.add("POST", base + "/pull_requests", ingest(body: true) { body, connection, _ in
+                    try PullRequestUpsert.decode(body!, for: connection).get()
+                })
             }
         }
+        addAdministration(to: &router)
         router.add("GET", "/livez") { _ in Answer.success(.object(JSONObject(members: [(key: "status", value: .string("up"))]))) }
         router.add("GET", "/readyz") { [self] _ in readiness() }
         router.add("GET", "/healthz") { [self] _ in readiness() }

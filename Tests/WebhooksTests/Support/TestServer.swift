@@ -9,10 +9,17 @@ final class TestServer: Sendable {
     let server: HTTPServer
     var port: Int { server.port }
 
-    init(limits: ServerLimits = ServerLimits(), poolSize: Int = 8, cacheTTL: Duration = .seconds(4)) throws {
+    static let adminToken = "test-admin-token-0123456789"
+
+    init(
+        limits: ServerLimits = ServerLimits(), poolSize: Int = 8, cacheTTL: Duration = .seconds(4),
+        adminToken: String? = TestServer.adminToken
+    ) throws {
         _ = TestDatabase.pool
         let pool = PostgresPool(config: TestDatabase.config, size: poolSize)
-        service = WebhookService(pool: pool, log: RequestLog(level: .error), cacheTTL: cacheTTL)
+        service = WebhookService(
+            pool: pool, log: RequestLog(level: .error), cacheTTL: cacheTTL,
+            publicURL: "http://127.0.0.1:4000", adminToken: adminToken)
         server = HTTPServer(
             host: "127.0.0.1", port: 0, limits: limits, handler: service.handler(),
             errorResponse: WebhookService.errorResponse)

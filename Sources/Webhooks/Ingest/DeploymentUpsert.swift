@@ -1,0 +1,224 @@
+import Postgres
+
+/// `POST {conn}/deployments` (API.md §6): a deployment and its commits, in one statement.
+///
+/// Two body forms: DevLake v1.0's (`id`, `deploymentCommits`, camelCase) and the single-commit
+/// form of v0.17–v0.20 (`repo_url`, `commit_sha`, `start_time`, `end_time`, `pipeline_id`, …).
+/// Ids are namespaced by connection, so two connections sending the same id keep two
+/// deployments. A commit without a result takes the deployment's. Re-posting replaces the commit
+/// set.
+struct DeploymentUpsert: Equatable {
+    struct Commit: Equatable {
+        var repoUrl: String
+        var commitSha: String
+        var repoId: String
+        var refName: String
+        var name: String
+        var displayTitle: String
+        var commitMsg: String
+        var result: String
+        var status: String
+        var createdDate: Timestamp
+        var startedDate: Timestamp
+        var finishedDate: Timestamp
+    }
+
+    var id: String
+    var name: String
+    var displayTitle: String
+    var url: String
+    var result: String
+    var environment: String
+    var originalEnvironment: String
+    var createdDate: Timestamp
+    var startedDate: Timestamp
+    var finishedDate: Timestamp
+    var commits: [Commit]
+
+    static let results = ["SUCCESS", "FAILURE", "ABORT"]
+    static let statuses = ["DONE", "IN_PROGRESS"]
+    /// `:<16 hex of md5(repoUrl)>:` between the deployment id and the sha.
+    static let commitIdOverhead = 18
+
+    static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
+        var r = FieldReader(body)
+        if r.has("deploymentCommits") || !(r.has("commit_sha") || r.has("repo_url")) {
+            return decodeCurrent(&r, connection)
+        }
+        return decodeSingleCommit(&r, connection)
+    }
+
+    private static func decodeCurrent(_ r: inout FieldReader, _ connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
+        // v1.0 names; the aliases are what DevLake's Config UI showed in some versions before it.
+        let id = r.string("id", alias: "pipeline_id", required: true, maxLength: connection.maxKeyLength)
+        let name = r.string("name")
+        let displayTitle = r.string("displayTitle")
+        let url = r.string("url")
+        let result = r.enumeration("result", allowed: results) ?? "SUCCESS"
+        let environment = r.enumeration("environment", allowed: Vocabulary.environments) ?? "PRODUCTION"
+        let originalEnvironment = r.string("originalEnvironment", maxLength: Width.key)
+        let startedDate = r.timestamp("startedDate", alias: "start_time", required: true)
+        let finishedDate = r.timestamp("finishedDate", alias: "end_time", required: true)
+        let createdDate = r.timestamp("createdDate", alias: "create_time")
+        var commits: [Commit] = []
+        for var c in r.objects("deploymentCommits", required: true) ?? [] {
+            let repoUrl = c.string("repoUrl", required: true, maxLength: 500)
+            let commitSha = c.string("commitSha", required: true, maxLength: Width.key)
+            let repoId = c.string("repoId", maxLength: Width.key) ?? ""
+            let refName = c.string("refName", maxLength: Width.key) ?? ""
+            let commitName = c.string("name", maxLength: Width.key)
+            let commitTitle = c.string("displayTitle")
+            let commitMsg = c.string("commitMsg") ?? ""
+            let commitResult = c.enumeration("result", allowed: results)
+            let status = c.enumeration("status", allowed: statuses) ?? "DONE"
+            let commitCreated = c.timestamp("createdDate", alias: "create_time")
+            let commitStarted = c.timestamp("startedDate", alias: "start_time")
+            let commitFinished = c.timestamp("finishedDate", alias: "end_time")
+            r.absorb(c)
+            guard let repoUrl, let commitSha, let startedDate, let finishedDate else { continue }
+            commits.append(Commit(
+                repoUrl: repoUrl, commitSha: commitSha, repoId: repoId, refName: refName,
+                name: commitName ?? displayTitle ?? name ?? "", displayTitle: commitTitle ?? displayTitle ?? "",
+                commitMsg: commitMsg, result: commitResult ?? result, status: status,
+                createdDate: commitCreated ?? createdDate ?? startedDate, startedDate: commitStarted ?? startedDate,
+                finishedDate: commitFinished ?? finishedDate))
+        }
+        return finish(
+            &r, connection, id: id, name: name, displayTitle: displayTitle, url: url, result: result,
+            environment: environment, originalEnvironment: originalEnvironment, createdDate: createdDate,
+            startedDate: startedDate, finishedDate: finishedDate, commits: commits, shaField: "commitSha")
+    }
+
+    private static func decodeSingleCommit(_ r: inout FieldReader, _ connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
+        let repoUrl = r.string("repo_url", required: true, maxLength: 500)
+        let commitSha = r.string("commit_sha", required: true, maxLength: Width.key)
+        let startedDate = r.timestamp("start_time", required: true)
+        let finishedDate = r.timestamp("end_time", required: true)
+        let pipelineId = r.string("pipeline_id", maxLength: connection.maxKeyLength)
+        let refName = r.string("ref_name", maxLength: Width.key) ?? ""
+        let result = r.enumeration("result", allowed: results) ?? "SUCCESS"
+        let environment = r.enumeration("environment", allowed: Vocabulary.environments) ?? "PRODUCTION"
+        let repoId = r.string("repo_id", maxLength: Width.key) ?? ""
+        let commitMsg = r.string("commit_msg") ?? ""
+        let displayTitle = r.string("display_title")
+        var commits: [Commit] = []
+        if let repoUrl, let commitSha, let startedDate, let finishedDate {
+            commits.append(Commit(
+                repoUrl: repoUrl, commitSha: commitSha, repoId: repoId, refName: refName, name: displayTitle ?? "",
+                displayTitle: displayTitle ?? "", commitMsg: commitMsg, result: result, status: "DONE",
+                createdDate: startedDate, startedDate: startedDate, finishedDate: finishedDate))
+        }
+        let id = (pipelineId?.isEmpty == false ? pipelineId : nil) ?? commitSha
+        return finish(
+            &r, connection, id: id, name: nil, displayTitle: displayTitle, url: nil, result: result,
+            environment: environment, originalEnvironment: nil, createdDate: nil, startedDate: startedDate,
+            finishedDate: finishedDate, commits: commits, shaField: "commit_sha")
+    }
+
+    private static func finish(
+        _ r: inout FieldReader, _ connection: WebhookConnection, id: String?, name: String?, displayTitle: String?,
+        url: String?, result: String, environment: String, originalEnvironment: String?, createdDate: Timestamp?,
+        startedDate: Timestamp?, finishedDate: Timestamp?, commits: [Commit], shaField: String
+    ) -> Result<DeploymentUpsert, WebhookError> {
+        if let id {
+            let room = connection.maxKeyLength - id.unicodeScalars.count - commitIdOverhead
+            if commits.contains(where: { $0.commitSha.unicodeScalars.count > room }) {
+                r.fail(shaField, "together with the deployment id is longer than a 255-character commit id allows")
+            }
+        }
+        if let startedDate, let finishedDate, finishedDate < startedDate {
+            r.fail("finishedDate", "is before startedDate")
+        }
+        guard r.causes.isEmpty, let id, let startedDate, let finishedDate else { return .failure(.invalidBody(r.causes)) }
+        // The same commit listed twice: the last listing wins (one row per repo and sha).
+        var seen = Set<String>()
+        let unique = commits.reversed().filter { seen.insert($0.repoUrl + "\u{0}" + $0.commitSha).inserted }.reversed()
+        return .success(DeploymentUpsert(
+            id: id, name: name ?? displayTitle ?? id, displayTitle: displayTitle ?? name ?? "", url: url ?? "",
+            result: result, environment: environment, originalEnvironment: originalEnvironment ?? environment,
+            createdDate: createdDate ?? startedDate, startedDate: startedDate, finishedDate: finishedDate,
+            commits: Array(unique)))
+    }
+
+    /// The commits travel as one JSON parameter, read back with jsonb_to_recordset, so a
+    /// deployment of any size is one statement. Commit ids are computed in SQL with md5().
+    static let sql = """
+        WITH deployment AS (
+            INSERT INTO cicd_deployments (
+                id, cicd_scope_id, name, display_title, url, result, original_result, status, original_status,
+                environment, original_environment, created_date, started_date, finished_date, duration_sec,
+                subtask_name, _raw_data_table, _raw_data_params)
+            VALUES ($1, $2, $3, $4, $5, $6, $6, 'DONE', 'DONE', $7, $8, $9::timestamptz, $10::timestamptz,
+                $11::timestamptz, extract(epoch FROM $11::timestamptz - $10::timestamptz)::float8, '', 'webhook', $12)
+            ON CONFLICT (id) DO UPDATE SET
+                name = EXCLUDED.name, display_title = EXCLUDED.display_title, url = EXCLUDED.url,
+                result = EXCLUDED.result, original_result = EXCLUDED.original_result,
+                environment = EXCLUDED.environment, original_environment = EXCLUDED.original_environment,
+                created_date = EXCLUDED.created_date, started_date = EXCLUDED.started_date,
+                finished_date = EXCLUDED.finished_date, duration_sec = EXCLUDED.duration_sec, updated_at = now()
+            RETURNING id
+        ), listed AS (
+            SELECT $1 || ':' || left(md5(c.repo_url), 16) || ':' || c.commit_sha AS id, c.*
+            FROM jsonb_to_recordset($13::jsonb) AS c(
+                repo_url text, commit_sha text, repo_id text, ref_name text, name text, display_title text,
+                commit_msg text, result text, status text, created_date timestamptz, started_date timestamptz,
+                finished_date timestamptz)
+        ), stale AS (
+            DELETE FROM cicd_deployment_commits
+            WHERE cicd_deployment_id = $1 AND id NOT IN (SELECT id FROM listed)
+        ), commits AS (
+            INSERT INTO cicd_deployment_commits (
+                id, commit_sha, cicd_scope_id, cicd_deployment_id, name, display_title, url, result,
+                original_result, status, original_status, environment, original_environment, created_date,
+                started_date, finished_date, duration_sec, commit_msg, ref_name, repo_id, repo_url,
+                prev_success_deployment_commit_id, subtask_name, _raw_data_table, _raw_data_params)
+            SELECT listed.id, commit_sha, $2, deployment.id, listed.name, display_title, '', result,
+                result, status, status, $7, $8, created_date,
+                started_date, finished_date, extract(epoch FROM finished_date - started_date)::float8,
+                commit_msg, ref_name, repo_id, repo_url, '', '', 'webhook', $12
+            FROM listed, deployment
+            ON CONFLICT (id, commit_sha) DO UPDATE SET
+                name = EXCLUDED.name, display_title = EXCLUDED.display_title, result = EXCLUDED.result,
+                original_result = EXCLUDED.original_result, status = EXCLUDED.status,
+                original_status = EXCLUDED.original_status, environment = EXCLUDED.environment,
+                original_environment = EXCLUDED.original_environment, created_date = EXCLUDED.created_date,
+                started_date = EXCLUDED.started_date, finished_date = EXCLUDED.finished_date,
+                duration_sec = EXCLUDED.duration_sec, commit_msg = EXCLUDED.commit_msg,
+                ref_name = EXCLUDED.ref_name, repo_id = EXCLUDED.repo_id, repo_url = EXCLUDED.repo_url,
+                updated_at = now()
+            RETURNING id
+        )
+        SELECT (SELECT id FROM deployment) AS deployment_id, id AS commit_id FROM commits ORDER BY id
+        """
+
+    var commitsJSON: String {
+        JSONValue.array(commits.map { c in
+            .object(JSONObject(members: [
+                (key: "repo_url", value: .string(c.repoUrl)), (key: "commit_sha", value: .string(c.commitSha)),
+                (key: "repo_id", value: .string(c.repoId)), (key: "ref_name", value: .string(c.refName)),
+                (key: "name", value: .string(c.name)), (key: "display_title", value: .string(c.displayTitle)),
+                (key: "commit_msg", value: .string(c.commitMsg)), (key: "result", value: .string(c.result)),
+                (key: "status", value: .string(c.status)),
+                (key: "created_date", value: .string(c.createdDate.iso8601)),
+                (key: "started_date", value: .string(c.startedDate.iso8601)),
+                (key: "finished_date", value: .string(c.finishedDate.iso8601)),
+            ]))
+        }).serialized()
+    }
+
+    func binds(for connection: WebhookConnection) -> [String?] {
+        [
+            connection.rowId(id), connection.scopeId, name, displayTitle, url, result, environment, // $1–$7
+            originalEnvironment, createdDate.postgresText, startedDate.postgresText,              // $8–$10
+            finishedDate.postgresText, connection.rawDataParams, commitsJSON,                     // $11–$13
+        ]
+    }
+
+    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> JSONValue {
+        let rows = try db.query(Self.sql, binds(for: connection)).rows
+        return .object(JSONObject(members: [
+            (key: "id", value: .string(connection.rowId(id))),
+            (key: "commitIds", value: .array(rows.compactMap { $0["commit_id"] }.map(JSONValue.string))),
+        ]))
+    }
+}

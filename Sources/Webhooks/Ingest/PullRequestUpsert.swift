@@ -1,0 +1,112 @@
+import Postgres
+
+/// `POST {conn}/pull_requests` (API.md §7, DevLake v1.0.3's fields): create or replace a pull
+/// request `webhook:<conn>:<pullRequestKey>` whose base repository is the connection's.
+struct PullRequestUpsert: Equatable {
+    var key: Int64
+    var title: String
+    var createdDate: Timestamp
+    var status: String
+    var originalStatus: String
+    var description: String
+    var url: String
+    var authorName: String
+    var authorId: String
+    var mergedByName: String
+    var mergedById: String
+    var parentPrId: String
+    var mergedDate: Timestamp?
+    var closedDate: Timestamp?
+    var type: String
+    var component: String
+    var mergeCommitSha: String
+    var headRef: String
+    var baseRef: String
+    var baseCommitSha: String
+    var headCommitSha: String
+    var headRepoId: String
+    var additions: Int64
+    var deletions: Int64
+    var isDraft: Bool
+
+    static let statuses = ["OPEN", "CLOSED", "MERGED"]
+    static let sha = 40
+
+    /// `status` may be left out: it is then MERGED when a merge date is given, CLOSED when a close
+    /// date is, else OPEN.
+    static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<PullRequestUpsert, WebhookError> {
+        var r = FieldReader(body)
+        let key = r.integer("pullRequestKey", required: true)
+        let title = r.string("displayTitle", required: true)
+        let createdDate = r.timestamp("createdDate", required: true)
+        let status = r.enumeration("status", allowed: statuses)
+        let originalStatus = r.string("originalStatus", maxLength: Width.short)
+        let description = r.string("description") ?? ""
+        let url = r.string("url", maxLength: Width.key) ?? ""
+        let authorName = r.string("authorName", maxLength: Width.short) ?? ""
+        let authorId = r.string("authorId", maxLength: Width.short) ?? ""
+        let mergedByName = r.string("mergedByName", maxLength: Width.short) ?? ""
+        let mergedById = r.string("mergedById", maxLength: Width.short) ?? ""
+        let parentPrId = r.string("parentPrId", maxLength: Width.short) ?? ""
+        let mergedDate = r.timestamp("mergedDate")
+        let closedDate = r.timestamp("closedDate")
+        let type = r.string("type", maxLength: Width.short) ?? ""
+        let component = r.string("component", maxLength: Width.short) ?? ""
+        let mergeCommitSha = r.string("mergeCommitSha", maxLength: sha) ?? ""
+        let headRef = r.string("headRef", maxLength: Width.key) ?? ""
+        let baseRef = r.string("baseRef", maxLength: Width.key) ?? ""
+        let baseCommitSha = r.string("baseCommitSha", maxLength: sha) ?? ""
+        let headCommitSha = r.string("headCommitSha", maxLength: sha) ?? ""
+        let headRepoId = r.string("headRepoId", maxLength: Width.key) ?? ""
+        let additions = r.integer("additions") ?? 0
+        let deletions = r.integer("deletions") ?? 0
+        let isDraft = r.boolean("isDraft") ?? false
+        guard r.causes.isEmpty, let key, let title, let createdDate else { return .failure(.invalidBody(r.causes)) }
+        let derivedStatus = status ?? (mergedDate != nil ? "MERGED" : closedDate != nil ? "CLOSED" : "OPEN")
+        return .success(PullRequestUpsert(
+            key: key, title: title, createdDate: createdDate, status: derivedStatus,
+            originalStatus: originalStatus ?? derivedStatus, description: description, url: url,
+            authorName: authorName, authorId: authorId, mergedByName: mergedByName, mergedById: mergedById,
+            parentPrId: parentPrId, mergedDate: mergedDate, closedDate: closedDate, type: type, component: component,
+            mergeCommitSha: mergeCommitSha, headRef: headRef, baseRef: baseRef, baseCommitSha: baseCommitSha,
+            headCommitSha: headCommitSha, headRepoId: headRepoId, additions: additions, deletions: deletions,
+            isDraft: isDraft))
+    }
+
+    static let sql = """
+        INSERT INTO pull_requests (
+            id, base_repo_id, head_repo_id, status, original_status, title, description, url, author_name,
+            author_id, merged_by_name, merged_by_id, parent_pr_id, pull_request_key, created_date, merged_date,
+            closed_date, type, component, merge_commit_sha, base_commit_sha, head_commit_sha, head_ref, base_ref,
+            additions, deletions, is_draft, _raw_data_table, _raw_data_params)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::bigint, $15::timestamptz,
+            $16::timestamptz, $17::timestamptz, $18, $19, $20, $21, $22, $23, $24, $25::bigint, $26::bigint,
+            $27::boolean, 'webhook', $28)
+        ON CONFLICT (id) DO UPDATE SET
+            head_repo_id = EXCLUDED.head_repo_id, status = EXCLUDED.status, original_status = EXCLUDED.original_status,
+            title = EXCLUDED.title, description = EXCLUDED.description, url = EXCLUDED.url,
+            author_name = EXCLUDED.author_name, author_id = EXCLUDED.author_id,
+            merged_by_name = EXCLUDED.merged_by_name, merged_by_id = EXCLUDED.merged_by_id,
+            parent_pr_id = EXCLUDED.parent_pr_id, created_date = EXCLUDED.created_date,
+            merged_date = EXCLUDED.merged_date, closed_date = EXCLUDED.closed_date, type = EXCLUDED.type,
+            component = EXCLUDED.component, merge_commit_sha = EXCLUDED.merge_commit_sha,
+            base_commit_sha = EXCLUDED.base_commit_sha, head_commit_sha = EXCLUDED.head_commit_sha,
+            head_ref = EXCLUDED.head_ref, base_ref = EXCLUDED.base_ref, additions = EXCLUDED.additions,
+            deletions = EXCLUDED.deletions, is_draft = EXCLUDED.is_draft, updated_at = now()
+        """
+
+    func binds(for connection: WebhookConnection) -> [String?] {
+        [
+            connection.rowId(String(key)), connection.scopeId, headRepoId, status, originalStatus, title, // $1–$6
+            description, url, authorName, authorId, mergedByName, mergedById, parentPrId,               // $7–$13
+            String(key), createdDate.postgresText, mergedDate.bind, closedDate.bind, type, component,   // $14–$19
+            mergeCommitSha, baseCommitSha, headCommitSha, headRef, baseRef,                              // $20–$24
+            String(additions), String(deletions), isDraft ? "true" : "false", connection.rawDataParams, // $25–$28
+        ]
+    }
+
+    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> JSONValue {
+        try db.query(Self.sql, binds(for: connection))
+        return .object(JSONObject(members: [(key: "id", value: .string(connection.rowId(String(key))))]))
+    }
+}

@@ -1,0 +1,96 @@
+import HTTP
+import Postgres
+
+/// Connection administration over HTTP (API.md §1), under every prefix, guarded by
+/// `LAKEHOOK_ADMIN_TOKEN` (Bearer). Without the token configured it answers 403: the CLI is the way.
+extension WebhookService {
+    func addAdministration(to router: inout Router) {
+        for prefix in Self.prefixes {
+            let connections = prefix + "/connections"
+            router.add("POST", connections, admin { [self] request in
+                let body = try Self.jsonBody(request.body)
+                var r = FieldReader(body)
+                let name = r.string("name", required: true)
+                let project = r.string("project")
+                guard r.causes.isEmpty, let name else { throw WebhookError.invalidBody(r.causes) }
+                let (connection, key) = try store.create(name: name, project: project)
+                return Endpoints.describe(connection, publicURL: publicURL, key: key)
+            })
+            router.add("GET", connections, admin { [self] _ in
+                .array(try store.list().map { Endpoints.describe($0, publicURL: publicURL, key: nil) })
+            })
+            for form in ["/:connectionId", "/by-name/:connectionName"] {
+                let one = connections + form
+                router.add("GET", one, admin { [self] request in
+                    let reference = try Self.connectionReference(request.pathParameters)
+                    guard let connection = try store.find(reference) else { throw WebhookError.notFound("unknown \(reference)") }
+                    return Endpoints.describe(connection, publicURL: publicURL, key: nil)
+                })
+                router.add("PATCH", one, admin { [self] request in
+                    let reference = try Self.connectionReference(request.pathParameters)
+                    let body = try Self.jsonBody(request.body)
+                    var r = FieldReader(body)
+                    let name = r.string("name")
+                    let project: String?? = body.members.contains { FieldReader.fold($0.key) == "project" }
+                        ? .some(r.string("project")) : .none
+                    guard r.causes.isEmpty else { throw WebhookError.invalidBody(r.causes) }
+                    let connection = try store.update(reference, name: name, project: project)
+                    directory.forget()
+                    return Endpoints.describe(connection, publicURL: publicURL, key: nil)
+                })
+                router.add("DELETE", one, admin { [self] request in
+                    let reference = try Self.connectionReference(request.pathParameters)
+                    let purge = Self.queryFlag("purge", in: request.query)
+                    let connection = try store.delete(reference, purge: purge)
+                    directory.forget()
+                    return .object(["id": .integer(connection.id), "name": .string(connection.name), "purged": .bool(purge)])
+                })
+                router.add("POST", one + "/api-key", admin { [self] request in
+                    let reference = try Self.connectionReference(request.pathParameters)
+                    let (connection, key) = try store.rotateKey(reference)
+                    directory.forget()
+                    return Endpoints.describe(connection, publicURL: publicURL, key: key)
+                })
+            }
+        }
+    }
+
+    /// Wraps an administration handler: token check, then the one error-to-answer mapping.
+    func admin(_ body: @escaping @Sendable (HTTPRequest) throws -> JSONValue) -> HTTPHandler {
+        { [self] request in
+            do {
+                try authorizeAdmin(request)
+                return Answer.success(try body(request))
+            } catch {
+                return answer(for: error)
+            }
+        }
+    }
+
+    func authorizeAdmin(_ request: HTTPRequest) throws {
+        guard let adminTokenHash else {
+            throw WebhookError(
+                status: 403, message: "administration over HTTP is off: set LAKEHOOK_ADMIN_TOKEN, or use lakehook connections")
+        }
+        guard let token = Credentials.key(fromAuthorization: request.headers[first: "Authorization"]) else {
+            throw WebhookError(
+                status: 401, message: "missing admin token: send Authorization: Bearer <LAKEHOOK_ADMIN_TOKEN>",
+                headers: ["WWW-Authenticate": "Bearer realm=\"lakehook-admin\""])
+        }
+        guard APIKey.constantTimeEquals(APIKey.hash(of: token), adminTokenHash) else {
+            throw WebhookError(status: 403, message: "the admin token is not valid")
+        }
+    }
+
+    /// `?purge=true` (also `1`, `yes`); anything else is false.
+    static func queryFlag(_ name: String, in query: String?) -> Bool {
+        guard let query else { return false }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.first == Substring(name) {
+                return ["true", "1", "yes"].contains(parts.count > 1 ? parts[1].lowercased() : "true")
+            }
+        }
+        return false
+    }
+}
