@@ -21,7 +21,12 @@ let package = Package(
             exclude: ["README.md"],
             resources: [.embedInCode("migrations")]
         ),
-        .target(name: "Webhooks", dependencies: ["Postgres", "HTTP", "Migrations"]),
+        .target(
+            name: "Webhooks",
+            dependencies: ["Postgres", "HTTP", "Migrations"],
+            // The OpenAPI document, kept in the repository and served as is.
+            resources: [.embedInCode("Resources/openapi.json")]
+        ),
         .executableTarget(name: "lakehook", dependencies: ["Webhooks", "Postgres", "HTTP"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),

@@ -61,6 +61,7 @@ public final class WebhookService: Sendable {
         }
         addAdministration(to: &router)
         router.add("GET", "/livez") { _ in Answer.success(.object(JSONObject(members: [(key: "status", value: .string("up"))]))) }
+        router.add("GET", "/api/openapi.json") { _ in Self.openAPIDocument }
         router.add("GET", "/readyz") { [self] _ in readiness() }
         router.add("GET", "/healthz") { [self] _ in readiness() }
         return router
@@ -144,6 +145,10 @@ public final class WebhookService: Sendable {
         case let error as PostgresError where error.isUnavailable:
             log.log(.warn, "database unavailable", [("error", .string(error.description))])
             return Answer.failure(.unavailable("the database is unavailable; retry later"))
+        case let error as PostgresError where error.sqlState == "42P01":
+            // A table is missing: the database came up but the migrations have not run yet.
+            log.log(.warn, "database not migrated", [("error", .string(error.description))])
+            return Answer.failure(.unavailable("the database is not migrated yet; retry later"))
         default:
             log.log(.error, "internal error", [("error", .string(String(reflecting: error)))])
             return Answer.failure(WebhookError(status: 500, message: "internal error"))
@@ -195,6 +200,13 @@ public final class WebhookService: Sendable {
             return Answer.failure(.unavailable("the database is unreachable"))
         }
     }
+
+    /// `GET /api/openapi.json`: the document in Resources/openapi.json, byte for byte.
+    static let openAPIDocument: HTTPResponse = {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        return HTTPResponse(status: 200, headers: headers, body: PackageResources.openapi_json)
+    }()
 
     static func requestId() -> String {
         var generator = SystemRandomNumberGenerator()
