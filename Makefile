@@ -23,7 +23,7 @@ build: deps
 	swift build
 
 release: deps
-	swift build -c release --product lakehook
+	swift build -c release --static-swift-stdlib --product lakehook
 
 db-stop:
 	@scripts/dev-postgres.sh stop

@@ -118,8 +118,10 @@ extension Connection {
         state.output.removeAll()
         state.parser = RequestParser(limits: context.limits)
         state.socket = nil
+        // A suspended or inactive source never runs its cancel handler (and must not be
+        // released suspended): resume before cancelling.
+        if !state.timerSourceResumed { timerSource.resume() }
         timerSource.cancel()
-        // A suspended source never runs its cancel handler: resume before cancelling.
         if state.readSuspended { readSource.resume() }
         readSource.cancel()
         if !state.writeSourceResumed { writeSource.resume() }

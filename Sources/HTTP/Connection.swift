@@ -53,11 +53,13 @@ final class Connection: @unchecked Sendable {
     /// Begins serving; a connection over the cap is answered 503 and closed instead.
     func start() {
         queue.async { [self] in
-            readSource.resume()
+            guard !state.isClosed else { return }  // the server shut down first
             timerSource.schedule(deadline: .distantFuture)
             timerSource.resume()
+            state.timerSourceResumed = true
             if isAdmitted {
                 arm(.idle, context.limits.idleTimeout)
+                resumeReading()
             } else {
                 refuse(HTTPParseError(status: 503, message: "the server is at its connection limit"))
             }
@@ -72,6 +74,8 @@ final class Connection: @unchecked Sendable {
             case .reading where !state.parser.hasPartialRequest:
                 close()
             case .writing:
+                // Already on the wire without `Connection: close`; closing after a complete
+                // response is still allowed (RFC 9112 §9.6).
                 state.phase = .writing(thenClose: true)
             default:
                 break
@@ -85,6 +89,9 @@ final class Connection: @unchecked Sendable {
     }
 
     // MARK: - Requests
+
+    /// RFC 9110 §15.2.1: the interim answer to `Expect: 100-continue`.
+    static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     /// Drains parser events after new input or after a response was written.
     func processInput() {
@@ -100,7 +107,7 @@ final class Connection: @unchecked Sendable {
             case .headComplete(let sendContinue):
                 arm(.body, context.limits.bodyTimeout)
                 if sendContinue {
-                    state.output.append(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                    state.output.append(Self.continueResponse)
                     flush()
                 }
             case .request(var request):
@@ -134,12 +141,12 @@ final class Connection: @unchecked Sendable {
     private func respond(_ response: HTTPResponse) {
         // Closed meanwhile (client gone, forced shutdown): the answer is dropped quietly.
         guard case .handling(let plan) = state.phase else { return }
-        let close = !plan.keepAlive || state.shuttingDown || ResponseSerializer.requestsClose(response)
-        let connectionHeader = close ? "close" : (plan.versionMinor == 0 ? "keep-alive" : nil)
+        let closeAfter = !plan.keepAlive || state.shuttingDown || ResponseSerializer.requestsClose(response)
+        let connectionHeader = closeAfter ? "close" : (plan.versionMinor == 0 ? "keep-alive" : nil)
         for part in ResponseSerializer.serialize(response, isHead: plan.isHead, connectionHeader: connectionHeader) {
             state.output.append(part)
         }
-        state.phase = .writing(thenClose: close)
+        state.phase = .writing(thenClose: closeAfter)
         flush()
     }
 

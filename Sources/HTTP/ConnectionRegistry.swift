@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// The server's open connections: admission against `maxConnections`, lookup for shutdown,
 /// and a group to wait on until all have closed.
@@ -10,7 +9,7 @@ final class ConnectionRegistry: Sendable {
         var accepting = true
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let group = DispatchGroup()
     private let maxConnections: Int
 

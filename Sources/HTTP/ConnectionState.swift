@@ -33,8 +33,12 @@ struct ConnectionState {
     /// The socket; nil once closed. The dispatch sources' cancel handlers hold it too, so the
     /// fd is closed after both sources are cancelled.
     var socket: SocketDescriptor?
-    var readSuspended = false
+    /// Dispatch sources start inactive, which counts as suspended here: each must be resumed
+    /// exactly once more than it was suspended before it is cancelled, or its cancel handler
+    /// never runs.
+    var readSuspended = true
     var writeSourceResumed = false
+    var timerSourceResumed = false
     var timer: (purpose: TimerPurpose, deadline: DispatchTime)?
     /// The server is shutting down: finish the current request, then close.
     var shuttingDown = false

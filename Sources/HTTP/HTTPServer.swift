@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
-import Synchronization
 
 /// Why `HTTPServer.start()` failed.
 public enum HTTPServerError: Error, Sendable, CustomStringConvertible {
@@ -45,7 +44,7 @@ public final class HTTPServer: Sendable {
     private let host: String
     private let requestedPort: Int
     private let context: ConnectionContext
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let registry: ConnectionRegistry
     /// Connection queues target these, one per core, so I/O never needs more threads.
     private let ioQueues: [DispatchQueue]
@@ -74,7 +73,7 @@ public final class HTTPServer: Sendable {
 
     /// A server dropped without `shutdown` still stops accepting and closes its connections.
     deinit {
-        if case .running(let listener) = state.withLock({ $0.phase }) { listener.stop() }
+        if case .running(let listener) = state.withLock({ $0.phase }) { listener.stopWithoutWaiting() }
         registry.stopAccepting()
         for connection in registry.all { connection.forceClose() }
     }
@@ -86,18 +85,18 @@ public final class HTTPServer: Sendable {
         guard let address = SocketAddress(host: host, port: requestedPort) else {
             throw HTTPServerError.invalidAddress(host: host, port: requestedPort)
         }
-        let listener: Listener
-        do {
-            listener = try Listener(address: address, label: label)
-        } catch {
-            throw HTTPServerError.socket(error)
-        }
         try state.withLock { state in
             guard case .created = state.phase else { throw HTTPServerError.notStartable }
+            let listener: Listener
+            do throws(SocketError) {
+                listener = try Listener(address: address, label: label)
+            } catch {
+                throw HTTPServerError.socket(error)
+            }
             state.phase = .running(listener)
             state.port = listener.port
+            listener.start { [weak self] socket, peer in self?.accepted(socket, peer: peer) }
         }
-        listener.start { [weak self] socket, peer in self?.accepted(socket, peer: peer) }
     }
 
     /// The bound port after `start()` (0 before).

@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// Runs handlers, at most `limit` at once, in arrival order beyond that.
 ///
@@ -22,7 +21,7 @@ final class HandlerPool: Sendable {
     }
 
     private let limit: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(limit: Int) {
         self.limit = max(1, limit)

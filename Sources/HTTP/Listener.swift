@@ -20,6 +20,8 @@ final class Listener: @unchecked Sendable {
     private var socket: SocketDescriptor?
     private var paused = false
     private var stopped = false
+    /// Signalled by the cancel handler, once the fd is closed.
+    private let closed = DispatchSemaphore(value: 0)
 
     /// Creates, binds and listens; the accept loop starts with `start`.
     init(address: SocketAddress, label: String) throws(SocketError) {
@@ -37,24 +39,37 @@ final class Listener: @unchecked Sendable {
     }
 
     /// Accepts until EAGAIN on each readiness event; `onAccept` gets each new non-blocking,
-    /// close-on-exec socket and the peer's address, on the accept queue.
+    /// close-on-exec socket and the peer's address, on the accept queue. Call once, and
+    /// `stop()` eventually.
     func start(onAccept: @escaping @Sendable (SocketDescriptor, SocketAddress) -> Void) {
-        source.setEventHandler { [unowned self] in acceptAll(onAccept) }
-        source.setCancelHandler { [unowned self] in socket = nil }
+        // These closures keep the listener alive until the source is cancelled.
+        source.setEventHandler { [self] in acceptAll(onAccept) }
+        source.setCancelHandler { [self] in
+            socket = nil
+            closed.signal()
+        }
         source.resume()
     }
 
     /// Stops accepting and closes the listening socket; returns once it is closed, so a
     /// connection attempt made afterwards is refused by the kernel.
     func stop() {
-        queue.sync {
-            guard !stopped else { return }
-            stopped = true
-            if paused { source.resume() }
-            source.cancel()
-        }
-        // The cancel handler ran (closing the fd) before this queued block.
-        queue.sync {}
+        // Cancellation is asynchronous: wait for the handler that closes the fd.
+        if queue.sync(execute: cancel) { closed.wait() }
+    }
+
+    /// Like `stop()` but without waiting: for a server's deinit, which may run on any queue.
+    func stopWithoutWaiting() {
+        queue.async { _ = self.cancel() }
+    }
+
+    /// On the queue. False if already stopped.
+    private func cancel() -> Bool {
+        guard !stopped else { return false }
+        stopped = true
+        if paused { source.resume() }
+        source.cancel()
+        return true
     }
 
     private func acceptAll(_ onAccept: @Sendable (SocketDescriptor, SocketAddress) -> Void) {

@@ -5,6 +5,7 @@ import Postgres
 public enum LakehookCommand: Equatable {
     case serve
     case migrate
+    case healthcheck
     case connectionsCreate(name: String, project: String?, json: Bool)
     case connectionsList(json: Bool)
     case connectionsDelete(ConnectionReference, purge: Bool)
@@ -46,6 +47,7 @@ public enum LakehookCommand: Equatable {
         switch command {
         case "serve" where words.isEmpty: return .serve
         case "migrate" where words.isEmpty: return .migrate
+        case "healthcheck" where words.isEmpty: return .healthcheck
         case "connections":
             guard !words.isEmpty else { throw UsageError(description: "connections needs a subcommand: create, list, delete, rotate-key") }
             let sub = words.removeFirst()
@@ -76,6 +78,7 @@ public enum LakehookCommand: Equatable {
             Usage:
               lakehook serve                              migrate, then serve HTTP (LAKEHOOK_LISTEN)
               lakehook migrate                            apply the database migrations and exit
+              lakehook healthcheck                        exit 0 when the local server's /readyz answers 200
               lakehook connections create NAME [--project P] [--json]
                                                           create a connection; prints its API key once
               lakehook connections list [--json]          list connections (never their keys)
@@ -110,6 +113,10 @@ public struct CommandRunner {
         switch command {
         case .serve, .help:
             return
+        case .healthcheck:
+            guard HealthCheck.run(configuration: configuration) else {
+                throw WebhookError.unavailable("not ready: \(configuration.listenHost):\(configuration.listenPort)/readyz did not answer 200")
+            }
         case .migrate:
             let applied = try pool.withConnection { db in try Migrator.migrate(db) }
             output(applied.isEmpty

@@ -1,0 +1,119 @@
+import Dispatch
+import Foundation
+import HTTP
+import Testing
+
+@Suite("HTTPServer: start and shutdown")
+struct ServerShutdownTests {
+    @Test("shutdown lets an in-flight slow handler answer 200 while new connections are refused")
+    func gracefulShutdown() throws {
+        let handlerStarted = DispatchSemaphore(value: 0)
+        let proceed = DispatchSemaphore(value: 0)
+        let handler: HTTPHandler = { request in
+            if request.path == "/slow" {
+                handlerStarted.signal()
+                // Still running once the shutdown has visibly begun.
+                _ = proceed.wait(timeout: .now() + 10)
+                usleep(100_000)
+            }
+            return HTTPResponse(status: 200, body: Array("done".utf8))
+        }
+        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: ServerLimits(), handler: handler,
+                                errorResponse: testErrorResponse)
+        try server.start()
+        let port = server.port
+
+        let idle = try TestClient(port: port)
+        try idle.send("GET /quick HTTP/1.1\r\n\r\n")
+        #expect(try idle.readResponse().status == 200)
+
+        let busy = try TestClient(port: port)
+        try busy.send("GET /slow HTTP/1.1\r\n\r\n")
+        #expect(handlerStarted.wait(timeout: .now() + 5) == .success)
+
+        let finished = DispatchSemaphore(value: 0)
+        let started = Date()
+        DispatchQueue.global().async {
+            server.shutdown(deadline: .seconds(5))
+            finished.signal()
+        }
+        // New connections are refused once the listener is gone.
+        try waitUntil { (try? TestClient(port: port)) == nil }
+        // The idle keep-alive connection is closed at once.
+        #expect(idle.isClosedByServer())
+        proceed.signal()
+
+        let response = try busy.readResponse()
+        #expect(response.status == 200)
+        #expect(response.bodyText == "done")
+        #expect(response.header("Connection") == "close")
+        #expect(busy.isClosedByServer())
+        #expect(finished.wait(timeout: .now() + 5) == .success)
+        #expect(Date().timeIntervalSince(started) < 4)
+        #expect(server.openConnectionCount == 0)
+    }
+
+    @Test("shutdown closes a handler's connection when the deadline passes")
+    func deadlineForcesClose() throws {
+        let release = DispatchSemaphore(value: 0)
+        let handlerStarted = DispatchSemaphore(value: 0)
+        let handler: HTTPHandler = { _ in
+            handlerStarted.signal()
+            _ = release.wait(timeout: .now() + 10)
+            return HTTPResponse(status: 200)
+        }
+        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: ServerLimits(), handler: handler,
+                                errorResponse: testErrorResponse)
+        try server.start()
+        let client = try TestClient(port: server.port)
+        try client.send("GET / HTTP/1.1\r\n\r\n")
+        #expect(handlerStarted.wait(timeout: .now() + 5) == .success)
+
+        let started = Date()
+        server.shutdown(deadline: .milliseconds(300))
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed >= 0.25 && elapsed < 3)
+        #expect(client.isClosedByServer())
+        release.signal()
+    }
+
+    @Test("start reports an address already in use")
+    func addressInUse() throws {
+        try withServer { server in
+            let second = HTTPServer(host: "127.0.0.1", port: server.port, limits: ServerLimits(),
+                                    handler: echoHandler, errorResponse: testErrorResponse)
+            #expect {
+                try second.start()
+            } throws: { error in
+                String(describing: error).contains("Address already in use")
+            }
+        }
+    }
+
+    @Test("start refuses a host that is not an IP address")
+    func invalidHost() {
+        let server = HTTPServer(host: "not a host", port: 0, limits: ServerLimits(), handler: echoHandler,
+                                errorResponse: testErrorResponse)
+        #expect(throws: HTTPServerError.self) { try server.start() }
+    }
+
+    @Test("the server listens on IPv6 loopback")
+    func ipv6() throws {
+        let server = HTTPServer(host: "::1", port: 0, limits: ServerLimits(), handler: { request in
+            HTTPResponse(status: 200, body: Array(request.remoteAddress.utf8))
+        }, errorResponse: testErrorResponse)
+        do {
+            try server.start()
+        } catch {
+            // A host without IPv6 cannot run this test.
+            guard String(describing: error).contains("Cannot assign requested address") else { throw error }
+            return
+        }
+        defer { server.shutdown(deadline: .seconds(1)) }
+        let client = try TestClient(port: server.port, ipv6: true)
+        try client.send("GET / HTTP/1.1\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.bodyText.hasPrefix("[::1]:"))
+    }
+}
