@@ -4,6 +4,9 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// Values the application attaches for its own logs and metrics (e.g. which account a
+    /// request belonged to). Never written to the wire.
+    public var annotations: [String: String] = [:]
 
     public init(status: Int, headers: HTTPHeaders = .init(), body: [UInt8] = []) {
         self.status = status

@@ -8,6 +8,8 @@ public struct Router: Sendable {
         var handler: HTTPHandler
         /// Names of the pattern's parameters, in path order.
         var parameterNames: [String]
+        /// The pattern as registered, e.g. for logs and metrics labels.
+        var pattern: String
     }
 
     /// A trie node; children are indices into `nodes`.
@@ -41,7 +43,7 @@ public struct Router: Sendable {
             }
         }
         precondition(nodes[node].routes[method] == nil, "Router: duplicate route \(method) \(pattern)")
-        nodes[node].routes[method] = Route(handler: handler, parameterNames: names)
+        nodes[node].routes[method] = Route(handler: handler, parameterNames: names, pattern: pattern)
     }
 
     /// Finds the route for `method` and the raw `path` (no query). Among the nodes the path
@@ -70,7 +72,7 @@ public struct Router: Sendable {
             case .failure(let reason): return .badPath("path parameter '\(name)': \(reason)")
             }
         }
-        return .matched(route.handler, parameters: parameters)
+        return .matched(route.handler, parameters: parameters, pattern: route.pattern)
     }
 
     /// Depth-first, literal before parameter. `visit` is called for each node the whole path

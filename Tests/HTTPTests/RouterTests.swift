@@ -15,7 +15,7 @@ private enum Outcome: Equatable {
 
     init(_ match: RouteMatch) {
         switch match {
-        case .matched(let handler, let parameters):
+        case .matched(let handler, let parameters, _):
             let name = String(decoding: handler(HTTPRequest(method: "GET", target: "/")).body, as: UTF8.self)
             self = .route(name, parameters)
         case .methodNotAllowed(let allow): self = .methodNotAllowed(allow)

@@ -16,7 +16,8 @@ public final class Application: Sendable {
         pool = PostgresPool(config: configuration.database, size: configuration.databasePoolSize)
         service = WebhookService(
             pool: pool, log: RequestLog(level: configuration.logLevel), cacheTTL: cacheTTL,
-            publicURL: configuration.publicURL, adminToken: configuration.adminToken)
+            publicURL: configuration.publicURL, adminToken: configuration.adminToken,
+            trustedProxies: configuration.trustedProxies)
         var limits = ServerLimits()
         limits.maxBodyBytes = configuration.maxBodyBytes
         server = HTTPServer(

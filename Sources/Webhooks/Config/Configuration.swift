@@ -22,6 +22,8 @@ public struct Configuration: Sendable {
     public var publicURL: String
     /// Bearer token for connection administration over HTTP; nil turns that administration off.
     public var adminToken: String?
+    /// Proxies whose `X-Forwarded-For` is believed (LAKEHOOK_TRUSTED_PROXIES).
+    public var trustedProxies: TrustedProxies
     /// How long SIGTERM waits for in-flight requests before closing everything.
     public var shutdownDeadline: Duration
 
@@ -34,6 +36,7 @@ public struct Configuration: Sendable {
         ("LAKEHOOK_LOG_LEVEL", "info", "debug, info, warn or error"),
         ("LAKEHOOK_PUBLIC_URL", "http://<LAKEHOOK_LISTEN>", "base URL shown in connection endpoint URLs"),
         ("LAKEHOOK_SHUTDOWN_SECONDS", "10", "on SIGTERM, how long in-flight requests may take to finish"),
+        ("LAKEHOOK_TRUSTED_PROXIES", "(none)", "comma-separated IPs/CIDRs whose X-Forwarded-For is believed, e.g. 127.0.0.1,10.0.0.0/8"),
         ("LAKEHOOK_ADMIN_TOKEN", "(unset: HTTP administration off)", "Bearer token for /connections over HTTP (at least 16 characters)"),
     ]
 
@@ -91,11 +94,18 @@ public struct Configuration: Sendable {
         if let adminToken, adminToken.count < 16 {
             problems.append("LAKEHOOK_ADMIN_TOKEN is too short; use at least 16 random characters (e.g. openssl rand -hex 24)")
         }
+        var trustedProxies = TrustedProxies.none
+        if let raw = value("LAKEHOOK_TRUSTED_PROXIES") {
+            switch TrustedProxies.parse(raw) {
+            case .success(let parsed): trustedProxies = parsed
+            case .failure(let problem): problems.append("LAKEHOOK_TRUSTED_PROXIES: \(problem.message)")
+            }
+        }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         return Configuration(
             database: database, listenHost: host, listenPort: port, maxBodyBytes: maxBody,
             databasePoolSize: poolSize, logLevel: level, publicURL: publicURL,
-            adminToken: adminToken, shutdownDeadline: .seconds(shutdownSeconds))
+            adminToken: adminToken, trustedProxies: trustedProxies, shutdownDeadline: .seconds(shutdownSeconds))
     }
 
     /// `127.0.0.1:4000`, `0.0.0.0:4000`, `[::1]:4000`, `localhost:4000`; port 0 picks a free one.

@@ -214,11 +214,13 @@ struct DeploymentUpsert: Equatable {
         ]
     }
 
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> JSONValue {
+    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
         let rows = try db.query(Self.sql, binds(for: connection)).rows
-        return .object(JSONObject(members: [
-            (key: "id", value: .string(connection.rowId(id))),
-            (key: "commitIds", value: .array(rows.compactMap { $0["commit_id"] }.map(JSONValue.string))),
-        ]))
+        return WriteResult(
+            data: .object([
+                "id": .string(connection.rowId(id)),
+                "commitIds": .array(rows.compactMap { $0["commit_id"] }.map(JSONValue.string)),
+            ]),
+            rows: ["cicd_deployments": 1, "cicd_deployment_commits": rows.count])
     }
 }

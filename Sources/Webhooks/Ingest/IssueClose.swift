@@ -26,20 +26,24 @@ struct IssueClose: Equatable {
                 lead_time_minutes = issue.lead_time_minutes,
                 updated_at = now()
             FROM issue WHERE incidents.id = issue.id
+            RETURNING 1
         )
-        SELECT id, status, \(SQLText.iso8601("resolution_date")), lead_time_minutes FROM issue
+        SELECT id, status, \(SQLText.iso8601("resolution_date")), lead_time_minutes,
+            1 AS issues, (SELECT count(*) FROM incident) AS incidents
+        FROM issue
         """
 
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> JSONValue {
+    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
         let result = try db.query(Self.sql, [connection.rowId(issueKey)])
         guard let row = result.rows.first else {
             throw WebhookError.notFound("unknown issue \"\(issueKey)\"")
         }
-        return .object(JSONObject(members: [
-            (key: "id", value: row["id"].map(JSONValue.string) ?? .null),
-            (key: "status", value: row["status"].map(JSONValue.string) ?? .null),
-            (key: "resolutionDate", value: row["resolution_date"].map(JSONValue.string) ?? .null),
-            (key: "leadTimeMinutes", value: row["lead_time_minutes"].map(JSONValue.number) ?? .null),
-        ]))
+        let data: JSONValue = .object([
+            "id": row["id"].map(JSONValue.string) ?? .null,
+            "status": row["status"].map(JSONValue.string) ?? .null,
+            "resolutionDate": row["resolution_date"].map(JSONValue.string) ?? .null,
+            "leadTimeMinutes": row["lead_time_minutes"].map(JSONValue.number) ?? .null,
+        ])
+        return WriteResult(data: data, rows: WriteResult.counts(row, ["issues", "incidents"]))
     }
 }

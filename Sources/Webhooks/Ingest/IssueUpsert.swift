@@ -86,10 +86,12 @@ struct IssueUpsert: Equatable {
             INSERT INTO boards (id, name, type, created_date, _raw_data_table, _raw_data_params)
             VALUES ($2, $3, 'webhook', now(), 'webhook', $4)
             ON CONFLICT (id) DO NOTHING
+            RETURNING 1
         ), key_board AS (
             INSERT INTO boards (id, name, type, created_date, _raw_data_table, _raw_data_params)
             SELECT $5::varchar, $6, 'webhook', now(), 'webhook', $4 WHERE $5::varchar IS NOT NULL
             ON CONFLICT (id) DO NOTHING
+            RETURNING 1
         ), issue AS (
             INSERT INTO issues (
                 id, issue_key, title, status, original_status, created_date, url, description, epic_key,
@@ -126,6 +128,7 @@ struct IssueUpsert: Equatable {
             SELECT board, $1, 'webhook', $4 FROM unnest(ARRAY[$2::varchar, $5::varchar]) AS board
             WHERE board IS NOT NULL
             ON CONFLICT (board_id, issue_id) DO NOTHING
+            RETURNING 1
         ), incident AS (
             INSERT INTO incidents (
                 id, incident_key, title, description, status, original_status, url, resolution_date,
@@ -154,6 +157,7 @@ struct IssueUpsert: Equatable {
                 severity = EXCLUDED.severity, component = EXCLUDED.component,
                 assignee_id = EXCLUDED.assignee_id, assignee_name = EXCLUDED.assignee_name,
                 updated_at = now()
+            RETURNING 1
         ), not_incident AS (
             DELETE FROM incidents WHERE id = $1 AND NOT $32::boolean
         ), stale_assignees AS (
@@ -163,8 +167,12 @@ struct IssueUpsert: Equatable {
             INSERT INTO incident_assignees (incident_id, assignee_id, assignee_name, _raw_data_table, _raw_data_params)
             SELECT $1, $27, $28, 'webhook', $4 WHERE $32::boolean AND $27 <> ''
             ON CONFLICT (incident_id, assignee_id) DO UPDATE SET assignee_name = EXCLUDED.assignee_name, updated_at = now()
+            RETURNING 1
         )
-        SELECT id FROM issue
+        SELECT (SELECT count(*) FROM issue) AS issues,
+            (SELECT count(*) FROM connection_board) + (SELECT count(*) FROM key_board) AS boards,
+            (SELECT count(*) FROM links) AS board_issues, (SELECT count(*) FROM incident) AS incidents,
+            (SELECT count(*) FROM assignee) AS incident_assignees
         """
 
     func binds(for connection: WebhookConnection) -> [String?] {
@@ -187,9 +195,10 @@ struct IssueUpsert: Equatable {
         ]
     }
 
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> JSONValue {
-        let id = connection.rowId(issueKey)
-        try db.query(Self.sql, binds(for: connection))
-        return .object(JSONObject(members: [(key: "id", value: .string(id))]))
+    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
+        let row = try db.query(Self.sql, binds(for: connection)).rows.first
+        return WriteResult(
+            data: .object(["id": .string(connection.rowId(issueKey))]),
+            rows: WriteResult.counts(row, ["issues", "boards", "board_issues", "incidents", "incident_assignees"]))
     }
 }

@@ -51,6 +51,7 @@ struct PipelineFinish: Equatable {
             updated_at = now()
         FROM derived
         WHERE p.id = $1
+        RETURNING (SELECT count(*) FROM tasks) AS cicd_tasks, 1 AS cicd_pipelines
         """
 
     static let readSQL = """
@@ -60,17 +61,18 @@ struct PipelineFinish: Equatable {
         """
 
     /// 404 for an unknown pipeline; a pipeline already DONE is answered as it is (a retried finish is harmless).
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> JSONValue {
+    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
         let id = connection.rowId(pipelineName)
         let locked = try db.query(Self.lockSQL, [id])
         guard let status = locked.rows.first?[0] else {
             throw WebhookError.notFound("unknown pipeline \"\(pipelineName)\"")
         }
+        var written: [String: Int] = [:]
         if status != "DONE" {
-            try db.query(Self.finishSQL, [id])
+            written = WriteResult.counts(try db.query(Self.finishSQL, [id]).rows.first, ["cicd_tasks", "cicd_pipelines"])
         }
         let row = try db.query(Self.readSQL, [id]).rows[0]
-        return Self.describe(row)
+        return WriteResult(data: Self.describe(row), rows: written)
     }
 
     static func describe(_ row: PostgresRow) -> JSONValue {

@@ -105,8 +105,8 @@ struct PullRequestUpsert: Equatable {
         ]
     }
 
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> JSONValue {
+    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
         try db.query(Self.sql, binds(for: connection))
-        return .object(JSONObject(members: [(key: "id", value: .string(connection.rowId(String(key))))]))
+        return WriteResult(data: .object(["id": .string(connection.rowId(String(key)))]), rows: ["pull_requests": 1])
     }
 }

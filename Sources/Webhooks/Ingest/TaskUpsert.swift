@@ -76,6 +76,7 @@ struct TaskUpsert: Equatable {
                 environment = EXCLUDED.environment, duration_sec = EXCLUDED.duration_sec,
                 created_date = EXCLUDED.created_date, started_date = EXCLUDED.started_date,
                 finished_date = EXCLUDED.finished_date, updated_at = now()
+            RETURNING 1
         ), pipeline_commit AS (
             INSERT INTO cicd_pipeline_commits (
                 pipeline_id, commit_sha, branch, repo_id, commit_msg, display_title, url, repo_url,
@@ -84,8 +85,11 @@ struct TaskUpsert: Equatable {
             FROM pipeline WHERE $16::varchar <> ''
             ON CONFLICT (pipeline_id, commit_sha) DO UPDATE SET
                 branch = EXCLUDED.branch, repo_id = EXCLUDED.repo_id, updated_at = now()
+            RETURNING 1
         )
-        SELECT id FROM pipeline
+        SELECT 1 AS cicd_pipelines, (SELECT count(*) FROM task) AS cicd_tasks,
+            (SELECT count(*) FROM pipeline_commit) AS cicd_pipeline_commits
+        FROM pipeline
         """
 
     func binds(for connection: WebhookConnection) -> [String?] {
@@ -100,15 +104,17 @@ struct TaskUpsert: Equatable {
     }
 
     /// 403 when the pipeline is already finished (as DevLake), with nothing written.
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> JSONValue {
+    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
         let result = try db.query(Self.sql, binds(for: connection))
-        guard !result.rows.isEmpty else {
+        guard let row = result.rows.first else {
             throw WebhookError(
                 status: 403, message: "pipeline \"\(pipelineName)\" is already finished; it takes no more tasks")
         }
-        return .object(JSONObject(members: [
-            (key: "id", value: .string(connection.rowId("\(pipelineName):\(name)"))),
-            (key: "pipelineId", value: .string(connection.rowId(pipelineName))),
-        ]))
+        return WriteResult(
+            data: .object([
+                "id": .string(connection.rowId("\(pipelineName):\(name)")),
+                "pipelineId": .string(connection.rowId(pipelineName)),
+            ]),
+            rows: WriteResult.counts(row, ["cicd_pipelines", "cicd_tasks", "cicd_pipeline_commits"]))
     }
 }

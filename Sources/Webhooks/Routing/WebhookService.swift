@@ -13,6 +13,8 @@ public final class WebhookService: Sendable {
     public let publicURL: String
     /// SHA-256 of LAKEHOOK_ADMIN_TOKEN; nil when HTTP administration is off.
     let adminTokenHash: String?
+    public let metrics = Metrics()
+    let trustedProxies: TrustedProxies
 
     /// The four prefixes every route lives under (API.md §1).
     public static let prefixes = ["/api/plugins/webhook", "/api/rest/plugins/webhook", "/plugins/webhook", "/rest/plugins/webhook"]
@@ -21,9 +23,11 @@ public final class WebhookService: Sendable {
 
     public init(
         pool: PostgresPool, log: RequestLog, cacheTTL: Duration = .seconds(4),
-        publicURL: String = "http://127.0.0.1:4000", adminToken: String? = nil
+        publicURL: String = "http://127.0.0.1:4000", adminToken: String? = nil,
+        trustedProxies: TrustedProxies = .none
     ) {
         self.pool = pool
+        self.trustedProxies = trustedProxies
         self.publicURL = publicURL
         self.adminTokenHash = adminToken.map(APIKey.hash(of:))
         self.store = ConnectionStore(pool: pool)
@@ -62,24 +66,29 @@ public final class WebhookService: Sendable {
         addAdministration(to: &router)
         router.add("GET", "/livez") { _ in Answer.success(.object(JSONObject(members: [(key: "status", value: .string("up"))]))) }
         router.add("GET", "/api/openapi.json") { _ in Self.openAPIDocument }
+        router.add("GET", "/metrics") { [self] _ in
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+            return HTTPResponse(status: 200, headers: headers, body: Array(metrics.render(pool: pool.statistics).utf8))
+        }
         router.add("GET", "/readyz") { [self] _ in readiness() }
         router.add("GET", "/healthz") { [self] _ in readiness() }
         return router
     }
 
-    /// The whole application as one HTTP handler: route, run, answer, log.
+    /// The whole application as one HTTP handler: route, run, answer, log, count.
     public func handler() -> HTTPHandler {
         let router = router()
         return { [self] request in
             let started = ContinuousClock.now
-            let requestId = Self.requestId()
+            let requestId = Self.requestId(from: request.headers[first: "X-Request-ID"])
             var response: HTTPResponse
             var route = "unmatched"
             switch router.route(method: request.method, path: request.path) {
-            case .matched(let handler, let parameters):
+            case .matched(let handler, let parameters, let pattern):
                 var routed = request
                 routed.pathParameters = parameters
-                route = "matched"
+                route = pattern
                 response = handler(routed)
             case .methodNotAllowed(let allow):
                 response = Answer.failure(WebhookError(
@@ -90,16 +99,20 @@ public final class WebhookService: Sendable {
             case .badPath(let reason):
                 response = Answer.failure(.badRequest("bad path: \(reason)"))
             }
-            if response.status >= 500 {
+            if response.status == 500 {
                 response = Self.tagInternalError(response, requestId: requestId)
             }
             response.headers.replaceOrAdd(name: "X-Request-ID", value: requestId)
-            let elapsed = ContinuousClock.now - started
+            let seconds = (ContinuousClock.now - started) / .seconds(1)
+            metrics.recordRequest(method: request.method, route: route, status: response.status, seconds: seconds)
+            let client = trustedProxies.clientAddress(
+                peer: request.remoteAddress, forwardedFor: request.headers.values(for: "X-Forwarded-For"))
             log.log(response.status >= 500 ? .error : .info, "request", [
-                ("method", .string(request.method)), ("path", .string(request.path)), ("route", .string(route)),
-                ("status", .number(String(response.status))),
-                ("duration_ms", .number(String(format: "%.3f", elapsed / .milliseconds(1)))),
-                ("request_id", .string(requestId)), ("client", .string(request.remoteAddress)),
+                ("method", .string(request.method)), ("route", .string(route)), ("path", .string(request.path)),
+                ("status", .integer(Int64(response.status))),
+                ("duration_ms", .number(String(format: "%.3f", seconds * 1000))),
+                ("connection_id", response.annotations["connection"].map(JSONValue.string) ?? .null),
+                ("request_id", .string(requestId)), ("client", .string(client)),
             ])
             return response
         }
@@ -122,15 +135,22 @@ public final class WebhookService: Sendable {
                 let connection = try directory.authenticate(reference, authorization: request.headers[first: "Authorization"])
                 let body = needsBody ? try Self.jsonBody(request.body) : nil
                 let operation = try decode(body, connection, request.pathParameters)
-                let data = try run(operation, for: connection)
-                return Answer.success(data)
+                let written = try run(operation, for: connection)
+                metrics.recordRows(written.rows)
+                var response = Answer.success(written.data)
+                response.annotations["connection"] = String(connection.id)
+                return response
             } catch {
-                return answer(for: error)
+                var response = answer(for: error)
+                if let reference = try? Self.connectionReference(request.pathParameters), case .id(let id) = reference {
+                    response.annotations["connection"] = String(id)
+                }
+                return response
             }
         }
     }
 
-    func run(_ operation: any IngestOperation, for connection: WebhookConnection) throws -> JSONValue {
+    func run(_ operation: any IngestOperation, for connection: WebhookConnection) throws -> WriteResult {
         if operation.isSingleStatement {
             return try pool.withConnection { db in try operation.write(db, for: connection) }
         }
@@ -143,13 +163,16 @@ public final class WebhookService: Sendable {
         case let error as WebhookError:
             return Answer.failure(error)
         case let error as PostgresError where error.isUnavailable:
+            metrics.recordDatabaseError(error)
             log.log(.warn, "database unavailable", [("error", .string(error.description))])
             return Answer.failure(.unavailable("the database is unavailable; retry later"))
         case let error as PostgresError where error.sqlState == "42P01":
+            metrics.recordDatabaseError(error)
             // A table is missing: the database came up but the migrations have not run yet.
             log.log(.warn, "database not migrated", [("error", .string(error.description))])
             return Answer.failure(.unavailable("the database is not migrated yet; retry later"))
         default:
+            if let error = error as? PostgresError { metrics.recordDatabaseError(error) }
             log.log(.error, "internal error", [("error", .string(String(reflecting: error)))])
             return Answer.failure(WebhookError(status: 500, message: "internal error"))
         }
@@ -208,8 +231,15 @@ public final class WebhookService: Sendable {
         return HTTPResponse(status: 200, headers: headers, body: PackageResources.openapi_json)
     }()
 
-    static func requestId() -> String {
+    /// The client's `X-Request-ID` when it is a sane token (1–128 visible ASCII characters),
+    /// else a new random one.
+    static func requestId(from header: String?) -> String {
+        if let header, (1...128).contains(header.utf8.count), header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            return header
+        }
         var generator = SystemRandomNumberGenerator()
-        return String(generator.next() as UInt64, radix: 16)
+        let value = generator.next() as UInt64
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

@@ -1,0 +1,113 @@
+import Postgres
+import Synchronization
+
+/// Prometheus metrics of one instance, rendered in the text exposition format at `/metrics`.
+/// Names follow Prometheus's rules: `lakehook_` prefix, base units (seconds, bytes), `_total`
+/// on counters.
+public final class Metrics: Sendable {
+    /// Upper bounds of the request-latency histogram, in seconds.
+    static let latencyBuckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    private struct RequestKey: Hashable { var method: String; var route: String; var status: Int }
+    private struct Histogram {
+        var buckets = [UInt64](repeating: 0, count: Metrics.latencyBuckets.count)
+        var count: UInt64 = 0
+        var sum: Double = 0
+    }
+    private struct State {
+        var requests: [RequestKey: UInt64] = [:]
+        var latency: [String: Histogram] = [:]
+        var rows: [String: UInt64] = [:]
+        var databaseErrors: [String: UInt64] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// One answered request: its route pattern (not the raw path, so labels stay few), status and duration.
+    public func recordRequest(method: String, route: String, status: Int, seconds: Double) {
+        state.withLock { state in
+            state.requests[RequestKey(method: method, route: route, status: status), default: 0] += 1
+            var histogram = state.latency[route] ?? Histogram()
+            for (i, bound) in Self.latencyBuckets.enumerated() where seconds <= bound { histogram.buckets[i] += 1 }
+            histogram.count += 1
+            histogram.sum += seconds
+            state.latency[route] = histogram
+        }
+    }
+
+    public func recordRows(_ rows: [String: Int]) {
+        guard !rows.isEmpty else { return }
+        state.withLock { state in
+            for (table, count) in rows where count > 0 { state.rows[table, default: 0] += UInt64(count) }
+        }
+    }
+
+    /// A database error, by SQLSTATE class (the first two characters; "none" for connection failures).
+    public func recordDatabaseError(_ error: PostgresError) {
+        let sqlStateClass = error.sqlState.map { String($0.prefix(2)) } ?? "none"
+        state.withLock { $0.databaseErrors[sqlStateClass, default: 0] += 1 }
+    }
+
+    /// The exposition text, with the pool and process gauges read now.
+    public func render(pool: PoolStatistics) -> String {
+        let snapshot = state.withLock { $0 }
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        }
+        family("lakehook_http_requests_total", "counter", "HTTP requests answered, by method, route and status.")
+        for (key, count) in snapshot.requests.sorted(by: { ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status) }) {
+            out += "lakehook_http_requests_total{method=\"\(Self.escape(key.method))\",route=\"\(Self.escape(key.route))\",status=\"\(key.status)\"} \(count)\n"
+        }
+        family("lakehook_http_request_duration_seconds", "histogram", "Time from a complete request to its answer, by route.")
+        for (route, histogram) in snapshot.latency.sorted(by: { $0.key < $1.key }) {
+            let label = "route=\"\(Self.escape(route))\""
+            for (i, bound) in Self.latencyBuckets.enumerated() {
+                out += "lakehook_http_request_duration_seconds_bucket{\(label),le=\"\(bound)\"} \(histogram.buckets[i])\n"
+            }
+            out += "lakehook_http_request_duration_seconds_bucket{\(label),le=\"+Inf\"} \(histogram.count)\n"
+            out += "lakehook_http_request_duration_seconds_sum{\(label)} \(histogram.sum)\n"
+            out += "lakehook_http_request_duration_seconds_count{\(label)} \(histogram.count)\n"
+        }
+        family("lakehook_rows_written_total", "counter", "Rows inserted or updated, by table.")
+        for (table, count) in snapshot.rows.sorted(by: { $0.key < $1.key }) {
+            out += "lakehook_rows_written_total{table=\"\(Self.escape(table))\"} \(count)\n"
+        }
+        family("lakehook_db_errors_total", "counter", "Database errors, by SQLSTATE class (none: no connection).")
+        for (sqlStateClass, count) in snapshot.databaseErrors.sorted(by: { $0.key < $1.key }) {
+            out += "lakehook_db_errors_total{sqlstate_class=\"\(Self.escape(sqlStateClass))\"} \(count)\n"
+        }
+        family("lakehook_db_pool_connections", "gauge", "Database connections of this instance's pool, by state.")
+        out += "lakehook_db_pool_connections{state=\"in_use\"} \(pool.inUse)\n"
+        out += "lakehook_db_pool_connections{state=\"idle\"} \(pool.idle)\n"
+        family("lakehook_db_pool_size", "gauge", "The pool's maximum number of connections.")
+        out += "lakehook_db_pool_size \(pool.size)\n"
+        family("lakehook_db_pool_waiting", "gauge", "Requests waiting for a database connection.")
+        out += "lakehook_db_pool_waiting \(pool.waiting)\n"
+        if let rss = ProcessStats.residentMemoryBytes() {
+            family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
+            out += "process_resident_memory_bytes \(rss)\n"
+        }
+        if let fds = ProcessStats.openFileDescriptors() {
+            family("process_open_fds", "gauge", "Number of open file descriptors.")
+            out += "process_open_fds \(fds)\n"
+        }
+        return out
+    }
+
+    /// Label values escape backslash, double quote and newline.
+    static func escape(_ value: String) -> String {
+        var out = ""
+        for character in value {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
