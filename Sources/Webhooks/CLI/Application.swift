@@ -13,7 +13,9 @@ public final class Application: Sendable {
 
     public init(configuration: Configuration, cacheTTL: Duration = .seconds(4)) {
         self.configuration = configuration
-        pool = PostgresPool(config: configuration.database, size: configuration.databasePoolSize)
+        pool = PostgresPool(
+            config: configuration.database, size: configuration.databasePoolSize,
+            waitTimeout: configuration.databaseWaitTimeout)
         service = WebhookService(
             pool: pool, log: RequestLog(level: configuration.logLevel), cacheTTL: cacheTTL,
             publicURL: configuration.publicURL, adminToken: configuration.adminToken,

@@ -17,6 +17,8 @@ public struct Configuration: Sendable {
     public var listenPort: Int
     public var maxBodyBytes: Int
     public var databasePoolSize: Int
+    /// How long a request waits for a free database connection before answering 503.
+    public var databaseWaitTimeout: Duration
     public var logLevel: LogLevel
     /// The base URL printed in endpoint URLs (`lakehook connections create`); defaults to the listen address.
     public var publicURL: String
@@ -33,6 +35,8 @@ public struct Configuration: Sendable {
         ("LAKEHOOK_LISTEN", "127.0.0.1:4000", "address and port to serve on (host:port, [v6]:port)"),
         ("LAKEHOOK_MAX_BODY_BYTES", "1048576", "largest accepted request body, in bytes (larger: 413)"),
         ("LAKEHOOK_DB_POOL_SIZE", "2 x cores, at least 4", "database connections per instance"),
+        ("LAKEHOOK_DB_WAIT_MS", "5000", "how long a request waits for a free database connection before 503"),
+        ("LAKEHOOK_DB_STATEMENT_TIMEOUT_MS", "15000", "statement_timeout of every query; past it the request answers 503"),
         ("LAKEHOOK_LOG_LEVEL", "info", "debug, info, warn or error"),
         ("LAKEHOOK_PUBLIC_URL", "http://<LAKEHOOK_LISTEN>", "base URL shown in connection endpoint URLs"),
         ("LAKEHOOK_SHUTDOWN_SECONDS", "10", "on SIGTERM, how long in-flight requests may take to finish"),
@@ -57,7 +61,10 @@ public struct Configuration: Sendable {
             return number
         }
 
-        let database = PostgresConfig.fromEnvironment(env)
+        var database = PostgresConfig.fromEnvironment(env)
+        let statementTimeout = integer("LAKEHOOK_DB_STATEMENT_TIMEOUT_MS", default: 15_000, range: 1...3_600_000)
+        database.statementTimeout = .milliseconds(statementTimeout)
+        let waitTimeout = integer("LAKEHOOK_DB_WAIT_MS", default: 5_000, range: 1...600_000)
         do { try database.validate() } catch {
             problems.append("DATABASE_URL is not a valid PostgreSQL connection string: \(error)")
         }
@@ -104,7 +111,7 @@ public struct Configuration: Sendable {
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         return Configuration(
             database: database, listenHost: host, listenPort: port, maxBodyBytes: maxBody,
-            databasePoolSize: poolSize, logLevel: level, publicURL: publicURL,
+            databasePoolSize: poolSize, databaseWaitTimeout: .milliseconds(waitTimeout), logLevel: level, publicURL: publicURL,
             adminToken: adminToken, trustedProxies: trustedProxies, shutdownDeadline: .seconds(shutdownSeconds))
     }
 

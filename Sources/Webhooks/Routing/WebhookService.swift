@@ -166,6 +166,11 @@ public final class WebhookService: Sendable {
             metrics.recordDatabaseError(error)
             log.log(.warn, "database unavailable", [("error", .string(error.description))])
             return Answer.failure(.unavailable("the database is unavailable; retry later"))
+        case let error as PostgresError where Self.transientStates.contains(error.sqlState ?? ""):
+            // Statement timeout, serialization failure, deadlock: nothing was committed; a retry may pass.
+            metrics.recordDatabaseError(error)
+            log.log(.warn, "database statement failed; answered 503", [("error", .string(error.description))])
+            return Answer.failure(.unavailable("the database did not complete the request in time; retry later"))
         case let error as PostgresError where error.sqlState == "42P01":
             metrics.recordDatabaseError(error)
             // A table is missing: the database came up but the migrations have not run yet.
@@ -177,6 +182,9 @@ public final class WebhookService: Sendable {
             return Answer.failure(WebhookError(status: 500, message: "internal error"))
         }
     }
+
+    /// query_canceled (statement_timeout), serialization_failure, deadlock_detected.
+    static let transientStates: Set<String> = ["57014", "40001", "40P01"]
 
     static func tagInternalError(_ response: HTTPResponse, requestId: String) -> HTTPResponse {
         guard response.status == 500 else { return response }

@@ -64,3 +64,17 @@ struct Reply {
         return nil
     }
 }
+
+/// A value shared between test threads, behind a lock (a class, so closures can capture it).
+final class Shared<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// A PostgreSQL server of the test's own, on a free port, that the test may stop (even in
+/// immediate mode, like a crash) and start again. As root it runs as the `postgres` user.
+final class DisposablePostgres: @unchecked Sendable {
+    let port: Int
+    let folder: URL
+    private let bin: URL
+
+    var conninfo: String { "host=127.0.0.1 port=\(port) user=postgres dbname=postgres" }
+
+    init() throws {
+        let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        guard let version = candidates.sorted(by: { $0.compare($1, options: .numeric) == .orderedDescending }).first else {
+            throw ClientError("no PostgreSQL server under /usr/lib/postgresql")
+        }
+        bin = URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin")
+        port = try freePort()
+        folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("lakehook-pg-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try asOwner(["/bin/chown", "postgres:postgres", folder.path], ownerOnly: false)
+        try run("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"])
+    }
+
+    deinit {
+        _ = try? run("pg_ctl", ["-D", data, "-m", "immediate", "stop"])
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private var data: String { folder.appendingPathComponent("data").path }
+
+    func start() throws {
+        try run("pg_ctl", [
+            "-D", data, "-l", folder.appendingPathComponent("log").path, "-w", "-t", "30",
+            "-o", "-p \(port) -k \(folder.path) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
+            "start",
+        ])
+    }
+
+    /// `immediate` is a crash: no checkpoint, clients cut off.
+    func stop(immediate: Bool = false) throws {
+        try run("pg_ctl", ["-D", data, "-m", immediate ? "immediate" : "fast", "-w", "stop"])
+    }
+
+    @discardableResult
+    private func run(_ tool: String, _ arguments: [String]) throws -> String {
+        try asOwner([bin.appendingPathComponent(tool).path] + arguments, ownerOnly: true)
+    }
+
+    @discardableResult
+    private func asOwner(_ command: [String], ownerOnly: Bool) throws -> String {
+        let isRoot = getuid() == 0
+        if !ownerOnly && !isRoot { return "" }  // chown is only needed (and allowed) as root
+        let argv = isRoot && ownerOnly ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + command : command
+        // Output goes to a file, not a pipe: the server that pg_ctl starts would inherit a pipe
+        // and keep it open. posix_spawn + waitpid rather than Foundation's Process, whose exit
+        // monitoring hung here on a child that had started a daemon.
+        let outputPath = folder.appendingPathComponent("command-\(UUID().uuidString.prefix(8)).out").path
+        defer { unlink(outputPath) }
+        let (status, output) = try spawnAndWait(argv, outputPath: outputPath)
+        guard status == 0 else {
+            throw ClientError("\(command.joined(separator: " ")) failed (\(status)): \(output)")
+        }
+        return output
+    }
+}
+
+/// Runs a program to completion with stdout and stderr in `outputPath`; its exit status and output.
+func spawnAndWait(_ argv: [String], outputPath: String) throws -> (Int32, String) {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    var cArgs = argv.map { strdup($0) }
+    cArgs.append(nil)
+    defer { for arg in cArgs { free(arg) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ)
+    guard spawned == 0 else { throw ClientError("posix_spawn \(argv[0]): \(spawned)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    let exited = status & 0x7f == 0
+    return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
+}
+
+/// A TCP port nothing listens on right now.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw ClientError("bind: \(errno)") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
