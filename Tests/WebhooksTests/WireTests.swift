@@ -103,3 +103,24 @@ struct WireTests {
         #expect(client.isClosedByServer())
     }
 }
+
+@Suite("Interrupted uploads")
+struct InterruptedUploadTests {
+    @Test("a client that disconnects mid-body writes nothing")
+    func disconnectMidBody() throws {
+        let server = TestServer.shared
+        let (connection, key) = try server.newConnection("cut")
+        let body = RoutesTests.issue("CUT-1")
+        let client = try TestClient(port: server.port)
+        try client.send("POST /api/plugins/webhook/\(connection.id)/issues HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + String(body.prefix(body.count / 2)))
+        shutdown(client.fd, Int32(SHUT_RDWR))
+        usleep(300_000)
+        #expect(try TestDatabase.count("SELECT count(*) FROM issues WHERE id = $1", [connection.rowId("CUT-1")]) == 0)
+        // A chunked upload cut before its last chunk writes nothing either.
+        let chunked = try TestClient(port: server.port)
+        try chunked.send("POST /api/plugins/webhook/\(connection.id)/issues HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\nTransfer-Encoding: chunked\r\n\r\n\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n")
+        shutdown(chunked.fd, Int32(SHUT_RDWR))
+        usleep(300_000)
+        #expect(try TestDatabase.count("SELECT count(*) FROM issues WHERE id = $1", [connection.rowId("CUT-1")]) == 0)
+    }
+}
