@@ -2,12 +2,15 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps run test build release db-stop clean
+.PHONY: help deps run test build release bench check fuzz db-stop clean
 
 help:
 	@echo "make run      start Lakehook on 127.0.0.1:4000 (with a throwaway PostgreSQL unless DATABASE_URL is set)"
 	@echo "make test     run the whole test suite against a real PostgreSQL"
 	@echo "make release  build the release binary (.build/release/lakehook)"
+	@echo "make bench    benchmark against pgbench and nginx (release build, about 3 minutes)"
+	@echo "make check    the test suite under AddressSanitizer, then ThreadSanitizer"
+	@echo "make fuzz     run the fuzz targets for FUZZ_SECONDS each (default 60)"
 	@echo "make db-stop  stop the throwaway PostgreSQL"
 
 deps:
@@ -24,6 +27,17 @@ build: deps
 
 release: deps
 	swift build -c release --static-swift-stdlib --product lakehook
+
+bench: deps
+	@bench/run.sh
+
+# Each sanitizer builds into its own folder so the normal build stays as it is.
+check: deps
+	@scripts/test.sh --sanitize=address --scratch-path .build-asan
+	@scripts/test.sh --sanitize=thread --scratch-path .build-tsan
+
+fuzz: deps
+	@fuzz/run.sh
 
 db-stop:
 	@scripts/dev-postgres.sh stop

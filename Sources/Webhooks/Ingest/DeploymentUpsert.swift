@@ -51,7 +51,7 @@ struct DeploymentUpsert: Equatable {
     private static func decodeCurrent(_ r: inout FieldReader, _ connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
         // v1.0 names; the aliases are what DevLake's Config UI showed in some versions before it.
         let id = r.string("id", alias: "pipeline_id", required: true, maxLength: connection.maxKeyLength)
-        let name = r.string("name")
+        let name = r.string("name", maxLength: Width.key)
         let displayTitle = r.string("displayTitle")
         let url = r.string("url")
         let result = r.enumeration("result", allowed: results) ?? "SUCCESS"
@@ -78,7 +78,7 @@ struct DeploymentUpsert: Equatable {
             guard let repoUrl, let commitSha, let startedDate, let finishedDate else { continue }
             commits.append(Commit(
                 repoUrl: repoUrl, commitSha: commitSha, repoId: repoId, refName: refName,
-                name: commitName ?? displayTitle ?? name ?? "", displayTitle: commitTitle ?? displayTitle ?? "",
+                name: commitName ?? name ?? Self.nameFromTitle(displayTitle), displayTitle: commitTitle ?? displayTitle ?? "",
                 commitMsg: commitMsg, result: commitResult ?? result, status: status,
                 createdDate: commitCreated ?? createdDate ?? startedDate, startedDate: commitStarted ?? startedDate,
                 finishedDate: commitFinished ?? finishedDate))
@@ -104,7 +104,7 @@ struct DeploymentUpsert: Equatable {
         var commits: [Commit] = []
         if let repoUrl, let commitSha, let startedDate, let finishedDate {
             commits.append(Commit(
-                repoUrl: repoUrl, commitSha: commitSha, repoId: repoId, refName: refName, name: displayTitle ?? "",
+                repoUrl: repoUrl, commitSha: commitSha, repoId: repoId, refName: refName, name: Self.nameFromTitle(displayTitle),
                 displayTitle: displayTitle ?? "", commitMsg: commitMsg, result: result, status: "DONE",
                 createdDate: startedDate, startedDate: startedDate, finishedDate: finishedDate))
         }
@@ -113,6 +113,13 @@ struct DeploymentUpsert: Equatable {
             &r, connection, id: id, name: nil, displayTitle: displayTitle, url: nil, result: result,
             environment: environment, originalEnvironment: nil, createdDate: nil, startedDate: startedDate,
             finishedDate: finishedDate, commits: commits, shaField: "commit_sha")
+    }
+
+    /// A commit without a name of its own is named after the deployment's title (a text column),
+    /// cut to the 255 characters of `cicd_deployment_commits.name`.
+    static func nameFromTitle(_ title: String?) -> String {
+        guard let title else { return "" }
+        return String(String.UnicodeScalarView(title.unicodeScalars.prefix(Width.key)))
     }
 
     private static func finish(

@@ -44,7 +44,12 @@ struct IssueUpsert: Equatable {
         let url = r.string("url", maxLength: Width.key) ?? ""
         let description = r.string("description") ?? ""
         let epicKey = r.string("epic_key", maxLength: Width.key) ?? ""
-        let originalType = r.string("type", maxLength: Width.short) ?? ""
+        // `original_type` (varchar(500)) keeps the client's spelling; `type` (varchar(100)) the
+        // upper-cased one, which can be longer ("ß" → "SS"), so that is what must fit.
+        let originalType = r.string("type", maxLength: 500) ?? ""
+        if originalType.uppercased().unicodeScalars.count > Width.short {
+            r.fail("type", "is longer than \(Width.short) characters once upper-cased")
+        }
         let priority = r.string("priority", maxLength: Width.key) ?? ""
         let severity = r.string("severity", maxLength: Width.key) ?? ""
         let component = r.string("component", maxLength: Width.key) ?? ""

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# `make bench`: Lakehook against the machine's own limits, side by side in one run.
+#   - issues upserts, cicd_tasks with finishes, a mixed workload, /livez — wrk against Lakehook
+#   - pgbench running the same issues statement, same PostgreSQL, clients = Lakehook's pool size
+#   - nginx with one worker answering /livez's static JSON
+# Prints one table (requests/s, p50, p99, CPU s per 1,000 requests, peak RSS, ratios).
+# Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 16), LAKEHOOK_DB_POOL_SIZE.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${BENCH_SECONDS:-10}"
+connections="${BENCH_CONNECTIONS:-16}"
+pool="${LAKEHOOK_DB_POOL_SIZE:-$(( $(nproc) * 2 > 4 ? $(nproc) * 2 : 4 ))}"
+out="$(mktemp -d /tmp/lakehook-bench.XXXXXX)"
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+
+for tool in wrk pgbench nginx; do
+    command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
+        echo "bench: $tool is missing; install it: sudo apt-get install wrk nginx postgresql-contrib" >&2; exit 1; }
+done
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+
+echo "bench: release build" >&2
+swift build -c release --static-swift-stdlib --product lakehook >/dev/null
+bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/lakehook"
+
+eval "$(scripts/dev-postgres.sh start)"
+port="${LAKEHOOK_DEV_PGPORT:-54329}"
+psql_() { psql -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+psql_ -d postgres -c "DROP DATABASE IF EXISTS lakehook_bench WITH (FORCE)" -c "CREATE DATABASE lakehook_bench"
+export DATABASE_URL="postgres://postgres@127.0.0.1:$port/lakehook_bench"
+"$bin" migrate >/dev/null
+created="$("$bin" connections create bench --json)"
+export LAKEHOOK_CONNECTION="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$created")"
+export LAKEHOOK_KEY="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["apiKey"])' "$created")"
+
+lakehook_port=4101
+LAKEHOOK_LISTEN="127.0.0.1:$lakehook_port" LAKEHOOK_DB_POOL_SIZE="$pool" LAKEHOOK_LOG_LEVEL=warn "$bin" serve 2>"$out/lakehook.log" &
+lakehook_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$lakehook_port/readyz" >/dev/null && break; sleep 0.1; done
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+ticks_per_second="$(getconf CLK_TCK)"
+
+# run NAME PID URL SCRIPT [extra wrk args...]: one wrk run; appends a line to $out/results.
+run() {
+    local name="$1" pid="$2" url="$3" script="$4"; shift 4
+    cat "bench/$script" bench/report.lua > "$out/$name.lua"
+    local before; before="$(cpu_ticks "$pid")"
+    wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$out/$name.lua" "$@" "$url" > "$out/$name.wrk" 2>&1
+    local after; after="$(cpu_ticks "$pid")"
+    local line; line="$(grep '^RESULT' "$out/$name.wrk")"
+    echo "$name $line cpu_s=$(python3 -c "print(($after - $before) / $ticks_per_second)") peak_rss_kib=$(peak_rss_kib "$pid") rss_kib=$(rss_kib "$pid")" >> "$out/results"
+    echo "bench: $name done" >&2
+}
+
+: > "$out/results"
+for round in 1 2; do
+    run "issues-$round" "$lakehook_pid" "http://127.0.0.1:$lakehook_port" issues.lua
+done
+run tasks "$lakehook_pid" "http://127.0.0.1:$lakehook_port" tasks.lua
+run mixed "$lakehook_pid" "http://127.0.0.1:$lakehook_port" mixed.lua
+run livez "$lakehook_pid" "http://127.0.0.1:$lakehook_port" livez.lua
+
+# Issues at half of the maximum rate: each connection waits between its requests.
+max_rps="$(awk '$1 == "issues-2" { for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) { sub("rps=", "", $i); print $i } }' "$out/results")"
+export LAKEHOOK_DELAY_MS="$(python3 -c "print(max(1, round($connections / ($max_rps / 2) * 1000)))")"
+run issues-half "$lakehook_pid" "http://127.0.0.1:$lakehook_port" issues.lua
+unset LAKEHOOK_DELAY_MS
+
+# Baseline 1: pgbench, the same statement, clients = pool size.
+python3 bench/pgbench_issues.py Sources/Webhooks/Ingest/IssueUpsert.swift "$LAKEHOOK_CONNECTION" > "$out/issues.pgbench"
+pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -c "$pool" -j 2 -T "$seconds" -P 0 \
+    --report-per-command -r -f "$out/issues.pgbench" lakehook_bench > "$out/pgbench.txt" 2>&1
+pg_tps="$(awk '/^tps = / {print $3; exit}' "$out/pgbench.txt")"
+pg_latency="$(awk '/^latency average = / {print $4; exit}' "$out/pgbench.txt")"
+echo "pgbench tps=$pg_tps avg_ms=$pg_latency" >> "$out/results"
+echo "bench: pgbench done" >&2
+
+# Baseline 2: nginx, one worker, static /livez.
+nginx_port=4102
+sed "s/__PORT__/$nginx_port/" bench/nginx-baseline.conf > "$out/nginx.conf"
+mkdir -p "$out/nginx"
+"$NGINX" -p "$out/nginx" -c "$out/nginx.conf" -g "pid $out/nginx.pid;" &
+nginx_master=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$nginx_port/livez" >/dev/null && break; sleep 0.1; done
+nginx_worker="$(pgrep -P "$nginx_master" | head -1)"
+run nginx-livez "$nginx_worker" "http://127.0.0.1:$nginx_port" livez.lua
+kill "$nginx_master"
+
+kill -TERM "$lakehook_pid"; wait "$lakehook_pid" || true
+python3 bench/table.py "$out/results" "$pool" "$connections" "$seconds"
+echo "(raw output in $out)"

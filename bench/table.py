@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Prints bench/run.sh's results as one table with the ratios to the baselines."""
+import sys
+
+path, pool, connections, seconds = sys.argv[1:5]
+runs, pgbench = {}, {}
+for line in open(path):
+    name, *fields = line.split()
+    values = dict(f.split("=", 1) for f in fields if "=" in f)
+    if name == "pgbench":
+        pgbench = values
+    else:
+        runs[name] = values
+
+def num(values, key):
+    return float(values.get(key, "nan"))
+
+print(f"\nLakehook benchmark: {seconds} s per run, wrk -t2 -c{connections}, database pool {pool}, pgbench -c{pool} -M prepared\n")
+print(f"{'workload':<14}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU s/1k':>10}{'peak RSS MiB':>14}{'non-2xx':>9}")
+for name, values in runs.items():
+    requests = num(values, "requests")
+    cpu = num(values, "cpu_s") / requests * 1000 if requests else float("nan")
+    print(f"{name:<14}{num(values, 'rps'):>10.0f}{num(values, 'p50_ms'):>9.2f}{num(values, 'p99_ms'):>9.2f}"
+          f"{cpu:>10.3f}{num(values, 'peak_rss_kib') / 1024:>14.1f}{int(num(values, 'non2xx')):>9}")
+pg_tps = float(pgbench.get("tps", "nan"))
+print(f"{'pgbench':<14}{pg_tps:>10.0f}{'':>9}{'':>9}{'':>10}{'':>14}{'':>9}   (avg {pgbench.get('avg_ms', '?')} ms)")
+
+issues = max(num(runs.get("issues-1", {}), "rps"), num(runs.get("issues-2", {}), "rps"))
+livez = num(runs.get("livez", {}), "rps")
+nginx = num(runs.get("nginx-livez", {}), "rps")
+half = runs.get("issues-half", {})
+rss1 = num(runs.get("issues-1", {}), "rss_kib") / 1024
+rss2 = num(runs.get("issues-2", {}), "rss_kib") / 1024
+peak = max(num(v, "peak_rss_kib") for k, v in runs.items() if k != "nginx-livez") / 1024
+
+def verdict(ok):
+    return "ok" if ok else "MISSED"
+
+print("\ntargets")
+print(f"  issues ÷ pgbench          {issues / pg_tps:6.2f}   (target ≥ 0.80)  {verdict(issues / pg_tps >= 0.8)}")
+print(f"  /livez ÷ nginx (1 worker) {livez / nginx:6.2f}   (target ≥ 0.50)  {verdict(livez / nginx >= 0.5)}")
+print(f"  p99 at half rate          {num(half, 'p99_ms'):6.2f} ms at {num(half, 'rps'):.0f} req/s (target ≤ 10 ms)  {verdict(num(half, 'p99_ms') <= 10)}")
+print(f"  peak RSS                  {peak:6.1f} MiB (target ≤ 64)  {verdict(peak <= 64)}")
+print(f"  RSS after run 1 / run 2   {rss1:.1f} / {rss2:.1f} MiB  {verdict(rss2 <= rss1 * 1.05 + 1)}")

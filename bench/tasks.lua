@@ -1,0 +1,26 @@
+-- CI/CD tasks for many pipelines: three tasks per pipeline, then its finish.
+local connection = os.getenv("LAKEHOOK_CONNECTION")
+local key = os.getenv("LAKEHOOK_KEY")
+local step = 0
+
+function setup(thread)
+  thread:set("prefix", string.format("%08x", math.random(0, 0x7fffffff)))
+end
+
+function init(args)
+  wrk.method = "POST"
+  wrk.headers["Authorization"] = "Bearer " .. key
+end
+
+local results = { "SUCCESS", "SUCCESS", "FAILURE" }
+
+function request()
+  local pipeline = string.format("%s-%d", prefix, math.floor(step / 4))
+  local phase = step % 4
+  step = step + 1
+  if phase == 3 then
+    return wrk.format(nil, "/api/plugins/webhook/" .. connection .. "/cicd_pipeline/" .. pipeline .. "/finish", nil, "")
+  end
+  local body = string.format('{"pipeline_name":"%s","name":"task-%d","result":"%s","status":"DONE","type":"BUILD","environment":"PRODUCTION","started_date":"2024-01-01T12:0%d:00Z","finished_date":"2024-01-01T12:1%d:00Z","repo_id":"bench","branch":"main","commit_sha":"%s%d"}', pipeline, phase, results[phase + 1], phase, phase, prefix, step)
+  return wrk.format(nil, "/api/plugins/webhook/" .. connection .. "/cicd_tasks", nil, body)
+end

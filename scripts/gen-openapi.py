@@ -1,0 +1,964 @@
+#!/usr/bin/env python3
+"""Writes Sources/Webhooks/Resources/openapi.json, the OpenAPI 3.1 document Lakehook serves at
+GET /api/openapi.json (byte for byte).
+
+The document lists every path the router knows: each ingest route under the four prefixes and
+the three ways of naming a connection (API.md §1), the administration routes under the four
+prefixes, and the operations routes. The field rules mirror the `decode` functions of
+Sources/Webhooks/Ingest/*.swift and the coercions of Payload/FieldReader*.swift and
+Payload/TimestampParser.swift: change them together.
+
+    python3 scripts/gen-openapi.py           # rewrite the document
+    python3 scripts/gen-openapi.py --check   # exit 1 when the document is not what this writes
+"""
+
+import json
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "Sources" / "Webhooks" / "Resources" / "openapi.json"
+
+PREFIXES = [
+    ("/api/plugins/webhook", "Api"),
+    ("/api/rest/plugins/webhook", "ApiRest"),
+    ("/plugins/webhook", "Plain"),
+    ("/rest/plugins/webhook", "Rest"),
+]
+FORMS = [
+    ("/{connectionId}", "ById", "connectionId"),
+    ("/connections/{connectionId}", "ByConnectionsId", "connectionId"),
+    ("/connections/by-name/{connectionName}", "ByName", "connectionName"),
+]
+
+# Widths (Vocabulary.swift `Width`, SCHEMA.md). A client key becomes part of the row id
+# `webhook:<connectionId>:<key>` (varchar 255), so it may have 255 - len("webhook:<id>:")
+# characters; 227 is that room for the longest possible id (19 digits), so it holds for every
+# connection.
+KEY = 255
+SHORT = 100
+CLIENT_KEY = 255 - len("webhook:9223372036854775807:")
+# issues.type is varchar(100) and holds the upper-cased type; Unicode upper-casing can turn one
+# character into three (U+0390 into U+0399 U+0308 U+0301).
+ISSUE_TYPE_ROOM = SHORT // 3
+INT64_MIN = -9223372036854775808
+INT64_MAX = 9223372036854775807
+
+# ---------------------------------------------------------------------------------------------
+# Value schemas: what FieldReader really accepts.
+
+NO_NUL = "^[^\\u0000]*$"
+NUMBER_TEXT = "-?(0|[1-9][0-9]{0,15})(\\.[0-9]{1,15})?([eE][+-]?[0-9]{1,2})?"
+INTEGER_TEXT = "-?(0|[1-9][0-9]{0,17})"
+YEAR = "(000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+MONTH_DAY = "((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+TIME = "[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?"
+DATE_TEXT = f"{YEAR}-{MONTH_DAY}({TIME})?"
+# Epoch milliseconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.
+EPOCH_MS_MIN = -62135596800000
+EPOCH_MS_MAX = 253402300799999
+
+
+def ci(word):
+    """A regex matching `word` in any ASCII case (JSON Schema patterns have no flags)."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+def text(description, required=False, max_length=None):
+    """FieldReader.string: a string, or a number or boolean taken as its text; no NUL."""
+    schema = {"type": ["string", "number", "boolean"] + ([] if required else ["null"])}
+    if required:
+        schema["minLength"] = 1
+    if max_length is not None:
+        # A number counts as its text: bound numbers well inside the width.
+        schema["maxLength"] = max_length
+        schema["minimum"] = -999_999_999_999_999
+        schema["maximum"] = 999_999_999_999_999
+    schema["pattern"] = NO_NUL
+    schema["description"] = description
+    return schema
+
+
+def number(description, required=False):
+    """FieldReader.double: a JSON number, or a string holding one (JSON number grammar)."""
+    return {
+        "type": ["number", "string"] + ([] if required else ["null"]),
+        "minimum": -1e300,
+        "maximum": 1e300,
+        "pattern": f"^{NUMBER_TEXT}$" if required else f"^({NUMBER_TEXT})?$",
+        "description": description + " A number, or a string holding one (\"3.5\"); \"\" or null is absent.",
+    }
+
+
+def integer(description, required=False, minimum=INT64_MIN, maximum=INT64_MAX):
+    """FieldReader.integer: a whole JSON number or numeric string within Int64."""
+    return {
+        "type": ["integer", "string"] + ([] if required else ["null"]),
+        "minimum": minimum,
+        "maximum": maximum,
+        "pattern": f"^{INTEGER_TEXT}$" if required else f"^({INTEGER_TEXT})?$",
+        "description": description
+        + " A whole number (3, 3.0 and 1e3 are accepted), or a string holding one; \"\" or null is absent.",
+    }
+
+
+def boolean(description):
+    """FieldReader.boolean: true/false, "true"/"false" in any case, "1"/"0", 1/0."""
+    return {
+        "type": ["boolean", "string", "integer", "null"],
+        "pattern": f"^({ci('true')}|{ci('false')}|1|0)?$",
+        "minimum": 0,
+        "maximum": 1,
+        "description": description + " true/false; also \"true\"/\"false\" in any case, \"1\"/\"0\", 1/0; \"\" or null is absent.",
+    }
+
+
+def date(description, required=False):
+    """FieldReader.timestamp: a date string of TimestampParser's grammar, or epoch milliseconds."""
+    return {
+        "type": ["string", "integer"] + ([] if required else ["null"]),
+        "pattern": f"^{DATE_TEXT}$" if required else f"^({DATE_TEXT})?$",
+        "minimum": EPOCH_MS_MIN,
+        "maximum": EPOCH_MS_MAX,
+        "description": description
+        + " RFC 3339 / ISO 8601 (2020-01-01T12:00:00Z, +05:30 or +0530 offsets, a fraction of 1-9 digits),"
+        " `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` without a zone (UTC), or `YYYY-MM-DD` (UTC"
+        " midnight); or a JSON number of epoch milliseconds (up to 3 fraction digits, no exponent)."
+        " Years 0001-9999 after the offset."
+        + ("" if required else " \"\" or null is absent."),
+        "examples": ["2020-01-01T12:00:00+00:00", "2020-01-01T12:00:00+0000", 1577880000000],
+    }
+
+
+def enumeration(description, values, required=False):
+    """FieldReader.enumeration: one of `values`, in any ASCII case; stored upper-case."""
+    alternatives = "|".join(ci(v) for v in values)
+    return {
+        "type": ["string"] + ([] if required else ["null"]),
+        "pattern": f"^({alternatives})$" if required else f"^({alternatives})?$",
+        "description": description + f" One of {', '.join(values)}, in any case; stored upper-case."
+        + ("" if required else " \"\" or null is absent."),
+        "examples": values,
+    }
+
+
+ISSUE_STATUSES = ["TODO", "IN_PROGRESS", "DONE"]
+TASK_RESULTS = ["SUCCESS", "FAILURE", "ABORT", "IN_PROGRESS"]
+TASK_STATUSES = ["IN_PROGRESS", "DONE"]
+TASK_TYPES = ["TEST", "LINT", "BUILD", "DEPLOYMENT"]
+ENVIRONMENTS = ["PRODUCTION", "STAGING", "TESTING", "DEVELOPMENT"]
+DEPLOYMENT_RESULTS = ["SUCCESS", "FAILURE", "ABORT"]
+DEPLOYMENT_COMMIT_STATUSES = ["DONE", "IN_PROGRESS"]
+PULL_REQUEST_STATUSES = ["OPEN", "CLOSED", "MERGED"]
+
+FOLDING = (
+    " Field names match after folding ASCII case and removing `_` (`issue_key`, `issueKey` and"
+    " `ISSUEKEY` are one field), so both DevLake generations' spellings are accepted; unknown"
+    " fields are ignored; `null` is the same as absent. Every problem is listed in the 400 answer's"
+    " `causes`."
+)
+
+
+def body(title, description, properties, required, **extra):
+    schema = {"title": title, "description": description + FOLDING, "type": "object"}
+    if required:
+        schema["required"] = required
+    schema.update({k: v for k, v in extra.items() if k != "examples"})
+    schema["properties"] = properties
+    schema["additionalProperties"] = True
+    if "examples" in extra:
+        schema["examples"] = extra["examples"]
+    return schema
+
+
+# ---------------------------------------------------------------------------------------------
+# Request bodies (Ingest/*.swift `decode`).
+
+ISSUE = body(
+    "Issue",
+    "An issue or incident (API.md §3, IssueUpsert.decode). Canonical names are classic snake_case.",
+    {
+        "issue_key": text("Unique within the connection (`issueKey`).", True, CLIENT_KEY),
+        "title": text("The issue's title.", True),
+        "status": enumeration("Status.", ISSUE_STATUSES, True),
+        "original_status": text("The status in the source system (`originalStatus`).", True, SHORT),
+        "created_date": date("When the issue was created (`createdDate`).", True),
+        "board_key": text("Classic: names a board inside the connection (`boardKey`).", max_length=CLIENT_KEY),
+        "url": text("Link to the issue.", max_length=KEY),
+        "description": text("Free text."),
+        "epic_key": text("Epic key (`epicKey`).", max_length=KEY),
+        "type": text(
+            "Free text (BUG, INCIDENT, REQUIREMENT, ...), stored upper-case; INCIDENT also writes an incident row."
+            " At most 100 characters once upper-cased (a character may upper-case to up to three, as ß to SS);"
+            f" bounded here to {ISSUE_TYPE_ROOM} so that any value fits.",
+            max_length=ISSUE_TYPE_ROOM,
+        ),
+        "priority": text("Priority.", max_length=KEY),
+        "severity": text("Severity.", max_length=KEY),
+        "component": text("Component.", max_length=KEY),
+        "story_point": number("Story points (`storyPoint`)."),
+        "resolution_date": date("When the issue was resolved (`resolutionDate`)."),
+        "updated_date": date("When the issue was last updated (`updatedDate`)."),
+        "lead_time_minutes": integer(
+            "Lead time (`leadTimeMinutes`); when absent or 0 and resolution_date is set, the whole minutes"
+            " between created_date and resolution_date."
+        ),
+        "parent_issue_key": text("Key of the parent issue (`parentIssueKey`).", max_length=CLIENT_KEY),
+        "creator_id": text("Creator id (`creatorId`), stored as webhook:<connectionId>:<value>.", max_length=CLIENT_KEY),
+        "creator_name": text("Creator name (`creatorName`).", max_length=KEY),
+        "assignee_id": text("Assignee id (`assigneeId`), stored as webhook:<connectionId>:<value>.", max_length=CLIENT_KEY),
+        "assignee_name": text("Assignee name (`assigneeName`).", max_length=KEY),
+        "original_estimate_minutes": integer("Original estimate (`originalEstimateMinutes`)."),
+        "time_spent_minutes": integer("Time spent (`timeSpentMinutes`)."),
+        "time_remaining_minutes": integer("Time remaining (`timeRemainingMinutes`)."),
+    },
+    ["issue_key", "title", "status", "original_status", "created_date"],
+    examples=[{
+        "board_key": "DLK", "url": "", "issue_key": "DLK-1234", "title": "a feature from DLK", "description": "",
+        "epic_key": "", "type": "BUG", "status": "TODO", "original_status": "created", "story_point": 0,
+        "resolution_date": None, "created_date": "2020-01-01T12:00:00+00:00", "updated_date": None,
+        "lead_time_minutes": 0, "parent_issue_key": "DLK-1200", "priority": "", "original_estimate_minutes": 0,
+        "time_spent_minutes": 0, "time_remaining_minutes": 0, "creator_id": "user1131",
+        "creator_name": "Nick name 1", "assignee_id": "user1132", "assignee_name": "Nick name 2", "severity": "",
+        "component": "",
+    }],
+)
+
+# The task id webhook:<connectionId>:<pipeline_name>:<name> must fit 255 characters: the
+# schema bounds both so that any two values it allows fit together.
+TASK_NAME_ROOM = (CLIENT_KEY - 1) // 2
+TASK = body(
+    "CI/CD task",
+    "A CI/CD task, creating its pipeline when missing (API.md §4, TaskUpsert.decode). Canonical names are"
+    f" classic snake_case. The task id `webhook:<connectionId>:<pipeline_name>:<name>` must fit 255"
+    f" characters (400 otherwise); this schema bounds each of the two to {TASK_NAME_ROOM} characters so that"
+    " any two values fit. `started_date` is required; DevLake's own sample sends it as `created_date`,"
+    " accepted as its alias (when both are given, `started_date` wins).",
+    {
+        "pipeline_name": text("Unique within the connection (`pipelineName`).", True, TASK_NAME_ROOM),
+        "name": text("Unique within the pipeline; at most 255 characters on its own.", True, TASK_NAME_ROOM),
+        "result": enumeration("Result.", TASK_RESULTS, True),
+        "status": enumeration("Status.", TASK_STATUSES, True),
+        "type": enumeration("Type.", TASK_TYPES, True),
+        "environment": enumeration("Environment.", ENVIRONMENTS, True),
+        "started_date": date("When the task started (`startedDate`).", True),
+        "created_date": date("Alias of started_date, used when started_date is absent.", True),
+        "finished_date": date("When the task finished (`finishedDate`)."),
+        "repo_id": text("Any string naming the repository (`repoId`).", True, KEY),
+        "branch": text("Branch.", max_length=KEY),
+        "commit_sha": text("Commit (`commitSha`); when given, links the pipeline to the commit.", max_length=KEY),
+    },
+    ["pipeline_name", "name", "result", "status", "type", "environment", "repo_id"],
+    anyOf=[{"required": ["started_date"]}, {"required": ["created_date"]}],
+    examples=[{
+        "pipeline_name": "A123", "name": "unit-test", "result": "IN_PROGRESS", "status": "IN_PROGRESS",
+        "type": "TEST", "environment": "PRODUCTION", "created_date": "2020-01-01T12:00:00+00:00",
+        "finished_date": "2020-01-01T12:59:59+00:00", "repo_id": "devlake", "branch": "main",
+        "commit_sha": "015e3d3b480e417aede5a1293bd61de9b0fd051d",
+    }],
+)
+
+# A deployment commit's id is webhook:<connectionId>:<id>:<16 hex>:<commitSha> (255 at most):
+# the schema bounds the deployment id and the sha so that any two fit.
+DEPLOYMENT_ID_ROOM = 100
+# The single-commit form's id defaults to the sha itself: 2 * 100 + 18 fits 227 too.
+COMMIT_SHA_ROOM = 100
+# A commit without its own `name` is named after the deployment's displayTitle or name, and
+# cicd_deployment_commits.name is varchar(255): longer ones fail in the database today, so the
+# schema bounds them to what always works.
+DEPLOYMENT_NAME_ROOM = KEY
+
+DEPLOYMENT_COMMIT = {
+    "title": "Deployment commit",
+    "description": "One commit of a deployment. A commit's dates default to the deployment's; its result to the"
+    " deployment's." + FOLDING,
+    "type": "object",
+    "required": ["repoUrl", "commitSha"],
+    "properties": {
+        "repoUrl": text("The repository's URL (`repo_url`).", True, 500),
+        "commitSha": text(
+            f"The commit (`commit_sha`). Together with the deployment id it must fit the 255-character commit"
+            f" row id; this schema bounds it to {COMMIT_SHA_ROOM} characters.",
+            True,
+            COMMIT_SHA_ROOM,
+        ),
+        "repoId": text("Repository id.", max_length=KEY),
+        "refName": text("Ref name.", max_length=KEY),
+        "name": text("Name; defaults to the deployment's displayTitle, then its name.", max_length=KEY),
+        "displayTitle": text("Title; defaults to the deployment's displayTitle."),
+        "commitMsg": text("Commit message."),
+        "result": enumeration("Result; defaults to the deployment's.", DEPLOYMENT_RESULTS),
+        "status": enumeration("Status; defaults to DONE.", DEPLOYMENT_COMMIT_STATUSES),
+        "createdDate": date("Defaults to the deployment's createdDate (`create_time`)."),
+        "startedDate": date("Defaults to the deployment's startedDate (`start_time`)."),
+        "finishedDate": date("Defaults to the deployment's finishedDate (`end_time`)."),
+    },
+    "additionalProperties": True,
+}
+
+DEPLOYMENT_CURRENT = body(
+    "Deployment (DevLake v1.0)",
+    "A deployment and its commits (API.md §6, DeploymentUpsert.decode): the form chosen when `deploymentCommits`"
+    " is present, or when neither `commit_sha` nor `repo_url` is. camelCase names; the aliases"
+    " `pipeline_id`, `start_time`, `end_time` and `create_time` are read when the canonical field is absent."
+    " finishedDate must not be before startedDate (400). Re-posting replaces the commit set.",
+    {
+        "id": text(
+            f"The deployment's id, unique within the connection (alias `pipeline_id`). Its row id is"
+            f" webhook:<connectionId>:<id>; this schema bounds it to {DEPLOYMENT_ID_ROOM} characters so that it"
+            " fits every commit's id.",
+            True,
+            DEPLOYMENT_ID_ROOM,
+        ),
+        "pipeline_id": text("Alias of id.", True, DEPLOYMENT_ID_ROOM),
+        "name": text(
+            "Name; defaults to displayTitle, then id. Also the name of every commit that has neither a name nor"
+            " a displayTitle of its own, so at most 255 characters.",
+            max_length=DEPLOYMENT_NAME_ROOM,
+        ),
+        "displayTitle": text(
+            "Title; defaults to name. Also the name of every commit that has no name of its own, so at most 255"
+            " characters.",
+            max_length=DEPLOYMENT_NAME_ROOM,
+        ),
+        "url": text("Link to the deployment."),
+        "result": enumeration("Result; defaults to SUCCESS.", DEPLOYMENT_RESULTS),
+        "environment": enumeration("Environment; defaults to PRODUCTION.", ENVIRONMENTS),
+        "originalEnvironment": text("The environment as the source names it; defaults to environment.", max_length=KEY),
+        "createdDate": date("Defaults to startedDate (alias `create_time`)."),
+        "create_time": date("Alias of createdDate."),
+        "startedDate": date("When the deployment started (alias `start_time`).", True),
+        "start_time": date("Alias of startedDate.", True),
+        "finishedDate": date("When the deployment finished (alias `end_time`).", True),
+        "end_time": date("Alias of finishedDate.", True),
+        "deploymentCommits": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"$ref": "#/components/schemas/DeploymentCommit"},
+            "description": "The commits deployed; at least one. The same repoUrl and commitSha listed twice: the last wins.",
+        },
+    },
+    ["deploymentCommits"],
+    allOf=[
+        {"anyOf": [{"required": ["id"]}, {"required": ["pipeline_id"]}]},
+        {"anyOf": [{"required": ["startedDate"]}, {"required": ["start_time"]}]},
+        {"anyOf": [{"required": ["finishedDate"]}, {"required": ["end_time"]}]},
+    ],
+    examples=[{
+        "id": "deploy-42", "displayTitle": "release 1.2", "result": "SUCCESS", "environment": "PRODUCTION",
+        "startedDate": "2024-01-01T10:00:00Z", "finishedDate": "2024-01-01T10:05:00Z",
+        "deploymentCommits": [{
+            "repoUrl": "https://github.com/apache/incubator-devlake",
+            "commitSha": "015e3d3b480e417aede5a1293bd61de9b0fd051d", "refName": "main",
+        }],
+    }],
+)
+
+DEPLOYMENT_SINGLE = body(
+    "Deployment of one commit (DevLake v0.17-v0.20)",
+    "The single-commit form (API.md §6): chosen when `commit_sha` or `repo_url` is present and"
+    " `deploymentCommits` is not. The deployment's id is `pipeline_id`, or the commit sha when absent."
+    " end_time must not be before start_time (400).",
+    {
+        "repo_url": text("The repository's URL.", True, 500),
+        "commit_sha": text(
+            f"The commit; with the deployment id it must fit the 255-character commit row id (bounded here to"
+            f" {COMMIT_SHA_ROOM}).",
+            True,
+            COMMIT_SHA_ROOM,
+        ),
+        "start_time": date("When the deployment started.", True),
+        "end_time": date("When the deployment finished.", True),
+        "pipeline_id": text(
+            f"The deployment's id; defaults to commit_sha (bounded here to {DEPLOYMENT_ID_ROOM}).",
+            max_length=DEPLOYMENT_ID_ROOM,
+        ),
+        "ref_name": text("Ref name.", max_length=KEY),
+        "result": enumeration("Result; defaults to SUCCESS.", DEPLOYMENT_RESULTS),
+        "environment": enumeration("Environment; defaults to PRODUCTION.", ENVIRONMENTS),
+        "repo_id": text("Repository id.", max_length=KEY),
+        "commit_msg": text("Commit message."),
+        "display_title": text(
+            "Title of the deployment and name of its commit, so at most 255 characters.", max_length=DEPLOYMENT_NAME_ROOM
+        ),
+    },
+    ["repo_url", "commit_sha", "start_time", "end_time"],
+    examples=[{
+        "repo_url": "https://github.com/apache/incubator-devlake", "commit_sha": "015e3d3b480e417aede5a1293bd61de9b0fd051d",
+        "start_time": "2024-01-01T10:00:00Z", "end_time": "2024-01-01T10:05:00Z", "pipeline_id": "deploy-42",
+    }],
+)
+
+PULL_REQUEST = body(
+    "Pull request",
+    "A pull request (API.md §7, DevLake v1.0.3 fields, PullRequestUpsert.decode). camelCase names. Without"
+    " `status` it is MERGED when mergedDate is given, CLOSED when closedDate is, else OPEN.",
+    {
+        "pullRequestKey": integer("The pull request's number, unique within the connection.", True),
+        "displayTitle": text("The title.", True),
+        "createdDate": date("When it was opened.", True),
+        "status": enumeration("Status.", PULL_REQUEST_STATUSES),
+        "originalStatus": text("The status in the source system; defaults to status.", max_length=SHORT),
+        "description": text("Free text."),
+        "url": text("Link to the pull request.", max_length=KEY),
+        "authorName": text("Author name.", max_length=SHORT),
+        "authorId": text("Author id.", max_length=SHORT),
+        "mergedByName": text("Merged by (name).", max_length=SHORT),
+        "mergedById": text("Merged by (id).", max_length=SHORT),
+        "parentPrId": text("Parent pull request id.", max_length=SHORT),
+        "mergedDate": date("When it was merged."),
+        "closedDate": date("When it was closed."),
+        "type": text("Type.", max_length=SHORT),
+        "component": text("Component.", max_length=SHORT),
+        "mergeCommitSha": text("Merge commit.", max_length=40),
+        "headRef": text("Head ref.", max_length=KEY),
+        "baseRef": text("Base ref.", max_length=KEY),
+        "baseCommitSha": text("Base commit.", max_length=40),
+        "headCommitSha": text("Head commit.", max_length=40),
+        "headRepoId": text("Head repository id.", max_length=KEY),
+        "additions": integer("Lines added."),
+        "deletions": integer("Lines deleted."),
+        "isDraft": boolean("Whether it is a draft."),
+    },
+    ["pullRequestKey", "displayTitle", "createdDate"],
+    examples=[{
+        "pullRequestKey": 17, "displayTitle": "Fix the thing", "createdDate": "2024-01-01T09:00:00Z",
+        "status": "MERGED", "mergedDate": "2024-01-02T09:00:00Z", "url": "https://example.com/pr/17",
+    }],
+)
+
+# Connection names and projects (ConnectionStore.validateName / validateProject).
+CONTROL = "\\u0000-\\u001F\\u007F-\\u009F"
+SPACE = "\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u202F\\u205F\\u3000"
+NAME_PATTERN = f"^[^{CONTROL}{SPACE}]([^{CONTROL}]*[^{CONTROL}{SPACE}])?$"
+PROJECT_PATTERN = f"^[^{CONTROL}]+$"
+
+
+def connection_name(required):
+    return {
+        "type": ["string", "number", "boolean"] + ([] if required else ["null"]),
+        "minLength": 1,
+        "maxLength": 100,
+        "pattern": NAME_PATTERN,
+        "description": "1-100 characters, no control characters, not starting or ending with a space; unique"
+        " (409 when taken)." + ("" if required else " null or absent: unchanged."),
+    }
+
+
+PROJECT = {
+    "type": ["string", "number", "boolean", "null"],
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": PROJECT_PATTERN,
+    "description": "The DevLake project the connection belongs to: 1-255 characters, no control characters;"
+    " null for none.",
+}
+
+CONNECTION_CREATE = body(
+    "New connection",
+    "Creates a connection.",
+    {"name": connection_name(True), "project": PROJECT},
+    ["name"],
+    examples=[{"name": "jenkins", "project": "payments"}],
+)
+CONNECTION_CHANGE = body(
+    "Connection change",
+    "Renames a connection and/or changes its project: an absent field is unchanged; `project: null` removes"
+    " the project.",
+    {"name": connection_name(False), "project": PROJECT},
+    [],
+    examples=[{"name": "jenkins-eu"}, {"project": None}],
+)
+
+# ---------------------------------------------------------------------------------------------
+# Answers (Answers/Answer.swift, CLI/Endpoints.swift).
+
+
+def success(data_schema, description):
+    return {
+        "type": "object",
+        "required": ["code", "success", "message", "causes", "data"],
+        "properties": {
+            "code": {"const": 0},
+            "success": {"const": True},
+            "message": {"const": "success"},
+            "causes": {"type": "null"},
+            "data": data_schema,
+        },
+        "description": description,
+    }
+
+
+def data(properties, required=None):
+    return {"type": "object", "required": required or list(properties), "properties": properties}
+
+
+STRING = {"type": "string"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+UTC_TEXT = {"type": ["string", "null"], "description": "RFC 3339 in UTC with microseconds, e.g. 2020-01-01T12:00:00.000000Z."}
+ENDPOINTS = [
+    "postIssuesEndpoint", "closeIssuesEndpoint", "postPipelineTaskEndpoint", "closePipelineEndpoint",
+    "postPipelineDeployTaskEndpoint", "postPullRequestsEndpoint",
+]
+CONNECTION_PROPERTIES = {
+    "id": {"type": "integer", "minimum": 1},
+    "name": STRING,
+    "project": NULLABLE_STRING,
+    "apiKeyHint": {"type": "string", "description": "The key's first characters, to tell keys apart."},
+    "apiKey": {"type": "string", "description": "The plaintext key: only in the answer that made it, shown this once."},
+    **{name: {"type": "string", "description": "Ready-to-copy URL, as DevLake's Config UI shows it."} for name in ENDPOINTS},
+}
+CONNECTION = {
+    "title": "Connection",
+    "type": "object",
+    "required": ["id", "name", "project", "apiKeyHint", *ENDPOINTS],
+    "properties": CONNECTION_PROPERTIES,
+}
+CONNECTION_WITH_KEY = {
+    "title": "Connection with its new API key",
+    "allOf": [{"$ref": "#/components/schemas/Connection"}, {"required": ["apiKey"]}],
+}
+
+SCHEMAS = {
+    "Issue": ISSUE,
+    "CicdTask": TASK,
+    "Deployment": {
+        "title": "Deployment",
+        "description": "Either body form of POST deployments.",
+        "anyOf": [
+            {"$ref": "#/components/schemas/DeploymentCurrent"},
+            {"$ref": "#/components/schemas/DeploymentSingleCommit"},
+        ],
+    },
+    "DeploymentCurrent": DEPLOYMENT_CURRENT,
+    "DeploymentCommit": DEPLOYMENT_COMMIT,
+    "DeploymentSingleCommit": DEPLOYMENT_SINGLE,
+    "PullRequest": PULL_REQUEST,
+    "ConnectionCreate": CONNECTION_CREATE,
+    "ConnectionChange": CONNECTION_CHANGE,
+    "Connection": CONNECTION,
+    "ConnectionWithKey": CONNECTION_WITH_KEY,
+    "Error": {
+        "title": "Error",
+        "description": "Every refusal: `code` is the HTTP status, `message` one line for a person, `causes` every"
+        " problem found (\"<field>: <what is wrong>\"), possibly none.",
+        "type": "object",
+        "required": ["code", "success", "message", "causes", "data"],
+        "properties": {
+            "code": {"type": "integer", "minimum": 400, "maximum": 599},
+            "success": {"const": False},
+            "message": STRING,
+            "causes": {"type": "array", "items": STRING},
+            "data": {"type": "null"},
+        },
+    },
+}
+
+
+def ok(data_schema, description):
+    return {
+        "description": description,
+        "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+        "content": {"application/json": {"schema": success(data_schema, description)}},
+    }
+
+
+def refusal(description, headers=None):
+    response = {"description": description, "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}}}
+    response["headers"].update(headers or {})
+    response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    return response
+
+
+RESPONSES = {
+    "BadRequest": refusal(
+        "A missing or invalid field (every one listed in `causes`), malformed JSON, an empty body or one that is"
+        " not an object, a bad path parameter (a connection id that is not a positive whole number, a bad"
+        " percent-encoding), or bad HTTP framing."
+    ),
+    "Unauthorized": refusal(
+        "No credentials.",
+        {"WWW-Authenticate": {"schema": STRING, "required": True, "description": "Bearer realm=\"lakehook\" (or \"lakehook-admin\")."}},
+    ),
+    "Forbidden": refusal("Credentials that are not valid here."),
+    "NotFound": refusal("Unknown route, connection, or row."),
+    "Conflict": refusal("Another connection already has this name."),
+    "RequestTimeout": refusal("The request was not received within the read timeout; the connection is closed."),
+    "ContentTooLarge": refusal("The body is larger than the body limit (default 1 MiB)."),
+    "HeadersTooLarge": refusal("The request's headers are larger than the server's limit."),
+    "Unavailable": refusal(
+        "The database is unreachable (or not migrated, for readiness), every database connection stayed busy past"
+        " the wait limit, or the server is at its connection limit.",
+        {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}, "required": True, "description": "Seconds."}},
+    ),
+    "InternalError": refusal("A bug: logged with the request id; the message says only \"internal error\" and the id."),
+}
+HEADERS = {
+    "X-Request-ID": {
+        "description": "The id of the request in the server's log: the client's own X-Request-ID when it sent one of"
+        " 1-128 visible ASCII characters, else a new one (absent on errors the HTTP layer answers itself).",
+        "schema": STRING,
+    }
+}
+
+
+def refusals(*statuses):
+    names = {
+        400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 408: "RequestTimeout",
+        409: "Conflict", 413: "ContentTooLarge", 431: "HeadersTooLarge", 500: "InternalError", 503: "Unavailable",
+    }
+    return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in sorted(statuses)}
+
+
+# Every request can meet the HTTP layer's own answers and the database's absence.
+TRANSPORT = (400, 408, 413, 431, 500, 503)
+
+PARAMETERS = {
+    "connectionId": {
+        "name": "connectionId", "in": "path", "required": True,
+        "description": "The connection's id: a positive whole number (400 otherwise); unknown: 404.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+    },
+    "connectionName": {
+        "name": "connectionName", "in": "path", "required": True,
+        "description": "The connection's name, percent-encoded; unknown: 404.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+    },
+    "issueKey": {
+        "name": "issueKey", "in": "path", "required": True,
+        "description": "The issue's key, percent-decoded once (`%2F` is a `/` inside the key).",
+        "schema": {"type": "string", "minLength": 1},
+    },
+    "boardKey": {
+        "name": "boardKey", "in": "path", "required": True,
+        "description": "Classic DevLake's board key: accepted, not needed.",
+        "schema": {"type": "string", "minLength": 1},
+    },
+    "pipelineName": {
+        "name": "pipelineName", "in": "path", "required": True,
+        "description": "The pipeline's name, percent-decoded once.",
+        "schema": {"type": "string", "minLength": 1},
+    },
+    "purge": {
+        "name": "purge", "in": "query", "required": False,
+        "description": "`true`, `1` or `yes` (any case; or `?purge` alone): also delete every row the connection wrote,"
+        " in one transaction. Anything else: keep them.",
+        "schema": {"type": "string"},
+        "examples": {"purge": {"value": "true"}},
+    },
+}
+
+
+def param(name):
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+INGEST_SECURITY = [{"apiKey": []}, {"apiKeyBasic": []}]
+ADMIN_SECURITY = [{"adminToken": []}]
+INGEST_REFUSALS = refusals(*TRANSPORT, 401, 403, 404)
+
+# (suffix, operation verb, tag, summary, description, path parameters, request schema, answer data)
+INGEST_ROUTES = [
+    (
+        "/issues", "upsertIssue", "issues", "Create or update an issue or incident",
+        "Writes the issue webhook:<connectionId>:<issue_key>, its board links and, for type INCIDENT, its incident"
+        " rows, in one transaction (API.md §3). Re-posting the same key replaces the issue's fields.",
+        [], "Issue", data({"id": STRING}),
+    ),
+    (
+        "/issue/{issueKey}/close", "closeIssue", "issues", "Close an issue",
+        "Status DONE, a resolution date when it had none, the lead time when it was 0; the same on its incident"
+        " row (API.md §8). Unknown issue: 404. Closing twice is harmless. A body is ignored.",
+        ["issueKey"], None,
+        data({
+            "id": STRING, "status": STRING, "resolutionDate": UTC_TEXT,
+            "leadTimeMinutes": {"type": ["integer", "null"]},
+        }),
+    ),
+    (
+        "/issue/{boardKey}/{issueKey}/close", "closeBoardIssue", "issues", "Close an issue (classic, with a board key)",
+        "As closing an issue; the board key is accepted and not needed (API.md §8). A body is ignored.",
+        ["boardKey", "issueKey"], None,
+        data({
+            "id": STRING, "status": STRING, "resolutionDate": UTC_TEXT,
+            "leadTimeMinutes": {"type": ["integer", "null"]},
+        }),
+    ),
+    (
+        "/cicd_tasks", "upsertTask", "cicd", "Create or update a CI/CD task",
+        "Writes the task webhook:<connectionId>:<pipeline_name>:<name>, creating its pipeline when missing, in one"
+        " transaction with the pipeline row locked (API.md §4). A task of a pipeline already finished: 403, nothing"
+        " written.",
+        [], "CicdTask", data({"id": STRING, "pipelineId": STRING}),
+    ),
+    (
+        "/cicd_pipeline/{pipelineName}/finish", "finishPipeline", "cicd", "Finish a pipeline",
+        "Closes the pipeline's tasks (IN_PROGRESS ones become ABORT) and derives the pipeline's result, type,"
+        " environment and dates from them, in one transaction (API.md §5). Unknown pipeline: 404; already DONE: 200"
+        " and nothing changes. A body is ignored.",
+        ["pipelineName"], None,
+        data({
+            "id": STRING, "name": NULLABLE_STRING, "result": NULLABLE_STRING, "status": NULLABLE_STRING,
+            "type": NULLABLE_STRING, "environment": NULLABLE_STRING, "createdDate": UTC_TEXT,
+            "startedDate": UTC_TEXT, "finishedDate": UTC_TEXT, "durationSec": {"type": ["number", "null"]},
+        }),
+    ),
+    (
+        "/deployments", "upsertDeployment", "deployments", "Record a deployment and its commits",
+        "Writes cicd_deployments webhook:<connectionId>:<id> and one cicd_deployment_commits row per commit, in one"
+        " transaction (API.md §6).",
+        [], "Deployment",
+        data({"id": STRING, "commitIds": {"type": "array", "items": STRING}}),
+    ),
+    (
+        "/pull_requests", "upsertPullRequest", "pull requests", "Create or update a pull request",
+        "Writes pull_requests webhook:<connectionId>:<pullRequestKey> (API.md §7).",
+        [], "PullRequest", data({"id": STRING}),
+    ),
+]
+
+
+SUCCESS_RESPONSES = {}
+REQUEST_BODIES = {}
+
+
+def shared_ok(name, data_schema, description):
+    """A 200 answer kept once in components.responses; returns its reference."""
+    SUCCESS_RESPONSES[name] = ok(data_schema, description)
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def shared_body(schema_name, description=None):
+    """A JSON request body kept once in components.requestBodies; returns its reference."""
+    REQUEST_BODIES[schema_name] = {
+        "required": True,
+        "description": description
+        or "A JSON object, whatever the Content-Type (curl -d sends form-urlencoded: still JSON).",
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
+    }
+    return {"$ref": f"#/components/requestBodies/{schema_name}"}
+
+
+def ingest_operation(prefix, prefix_tag, form, form_tag, conn_param, route):
+    suffix, verb, tag, summary, description, params, request, data_schema = route
+    operation = {
+        "operationId": f"{verb}{prefix_tag}{form_tag}",
+        "tags": [tag],
+        "summary": summary,
+        "description": description,
+        "security": INGEST_SECURITY,
+        "parameters": [param(conn_param)] + [param(p) for p in params],
+    }
+    if request:
+        operation["requestBody"] = shared_body(request)
+    name = verb[0].upper() + verb[1:] + "Done"
+    responses = {"200": shared_ok(name, data_schema, "Written and committed: visible to SQL at once.")}
+    responses.update(INGEST_REFUSALS)
+    operation["responses"] = dict(sorted(responses.items()))
+    return operation
+
+
+def admin_operations(prefix, prefix_tag):
+    paths = {}
+    connections = prefix + "/connections"
+    paths[connections] = {
+        "get": {
+            "operationId": f"listConnections{prefix_tag}", "tags": ["administration"], "summary": "List connections",
+            "description": "Every connection, by id; never a key.", "security": ADMIN_SECURITY,
+            "responses": dict(sorted({
+                "200": shared_ok("ConnectionList", {"type": "array", "items": {"$ref": "#/components/schemas/Connection"}}, "The connections."),
+                **refusals(*TRANSPORT, 401, 403),
+            }.items())),
+        },
+        "post": {
+            "operationId": f"createConnection{prefix_tag}", "tags": ["administration"], "summary": "Create a connection",
+            "description": "Answers the connection with its plaintext API key, shown this once, and its endpoint URLs.",
+            "security": ADMIN_SECURITY,
+            "requestBody": shared_body("ConnectionCreate", "A JSON object."),
+            "responses": dict(sorted({
+                "200": shared_ok("ConnectionCreated", {"$ref": "#/components/schemas/ConnectionWithKey"}, "The new connection and its key."),
+                **refusals(*TRANSPORT, 401, 403, 409),
+            }.items())),
+        },
+    }
+    for form, form_tag, conn_param in [("/{connectionId}", "ById", "connectionId"), ("/by-name/{connectionName}", "ByName", "connectionName")]:
+        one = connections + form
+        paths[one] = {
+            "get": {
+                "operationId": f"getConnection{prefix_tag}{form_tag}", "tags": ["administration"], "summary": "Read a connection",
+                "security": ADMIN_SECURITY, "parameters": [param(conn_param)],
+                "responses": dict(sorted({
+                    "200": shared_ok("ConnectionFound", {"$ref": "#/components/schemas/Connection"}, "The connection (never its key)."),
+                    **refusals(*TRANSPORT, 401, 403, 404),
+                }.items())),
+            },
+            "patch": {
+                "operationId": f"changeConnection{prefix_tag}{form_tag}", "tags": ["administration"],
+                "summary": "Rename a connection or change its project", "security": ADMIN_SECURITY,
+                "parameters": [param(conn_param)],
+                "requestBody": shared_body("ConnectionChange", "A JSON object."),
+                "responses": dict(sorted({
+                    "200": shared_ok("ConnectionChanged", {"$ref": "#/components/schemas/Connection"}, "The connection as changed."),
+                    **refusals(*TRANSPORT, 401, 403, 404, 409),
+                }.items())),
+            },
+            "delete": {
+                "operationId": f"deleteConnection{prefix_tag}{form_tag}", "tags": ["administration"], "summary": "Delete a connection",
+                "description": "Deletes the connection and its scope rows; its domain rows stay unless `purge` is given.",
+                "security": ADMIN_SECURITY, "parameters": [param(conn_param), param("purge")],
+                "responses": dict(sorted({
+                    "200": shared_ok("ConnectionDeleted", data({"id": {"type": "integer"}, "name": STRING, "purged": {"type": "boolean"}}), "Deleted."),
+                    **refusals(*TRANSPORT, 401, 403, 404),
+                }.items())),
+            },
+        }
+        paths[one + "/api-key"] = {
+            "post": {
+                "operationId": f"rotateKey{prefix_tag}{form_tag}", "tags": ["administration"], "summary": "Rotate a connection's API key",
+                "description": "A new key, returned this once; the old one stops working (at once here, within 5 s on"
+                " every instance). A body is ignored.",
+                "security": ADMIN_SECURITY, "parameters": [param(conn_param)],
+                "responses": dict(sorted({
+                    "200": shared_ok("KeyRotated", {"$ref": "#/components/schemas/ConnectionWithKey"}, "The connection and its new key."),
+                    **refusals(*TRANSPORT, 401, 403, 404),
+                }.items())),
+            },
+        }
+    return paths
+
+
+def operations_paths():
+    readiness = data({"status": {"const": "ready"}, "schemaVersion": {"type": "integer"}})
+    paths = {
+        "/livez": ("livez", "The process is up.", shared_ok("Live", data({"status": {"const": "up"}}), "Up."), ()),
+        "/readyz": ("readyz", "The database is reachable and migrated (503 otherwise).", shared_ok("Ready", readiness, "Ready."), ()),
+        "/healthz": ("healthz", "Alias of /readyz.", shared_ok("Ready", readiness, "Ready."), ()),
+    }
+    result = {}
+    for path, (name, summary, answer, _) in paths.items():
+        result[path] = {"get": {
+            "operationId": name, "tags": ["operations"], "summary": summary, "security": [],
+            "responses": dict(sorted({"200": answer, **refusals(*TRANSPORT)}.items())),
+        }}
+    result["/metrics"] = {"get": {
+        "operationId": "metrics", "tags": ["operations"], "summary": "Metrics in Prometheus text format",
+        "security": [],
+        "responses": dict(sorted({
+            "200": {
+                "description": "Request, row, database-pool and process metrics.",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            **refusals(*TRANSPORT),
+        }.items())),
+    }}
+    result["/api/openapi.json"] = {"get": {
+        "operationId": "openapi", "tags": ["operations"], "summary": "This document",
+        "security": [],
+        "responses": dict(sorted({
+            "200": {
+                "description": "The OpenAPI 3.1 document of the API, as kept in the repository.",
+                "content": {"application/json": {"schema": {"type": "object", "required": ["openapi", "info", "paths"]}}},
+            },
+            **refusals(*TRANSPORT),
+        }.items())),
+    }}
+    return result
+
+
+def document():
+    paths = {}
+    for prefix, prefix_tag in PREFIXES:
+        for form, form_tag, conn_param in FORMS:
+            for route in INGEST_ROUTES:
+                paths.setdefault(prefix + form + route[0], {})["post"] = ingest_operation(
+                    prefix, prefix_tag, form, form_tag, conn_param, route)
+    for prefix, prefix_tag in PREFIXES:
+        paths.update(admin_operations(prefix, prefix_tag))
+    paths.update(operations_paths())
+    responses = dict(SUCCESS_RESPONSES)
+    responses.update(RESPONSES)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Lakehook",
+            "version": "0.1.0",
+            "summary": "Apache DevLake's incoming-webhook API as a standalone service on PostgreSQL.",
+            "description": (
+                "Accepts both generations of DevLake's webhook API (classic v0.14-v0.16 snake_case bodies and current"
+                " v1.0+ camelCase bodies) and writes DevLake's domain tables.\n\n"
+                "**Paths.** Every ingest route exists under four prefixes (`/api/plugins/webhook`,"
+                " `/api/rest/plugins/webhook`, `/plugins/webhook`, `/rest/plugins/webhook`) and three ways of naming a"
+                " connection (`/{connectionId}`, `/connections/{connectionId}`, `/connections/by-name/{connectionName}`);"
+                " each combination is listed. Administration is under the four prefixes. A trailing slash is tolerated;"
+                " query strings are ignored on ingest routes. Another method on a listed path: 405 with `Allow`.\n\n"
+                "**Authentication.** Ingest: the connection's API key as `Authorization: Bearer <key>` or as the"
+                " password of HTTP Basic (any user name); missing 401, wrong 403. Administration: the admin token"
+                " (`LAKEHOOK_ADMIN_TOKEN`) as Bearer; without it configured administration over HTTP answers 403.\n\n"
+                "**Bodies.** A JSON object whatever the Content-Type. Field names fold case and `_`; unknown fields are"
+                " ignored; a number or boolean where text is expected is its text; numeric strings are numbers;"
+                " enumerations ignore case; `null` is absent.\n\n"
+                "**Operations.** `/livez`, `/readyz`, `/healthz`, `/metrics` and this document need no credentials.\n\n"
+                "**Answers.** Always the JSON envelope `{code, success, message, causes, data}` (but for this document"
+                " and `/metrics`); a 200 means committed."
+            ),
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        "servers": [{"url": "/", "description": "The Lakehook that served this document."}],
+        "tags": [
+            {"name": "issues", "description": "Issues and incidents (API.md §3, §8)."},
+            {"name": "cicd", "description": "CI/CD tasks and pipelines (API.md §4, §5)."},
+            {"name": "deployments", "description": "Deployments and their commits (API.md §6)."},
+            {"name": "pull requests", "description": "Pull requests (API.md §7)."},
+            {"name": "administration", "description": "Connections and their keys (API.md §1)."},
+            {"name": "operations", "description": "Liveness, readiness, metrics, this document."},
+        ],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "responses": responses,
+            "requestBodies": REQUEST_BODIES,
+            "parameters": PARAMETERS,
+            "headers": HEADERS,
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "The connection's API key: `Authorization: Bearer <key>`."},
+                "apiKeyBasic": {"type": "http", "scheme": "basic", "description": "The connection's API key as the password of HTTP Basic; any user name."},
+                "adminToken": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "LAKEHOOK_ADMIN_TOKEN: `Authorization: Bearer <token>` (the password of HTTP Basic is"
+                    " accepted too). Without the variable set, administration over HTTP answers 403.",
+                },
+            },
+        },
+    }
+
+
+def render(value, indent=0, column=0, width=120):
+    """JSON indented by two, with objects and arrays that fit the line on one line: readable,
+    diffable and small (the document is compiled into the binary as a byte array, and its size
+    costs compile time). `column` is where the value starts on its line."""
+    flat = json.dumps(value, ensure_ascii=True, separators=(", ", ": "))
+    if not isinstance(value, (dict, list)) or not value or column + len(flat) <= width:
+        return flat
+    inner = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            head = f"{inner}{json.dumps(key, ensure_ascii=True)}: "
+            items.append(head + render(item, indent + 2, len(head), width))
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    items = [inner + render(item, indent + 2, len(inner), width) for item in value]
+    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
+
+
+def main():
+    text_out = render(document()) + "\n"
+    if sys.argv[1:] == ["--check"]:
+        if OUTPUT.read_text() != text_out:
+            print(f"{OUTPUT.relative_to(ROOT)} is not what scripts/gen-openapi.py writes; run it", file=sys.stderr)
+            sys.exit(1)
+        return
+    OUTPUT.write_text(text_out)
+
+
+if __name__ == "__main__":
+    main()
