@@ -9,13 +9,22 @@ source, connection_id = sys.argv[1], sys.argv[2]
 text = open(source).read()
 sql = re.search(r'static let sql = """\n(.*?)\n        """', text, re.S).group(1)
 c = connection_id
+
+
+def lit(text):
+    """A string literal. pgbench reads `:name` as a variable even inside quotes, so colons are
+    spelled chr(58)."""
+    return "(" + " || chr(58) || ".join(f"'{part}'" for part in text.split(":")) + ")" if ":" in text else f"'{text}'"
+
+
+key = "(:n)::text"
 binds = {
-    1: f"('webhook:{c}:B-' || :n)", 2: f"'webhook:{c}'", 3: "'bench'", 4: f"'{c}'",
-    5: f"'webhook:{c}:BENCH'", 6: "'BENCH'", 7: "('B-' || :n)", 8: "('benchmark issue ' || :n)",
-    9: "'TODO'", 10: "'created'", 11: "'2024-01-01 12:00:00+00'", 12: "''", 13: "''", 14: "''",
-    15: "'BUG'", 16: "'BUG'", 17: "''", 18: "''", 19: "''", 20: "'3'", 21: "NULL", 22: "NULL",
-    23: "'0'", 24: "''", 25: f"'webhook:{c}:u1'", 26: "'bench'", 27: f"'webhook:{c}:u2'", 28: "'bench'",
-    29: "'0'", 30: "'0'", 31: "'0'", 32: "'false'",
+    1: f"({lit(f'webhook:{c}:B-')} || {key})", 2: lit(f"webhook:{c}"), 3: lit("bench"), 4: lit(c),
+    5: lit(f"webhook:{c}:BENCH"), 6: lit("BENCH"), 7: f"('B-' || {key})", 8: f"('benchmark issue ' || {key})",
+    9: lit("TODO"), 10: lit("created"), 11: lit("2024-01-01 12:00:00+00"), 12: "''", 13: "''", 14: "''",
+    15: lit("BUG"), 16: lit("BUG"), 17: "''", 18: "''", 19: "''", 20: lit("3"), 21: "NULL", 22: "NULL",
+    23: lit("0"), 24: "''", 25: lit(f"webhook:{c}:u1"), 26: lit("bench"), 27: lit(f"webhook:{c}:u2"), 28: lit("bench"),
+    29: lit("0"), 30: lit("0"), 31: lit("0"), 32: lit("false"),
 }
 assert max(int(n) for n in re.findall(r"\$(\d+)", sql)) == len(binds), "IssueUpsert's parameters changed"
 statement = re.sub(r"\$(\d+)", lambda m: binds[int(m.group(1))], sql)

