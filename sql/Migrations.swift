@@ -17,5 +17,7 @@ public struct Migration: Sendable {
     public static let all: [Migration] = [
         Migration(1, "domain_tables", PackageResources._001_domain_tables_sql),
         Migration(2, "webhook_connections", PackageResources._002_webhook_connections_sql),
+        Migration(3, "dora", PackageResources._003_dora_sql),
+        Migration(4, "board_issues_by_issue", PackageResources._004_board_issues_by_issue_sql),
     ]
 }

@@ -10,11 +10,12 @@ import Darwin
 /// the uninstrumented standard library, so ThreadSanitizer cannot see its ordering and reports
 /// false races (checked with a two-line program); the suite is meant to pass under
 /// `--sanitize=thread`. `@unchecked Sendable`: every access to `value` holds the mutex.
-final class Locked<Value>: @unchecked Sendable {
+/// Public so the application's shared state (metrics, caches) uses the same lock.
+public final class Locked<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
 
-    init(_ value: Value) {
+    public init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -26,7 +27,7 @@ final class Locked<Value>: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func withLock<T, E: Error>(_ body: (inout Value) throws(E) -> T) throws(E) -> T {
+    public func withLock<T, E: Error>(_ body: (inout Value) throws(E) -> T) throws(E) -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)

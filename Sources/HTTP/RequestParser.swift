@@ -170,6 +170,9 @@ public struct RequestParser: Sendable {
             if scanned > limit + 1 { throw overLimit }
             return nil
         }
+        // The same verdict however the bytes arrive: had they come in pieces, the limit would
+        // have been hit before this LF was seen (found by fuzz/RequestParserFuzzer.swift).
+        if lf - readIndex > limit + 1 { throw overLimit }
         guard lf > readIndex, buffer[lf - 1] == ASCII.cr else {
             throw .badRequest("bare LF in the request head; lines must end with CRLF")
         }

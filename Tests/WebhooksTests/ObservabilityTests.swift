@@ -87,3 +87,13 @@ struct RequestObservabilityTests {
         #expect(Self.sample(text, "process_open_fds") > 3)
     }
 }
+
+@Suite("Log formatting")
+struct LogFormattingTests {
+    @Test("durations print as milliseconds with three decimals", arguments: [
+        (0.0, "0.000"), (0.000_001, "0.001"), (0.0123456, "12.346"), (1.5, "1500.000"), (0.000_0004, "0.000"),
+    ])
+    func milliseconds(seconds: Double, text: String) {
+        #expect(RequestLog.milliseconds(seconds) == text)
+    }
+}

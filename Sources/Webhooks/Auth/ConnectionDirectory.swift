@@ -1,6 +1,6 @@
 import Foundation
 import Postgres
-import Synchronization
+import HTTP
 
 /// Finds the connection a request names and checks its key, remembering connections for a few
 /// seconds so that most requests cost no extra round trip.
@@ -15,7 +15,7 @@ public final class ConnectionDirectory: Sendable {
 
     private let store: ConnectionStore
     private let ttl: Duration
-    private let entries = Mutex<[ConnectionReference: Entry]>([:])
+    private let entries = Locked<[ConnectionReference: Entry]>([:])
     private let clock = ContinuousClock()
     private static let maxEntries = 10_000
 

@@ -10,6 +10,7 @@ public enum LakehookCommand: Equatable {
     case connectionsList(json: Bool)
     case connectionsDelete(ConnectionReference, purge: Bool)
     case connectionsRotateKey(ConnectionReference, json: Bool)
+    case dora(DoraCommand)
     case help
 
     public struct UsageError: Error, CustomStringConvertible {
@@ -17,6 +18,7 @@ public enum LakehookCommand: Equatable {
     }
 
     public static func parse(_ arguments: [String]) throws -> LakehookCommand {
+        if arguments.first == "dora" { return .dora(try DoraCommand.parse(Array(arguments.dropFirst()))) }
         var words: [String] = []
         var flags: Set<String> = []
         var project: String?
@@ -70,7 +72,7 @@ public enum LakehookCommand: Equatable {
 
     public static var usage: String {
         let variables = Configuration.variables.map { v in
-            "  \(v.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(v.meaning) (default: \(v.defaultValue))"
+            "  \(v.name)\(String(repeating: " ", count: max(1, 34 - v.name.count)))\(v.meaning) (default: \(v.defaultValue))"
         }.joined(separator: "\n")
         return """
             lakehook: DevLake's incoming-webhook API on PostgreSQL.
@@ -86,6 +88,7 @@ public enum LakehookCommand: Equatable {
                                                           delete a connection (--purge: and every row it wrote)
               lakehook connections rotate-key ID|NAME [--json]
                                                           give a connection a new key; the old one stops working
+            \(DoraCommand.usage)
               lakehook --help                             this text
 
             Environment:
@@ -139,6 +142,8 @@ public struct CommandRunner {
                 output("ID\tNAME\tPROJECT\tKEY")
                 for c in connections { output("\(c.id)\t\(c.name)\t\(c.projectName ?? "-")\t\(c.apiKeyHint)…") }
             }
+        case .dora(let dora):
+            try dora.run(configuration: configuration, output: output)
         case .connectionsDelete(let reference, let purge):
             let deleted = try store.delete(reference, purge: purge)
             output("deleted connection \(deleted.id) \"\(deleted.name)\"\(purge ? " and every row it wrote" : "")")

@@ -1,5 +1,5 @@
+import HTTP
 import Postgres
-import Synchronization
 
 /// Prometheus metrics of one instance, rendered in the text exposition format at `/metrics`.
 /// Names follow Prometheus's rules: `lakehook_` prefix, base units (seconds, bytes), `_total`
@@ -21,7 +21,7 @@ public final class Metrics: Sendable {
         var databaseErrors: [String: UInt64] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 

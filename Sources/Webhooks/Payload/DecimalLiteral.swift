@@ -10,9 +10,12 @@ struct DecimalLiteral {
     /// The digits of the integer part and of the fraction, without the sign or the point.
     let integerDigits: Substring.UTF8View.SubSequence
     let fractionDigits: Substring.UTF8View.SubSequence
-    /// The exponent after `e`/`E`, saturated to ±1_000_000 (far beyond any representable value).
+    /// The exponent after `e`/`E`, saturated to ±2^52: beyond any representable value *and*
+    /// beyond any number of digits a literal can have, so that digits and exponent still cancel
+    /// exactly (saturating at 1_000_000 read `0.<999999 zeros>1e1000001` as 1, not 10).
     let exponent: Int
     let hasExponent: Bool
+    static let exponentLimit = 1 << 52
 
     init?(_ text: some StringProtocol) {
         let text = Substring(text)
@@ -55,7 +58,7 @@ struct DecimalLiteral {
             }
             guard isDigit(index) else { return nil }
             while isDigit(index) {
-                exponent = min(exponent * 10 + Int(utf8[index] - UInt8(ascii: "0")), 1_000_000)
+                exponent = min(exponent * 10 + Int(utf8[index] - UInt8(ascii: "0")), Self.exponentLimit)
                 index = utf8.index(after: index)
             }
             if negativeExponent { exponent = -exponent }

@@ -64,6 +64,7 @@ public final class WebhookService: Sendable {
             }
         }
         addAdministration(to: &router)
+        addDora(to: &router)
         router.add("GET", "/livez") { _ in Answer.success(.object(JSONObject(members: [(key: "status", value: .string("up"))]))) }
         router.add("GET", "/api/openapi.json") { _ in Self.openAPIDocument }
         router.add("GET", "/metrics") { [self] _ in
@@ -110,7 +111,7 @@ public final class WebhookService: Sendable {
             log.log(response.status >= 500 ? .error : .info, "request", [
                 ("method", .string(request.method)), ("route", .string(route)), ("path", .string(request.path)),
                 ("status", .integer(Int64(response.status))),
-                ("duration_ms", .number(String(format: "%.3f", seconds * 1000))),
+                ("duration_ms", .number(RequestLog.milliseconds(seconds))),
                 ("connection_id", response.annotations["connection"].map(JSONValue.string) ?? .null),
                 ("request_id", .string(requestId)), ("client", .string(client)),
             ])

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+@testable import Webhooks
+
+/// DORA.md's edge cases, one test each, each on a connection of its own (without a project, so
+/// a project of its own) and over the window [2024-03-04, 2024-04-01): four weeks, one month.
+@Suite("DORA metrics: edge cases")
+struct DoraEdgeCaseTests {
+    let server = DoraTestServer.shared
+    let from = "2024-03-04", to = "2024-04-01"
+    let sha = DoraCheck.sha
+
+    func report(_ connection: DoraConnection, from: String? = nil, to: String? = nil) throws -> [String: ExpectedMetric] {
+        let rows = try DoraCheck.sql(connection.name, from: from ?? self.from, to: to ?? self.to)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.metric, $0) })
+    }
+
+    @Test("no deployments: 0 days/week (low), and lead time and failure rate NULL, never 0 or elite")
+    func noDeployments() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-empty"), project: nil)
+        try c.pullRequest(1, mergeCommit: sha("a"), created: "2024-03-05T00:00:00Z")
+        let r = try report(c)
+        let frequency = try #require(r["deployment_frequency"])
+        #expect(frequency.value == 0 && frequency.level == "low" && frequency.numerator == 0 && frequency.denominator == 4)
+        for metric in ["lead_time_for_changes", "change_failure_rate", "failed_deployment_recovery_time"] {
+            let m = try #require(r[metric])
+            #expect(m.value == nil && m.level == nil && m.numerator == 0 && m.denominator == 0 && m.ids.isEmpty, "\(m)")
+        }
+    }
+
+    @Test("an incident created before any deployment has no cause")
+    func incidentBeforeAnyDeployment() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-early"), project: nil)
+        try c.incident("INC-1", created: "2024-03-05T00:00:00Z", resolved: "2024-03-05T02:00:00Z")
+        try c.deployment("D1", commits: [sha("1")], started: "2024-03-05T11:00:00Z", finished: "2024-03-05T12:00:00Z")
+        let cause = try TestDatabase.rows(
+            "SELECT deployment_id FROM dora_incident_causes WHERE project_name = $1", [c.name])
+        #expect(cause.count == 1 && cause[0]["deployment_id"] == nil)
+        let rate = try #require(try report(c)["change_failure_rate"])
+        #expect(rate.value == 0 && rate.level == "elite" && rate.numerator == 0 && rate.denominator == 1 && rate.ids.isEmpty)
+        // It still counts for recovery time: it was created in the window and resolved.
+        let recovery = try #require(try report(c)["failed_deployment_recovery_time"])
+        #expect(recovery.value == 2 && recovery.numerator == 1 && recovery.denominator == 1)
+    }
+
+    @Test("an incident more than incident_window after the last deployment has no cause, until the window grows")
+    func incidentOutsideTheIncidentWindow() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-late"), project: nil)
+        try c.deployment("D1", commits: [sha("1")], started: "2024-03-04T11:00:00Z", finished: "2024-03-04T12:00:00Z")
+        // 8 days later: outside the default 7-day window.
+        try c.incident("INC-1", created: "2024-03-12T12:00:00Z")
+        #expect(try report(c)["change_failure_rate"]?.numerator == 0)
+
+        let set = try DoraCheck.cli(["settings", "--project", c.name, "--incident-window", "10d"])
+        #expect(set.contains("10 days"), "\(set)")
+        let rate = try #require(try report(c)["change_failure_rate"])
+        #expect(rate.value == 1 && rate.numerator == 1 && rate.ids == [c.rowId("D1")])
+        let shown = try DoraCheck.cli(["settings", "--project", c.name, "--json"])
+        #expect(shown.contains(#""incidentWindowSeconds":864000"#) && shown.contains(#""default":false"#), "\(shown)")
+
+        // Exactly at the window's edge still counts (at most incident_window before it).
+        _ = try DoraCheck.cli(["settings", "--project", c.name, "--incident-window", "8d"])
+        #expect(try report(c)["change_failure_rate"]?.numerator == 1)
+        _ = try DoraCheck.cli(["settings", "--project", c.name, "--incident-window", "default"])
+        #expect(try report(c)["change_failure_rate"]?.numerator == 0)
+        #expect(try TestDatabase.count("SELECT count(*) FROM dora_settings WHERE project_name = $1", [c.name]) == 0)
+    }
+
+    @Test("an incident created outside the report window counts neither for recovery time nor against a deployment in it")
+    func incidentOutsideTheReportWindow() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-outside"), project: nil)
+        try c.incident("INC-0", created: "2024-02-20T00:00:00Z", resolved: "2024-02-20T01:00:00Z")
+        try c.deployment("D1", commits: [sha("1")], started: "2024-03-30T11:00:00Z", finished: "2024-03-31T12:00:00Z")
+        // Created after the window, but caused by D1 (finished in it): D1 counts as failed.
+        try c.incident("INC-9", created: "2024-04-02T00:00:00Z", resolved: "2024-04-02T05:00:00Z")
+        let r = try report(c)
+        let recovery = try #require(r["failed_deployment_recovery_time"])
+        #expect(recovery.value == nil && recovery.level == nil && recovery.denominator == 0)
+        #expect(r["change_failure_rate"]?.numerator == 1 && r["change_failure_rate"]?.denominator == 1)
+    }
+
+    @Test("a FAILURE deployment counts in the failure rate but not in the frequency")
+    func failureCountsInRateNotFrequency() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-failure"), project: nil)
+        try c.deployment("D1", commits: [sha("1")], started: "2024-03-04T11:00:00Z", finished: "2024-03-04T12:00:00Z")
+        try c.deployment("D2", commits: [sha("2")], started: "2024-03-05T11:00:00Z", finished: "2024-03-05T12:00:00Z", result: "FAILURE")
+        try c.deployment("D3", commits: [sha("3")], started: "2024-03-06T11:00:00Z", finished: "2024-03-06T12:00:00Z", result: "ABORT")
+        let r = try report(c)
+        let frequency = try #require(r["deployment_frequency"])
+        #expect(frequency.numerator == 1 && frequency.ids == [c.rowId("D1")])
+        let rate = try #require(r["change_failure_rate"])
+        #expect(rate.value == 0.5 && rate.numerator == 1 && rate.denominator == 2 && rate.ids == [c.rowId("D2")])
+        // The failed and aborted deployments shipped nothing: only c1 is a change.
+        #expect(r["lead_time_for_changes"]?.denominator == 1)
+    }
+
+    @Test("a commit deployed twice counts once, with its lead time to the first deployment, even before the window")
+    func commitDeployedTwice() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-twice"), project: nil)
+        try c.pullRequest(1, mergeCommit: sha("1"), created: "2024-03-04T00:00:00Z")
+        try c.pullRequest(2, mergeCommit: sha("2"), created: "2024-03-10T06:00:00Z")
+        try c.deployment("D1", commits: [sha("1")], started: "2024-03-04T05:00:00Z", finished: "2024-03-04T06:00:00Z")
+        try c.deployment("D2", commits: [sha("1"), sha("2")], started: "2024-03-11T05:00:00Z", finished: "2024-03-11T06:00:00Z")
+        // c1: 6 h (to D1, not 174 h to D2); c2: 24 h. Median 15 h.
+        let lead = try #require(try report(c)["lead_time_for_changes"])
+        #expect(lead.value == 15 && lead.level == "elite" && lead.numerator == 2 && lead.denominator == 2 && lead.ids == [sha("1"), sha("2")])
+        // A window holding only D2: c1 still counts, with its lead time to D1.
+        let later = try #require(try report(c, from: "2024-03-11")["lead_time_for_changes"])
+        #expect(later.value == 15 && later.denominator == 2)
+        let first = try TestDatabase.value(
+            "SELECT deployment_id FROM dora_changes WHERE project_name = $1 AND commit_sha = $2", [c.name, sha("1")])
+        #expect(first == c.rowId("D1"))
+    }
+
+    @Test("weeks without deployments count as zero in the median")
+    func emptyWeeksCountAsZero() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-weeks"), project: nil)
+        // Three deployment days in the first week, none in the next three: 3, 0, 0, 0 → median 0.
+        for (day, id) in [("04", "D1"), ("05", "D2"), ("06", "D3"), ("06", "D4")] {
+            try c.deployment(id, commits: [sha("1")], started: "2024-03-\(day)T10:00:00Z", finished: "2024-03-\(day)T11:00:00Z")
+        }
+        let frequency = try #require(try report(c)["deployment_frequency"])
+        // Not "high" (it would be, with a median of 3, if empty weeks were skipped); March has 3
+        // deployment days, so the month rule gives medium.
+        #expect(frequency.value == 0 && frequency.level == "medium" && frequency.numerator == 3 && frequency.denominator == 4)
+        #expect(frequency.ids.count == 4)
+        // A window from Wednesday to Wednesday overlaps two weeks: one deployment day (Mar 6), then none → 0.5.
+        let short = try #require(try report(c, from: "2024-03-06", to: "2024-03-13")["deployment_frequency"])
+        #expect(short.denominator == 2 && short.numerator == 1 && short.value == 0.5)
+    }
+
+    @Test("a deployment day is a UTC day: two deployments either side of midnight UTC are two days")
+    func deploymentDaysAreUTC() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-utc"), project: nil)
+        try c.deployment("D1", commits: [sha("1")], started: "2024-03-05T23:00:00+02:00", finished: "2024-03-05T23:30:00+02:00")
+        try c.deployment("D2", commits: [sha("2")], started: "2024-03-05T23:40:00Z", finished: "2024-03-06T00:10:00Z")
+        let frequency = try #require(try report(c)["deployment_frequency"])
+        #expect(frequency.numerator == 2)
+    }
+}
