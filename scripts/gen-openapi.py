@@ -851,6 +851,68 @@ def operations_paths():
             **refusals(*TRANSPORT),
         }.items())),
     }}
+    window = [
+        {"name": "project", "in": "query", "required": False, "schema": STRING,
+         "description": "A project (a connection's --project, or a connection's name). Absent: every project (an array)."},
+        {"name": "from", "in": "query", "required": False, "schema": STRING,
+         "description": "Start of the window [from, to): a date (UTC midnight) or an RFC 3339 timestamp; default: 30 days before `to`."},
+        {"name": "to", "in": "query", "required": False, "schema": STRING,
+         "description": "End of the window; default: now."},
+    ]
+    metric = {
+        "type": "object",
+        "required": ["metric", "value", "unit", "level", "numerator", "denominator", "ids"],
+        "properties": {
+            "metric": {"enum": ["deployment_frequency", "lead_time_for_changes", "change_failure_rate",
+                                "failed_deployment_recovery_time"]},
+            "value": {"type": ["number", "null"]},
+            "unit": {"type": "string"},
+            "level": {"enum": ["elite", "high", "medium", "low", None]},
+            "numerator": {"type": ["integer", "null"]},
+            "denominator": {"type": ["integer", "null"]},
+            "ids": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    report = {
+        "type": "object", "required": ["project", "from", "to", "metrics"],
+        "properties": {"project": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"},
+                       "metrics": {"type": "array", "items": metric}},
+    }
+    result["/api/dora"] = {"get": {
+        "operationId": "doraReport", "tags": ["dora"], "summary": "The four DORA metrics of a project, or of each",
+        "description": "What `lakehook dora --json` prints, as the envelope's `data` (docs/DORA.md).",
+        "security": ADMIN_SECURITY, "parameters": window,
+        "responses": dict(sorted({
+            "200": {
+                "description": "The report: one object for a project, an array without `project`.",
+                "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["code", "success", "message", "causes", "data"],
+                    "properties": {"code": {"const": 0}, "success": {"const": True}, "message": {"type": "string"},
+                                   "causes": {"type": "null"},
+                                   "data": {"oneOf": [report, {"type": "array", "items": report}]}},
+                }}},
+            },
+            **refusals(*TRANSPORT, 401, 403, 404),
+        }.items())),
+    }}
+    result["/dora"] = {"get": {
+        "operationId": "doraPage", "tags": ["dora"], "summary": "The DORA page: four metrics, levels, 12-week charts",
+        "description": "HTML with server-side SVG charts, no JavaScript. The admin token is taken as Bearer or as the"
+                       " password of HTTP Basic (so a browser can ask for it); errors are HTML pages too.",
+        "security": ADMIN_SECURITY, "parameters": window,
+        # The page's own answers are HTML; the HTTP layer's (bad framing, 408, 413, 431) stay JSON.
+        "responses": dict(sorted({
+            **refusals(*TRANSPORT),
+            **{
+                str(status): {"description": description, "content": {
+                    "text/html": {"schema": STRING}, "application/json": {"schema": {"type": "object"}}}}
+                for status, description in [(400, "A bad window, or bad HTTP framing (JSON)."), (401, "No token."),
+                                             (403, "A wrong token, or administration over HTTP off."),
+                                             (404, "Unknown project."), (503, "The database is unavailable.")]
+            },
+            "200": {"description": "The page.", "content": {"text/html": {"schema": STRING}}},
+        }.items())),
+    }}
     result["/api/openapi.json"] = {"get": {
         "operationId": "openapi", "tags": ["operations"], "summary": "This document",
         "security": [],
@@ -911,6 +973,7 @@ def document():
             {"name": "pull requests", "description": "Pull requests (API.md §7)."},
             {"name": "administration", "description": "Connections and their keys (API.md §1)."},
             {"name": "operations", "description": "Liveness, readiness, metrics, this document."},
+            {"name": "dora", "description": "DORA metrics from the stored rows (admin token)."},
         ],
         "paths": paths,
         "components": {

@@ -130,7 +130,7 @@ struct OpenAPIDocumentTests {
                 paths[prefix + "/connections" + form + "/api-key"] = ["post"]
             }
         }
-        for path in ["/livez", "/readyz", "/healthz", "/metrics", "/api/openapi.json"] { paths[path] = ["get"] }
+        for path in ["/livez", "/readyz", "/healthz", "/metrics", "/api/openapi.json", "/api/dora", "/dora"] { paths[path] = ["get"] }
         return paths
     }
 
@@ -138,7 +138,7 @@ struct OpenAPIDocumentTests {
     func everyRouteListed() throws {
         let documented = try Self.paths().mapValues { Set($0.keys.filter { $0 != "parameters" }) }
         let expected = Self.routerPaths()
-        let routeCount: Int = 4 * 3 * 7 + 4 * 5 + 5
+        let routeCount: Int = 4 * 3 * 7 + 4 * 5 + 5 + 2  // ingest, administration, operations, DORA
         #expect(documented.count == routeCount)
         for (path, methods) in expected.sorted(by: { $0.key < $1.key }) {
             #expect(documented[path] == methods, "\(path): documented \(documented[path] ?? []), routed \(methods)")
@@ -184,6 +184,7 @@ struct OpenAPIDocumentTests {
                     statuses.formUnion(["401", "403"])
                 }
                 if path.contains("{") { statuses.insert("404") }
+                if path.hasSuffix("dora") { statuses.formUnion(["401", "403", "404"]) }
                 #expect(statuses.isSubset(of: Set(responses.keys)), "\(method) \(path): \(responses.keys.sorted())")
                 #expect(operation["security"] != nil, "\(method) \(path) says nothing about security")
             }
