@@ -19,28 +19,9 @@ for tool in wrk pgbench nginx; do
 done
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
-echo "bench: release build" >&2
-swift build -c release --static-swift-stdlib --product lakehook >/dev/null
-bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/lakehook"
+source bench/lib.sh
+start_lakehook "$pool" "$out"
 
-eval "$(scripts/dev-postgres.sh start)"
-port="${LAKEHOOK_DEV_PGPORT:-54329}"
-psql_() { psql -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
-psql_ -d postgres -c "DROP DATABASE IF EXISTS lakehook_bench WITH (FORCE)" -c "CREATE DATABASE lakehook_bench"
-export DATABASE_URL="postgres://postgres@127.0.0.1:$port/lakehook_bench"
-"$bin" migrate >/dev/null
-created="$("$bin" connections create bench --json)"
-export LAKEHOOK_CONNECTION="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$created")"
-export LAKEHOOK_KEY="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["apiKey"])' "$created")"
-
-lakehook_port=4101
-LAKEHOOK_LISTEN="127.0.0.1:$lakehook_port" LAKEHOOK_DB_POOL_SIZE="$pool" LAKEHOOK_LOG_LEVEL=warn "$bin" serve 2>"$out/lakehook.log" &
-lakehook_pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$lakehook_port/readyz" >/dev/null && break; sleep 0.1; done
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
-rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 ticks_per_second="$(getconf CLK_TCK)"
 
 # run NAME PID URL SCRIPT [extra wrk args...]: one wrk run; appends a line to $out/results.

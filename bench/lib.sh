@@ -1,0 +1,34 @@
+# Shared by bench/run.sh and bench/soak.sh: a release build, a fresh database on the throwaway
+# PostgreSQL, a connection, and `lakehook serve` on $lakehook_port. Sets bin, port, psql_,
+# LAKEHOOK_CONNECTION, LAKEHOOK_KEY, lakehook_pid.
+
+start_lakehook() {
+    local pool="$1" out="$2"
+    echo "bench: release build" >&2
+    swift build -c release --static-swift-stdlib --product lakehook >/dev/null
+    bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/lakehook"
+
+    eval "$(scripts/dev-postgres.sh start)"
+    port="${LAKEHOOK_DEV_PGPORT:-54329}"
+    psql -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt -d postgres \
+        -c "DROP DATABASE IF EXISTS lakehook_bench WITH (FORCE)" -c "CREATE DATABASE lakehook_bench" 2>/dev/null
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$port/lakehook_bench"
+    "$bin" migrate >/dev/null
+    local created
+    created="$("$bin" connections create bench --json)"
+    export LAKEHOOK_CONNECTION="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$created")"
+    export LAKEHOOK_KEY="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["apiKey"])' "$created")"
+
+    lakehook_port=4101
+    # Default settings (log level info: one JSON line per request), the log kept in a file.
+    LAKEHOOK_LISTEN="127.0.0.1:$lakehook_port" LAKEHOOK_DB_POOL_SIZE="$pool" "$bin" serve 2>"$out/lakehook.log" &
+    lakehook_pid=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$lakehook_port/readyz" >/dev/null && return 0; sleep 0.1; done
+    echo "bench: lakehook did not become ready; see $out/lakehook.log" >&2
+    return 1
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+open_fds() { ls "/proc/$1/fd" | wc -l; }
