@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTP
 
 /// libFuzzer target for `RequestParser` (build and run with fuzz/run.sh).
@@ -15,9 +12,6 @@ import HTTP
 /// - every request is within the limits, its fields are well-formed, its body is exactly what
 ///   its framing declared, and `100 Continue` is offered only to an HTTP/1.1 client that asked;
 /// - a request, written back out with Content-Length framing, parses to the same request.
-///
-/// Known problems, reported and not yet fixed, are stepped over only when named in
-/// `FUZZ_TOLERATE` (see `KnownIssues` and fuzz/README.md).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -97,7 +91,7 @@ enum RequestParserFuzzer {
         }
         for (name, pieces) in strategies {
             let other = run(bytes, pieces: pieces, limits: limits)
-            guard other == whole || KnownIssues.bareLFBeforeLength(whole: whole, other: other) else {
+            guard other == whole else {
                 fatalError("""
                     fed \(name), the parser produced a different transcript than fed whole
                     whole:
@@ -252,27 +246,6 @@ enum RequestParserFuzzer {
 
     static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
         bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
-    }
-}
-
-/// Problems the fuzzer found that are reported but not yet fixed. Each is stepped over only
-/// when its name is listed in `FUZZ_TOLERATE` (comma-separated), so a run can go on past it;
-/// by default every violation crashes. Remove an entry once its fix has landed.
-enum KnownIssues {
-    static let tolerated: Set<String> = {
-        guard let raw = getenv("FUZZ_TOLERATE") else { return [] }
-        return Set(String(cString: raw).split(separator: ",").map(String.init))
-    }()
-
-    /// `parser-bare-lf-before-length`: a line longer than its limit that ends in a bare LF is
-    /// refused as "bare LF" (400) when the LF arrives with the line, but as too long (400, or 431
-    /// for a header line) when the line arrives first (Tests/HTTPTests/FuzzRegressionTests.swift).
-    static func bareLFBeforeLength(whole: RequestParserFuzzer.Transcript, other: RequestParserFuzzer.Transcript) -> Bool {
-        guard tolerated.contains("parser-bare-lf-before-length"), whole.requests == other.requests,
-              let wholeFailure = whole.failure, let otherFailure = other.failure
-        else { return false }
-        return wholeFailure.message.hasPrefix("bare LF")
-            && (otherFailure.status == 431 || otherFailure.message.hasSuffix("too long"))
     }
 }
 

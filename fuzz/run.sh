@@ -5,7 +5,6 @@
 #   FUZZ_TARGETS   which targets, in order (default "request-parser payload")
 #   FUZZ_FRESH=1   start from the committed seeds only, dropping what earlier runs found
 #   FUZZ_ARGS      extra libFuzzer flags for every target (e.g. "-seed=1 -jobs=2")
-#   FUZZ_TOLERATE  known, reported problems to step over, comma-separated (see fuzz/README.md)
 #
 # The package is built into .build-fuzz (git-ignored), so `swift build` and `swift test` are
 # untouched. Each target fuzzes a working corpus in .build-fuzz/corpus/<target>, into which the
@@ -56,6 +55,9 @@ summarize() {
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     status=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
+    # Fork mode (-fork=N) prints no stat:: lines; its status lines read "#N: cov: … exec/s: R …".
+    runs=${runs:-$(sed -n 's/^#\([0-9]*\).*/\1/p' <<< "$status")}
+    rate=${rate:-$(sed -n 's/.*exec\/s: \([0-9]*\).*/\1/p' <<< "$status")}
     printf '%-15s executions %s, %s exec/s\n%-15s %s\n' "$target" "${runs:-?}" "${rate:-?}" "" "${status:-no status line}"
 }
 
@@ -88,12 +90,12 @@ for target in $targets; do
         failed=1
         summaries+=("$(printf '%-15s FAILED (exit %s): %s\n' "" "$status" \
             "$(grep -m1 -E 'Fatal error|ERROR: (AddressSanitizer|libFuzzer)|deadly signal' "$log" || echo 'see the log')")")
-        summaries+=("$(printf '%-15s reproduce: %s %s\n' "" "$scratch/$target-fuzzer" \
+        summaries+=("$(printf '%-15s reproduce: SWIFT_BACKTRACE=enable=no %s %s\n' "" "$scratch/$target-fuzzer" \
             "$(sed -n 's/.*Test unit written to \(.*\)/\1/p' "$log" | tail -1)")")
     fi
 done
 
 echo
-echo "==> results (${seconds}s per target${FUZZ_TOLERATE:+; tolerating $FUZZ_TOLERATE})"
+echo "==> results (${seconds}s per target)"
 printf '%s\n' "${summaries[@]}"
 exit $failed
