@@ -41,9 +41,6 @@ public final class PostgresConnection: @unchecked Sendable {
         file: String = #fileID,
         line: Int = #line
     ) throws -> PostgresResult {
-        if sql.utf8.contains(0) {
-            throw PostgresError(kind: .invalidParameter, message: "the SQL text contains a NUL byte", file: file, line: line)
-        }
         if let index = CStringArray.firstIndexWithNUL(binds) {
             throw PostgresError(
                 kind: .invalidParameter,
@@ -72,8 +69,13 @@ public final class PostgresConnection: @unchecked Sendable {
 
     // MARK: - Internals
 
+    /// The SQL text is checked for NUL only here, when it is first prepared: a cached statement
+    /// was checked then (scanning a long statement on every call showed in `make bench`).
     private func preparedName(for sql: String, file: String, line: Int) throws -> String {
         if let name = statements.name(for: sql) { return name }
+        if sql.utf8.contains(0) {
+            throw PostgresError(kind: .invalidParameter, message: "the SQL text contains a NUL byte", file: file, line: line)
+        }
         if statements.isFull {
             _ = try runSimple("DEALLOCATE ALL", file: file, line: line)
             statements.removeAll()

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Postgres
+import Synchronization
 
 /// The webhook API: routes, authentication, decoding, the database work, and the one place
 /// where errors become answers (API.md §9).
@@ -246,9 +247,16 @@ public final class WebhookService: Sendable {
         if let header, (1...128).contains(header.utf8.count), header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
             return header
         }
-        var generator = SystemRandomNumberGenerator()
-        let value = generator.next() as UInt64
+        // A random prefix per process and a counter: unique without a getrandom(2) per request
+        // (which showed in `make bench`).
+        let value = requestIdPrefix | (nextRequestNumber.add(1, ordering: .relaxed).newValue & 0xFFFF_FFFF)
         let hex = String(value, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
+
+    private static let requestIdPrefix: UInt64 = {
+        var generator = SystemRandomNumberGenerator()
+        return (generator.next() as UInt64) << 32
+    }()
+    private static let nextRequestNumber = Atomic<UInt64>(0)
 }
