@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// A fixed-size set of connections lent to one caller at a time, for blocking callers
 /// (Dispatch workers or threads of your own, never the Swift concurrency pool).
@@ -17,12 +16,12 @@ public final class PostgresPool: Sendable {
     private let config: PostgresConfig
     private let waitTimeout: Duration
     private typealias Pool = PoolState<PostgresConnection, DispatchSemaphore>
-    private let state: Mutex<Pool>
+    private let state: Locked<Pool>
 
     public init(config: PostgresConfig, size: Int, maxWaiters: Int = 512, waitTimeout: Duration = .seconds(5)) {
         self.config = config
         self.waitTimeout = waitTimeout
-        self.state = Mutex(PoolState(size: size, maxWaiters: maxWaiters))
+        self.state = Locked(PoolState(size: size, maxWaiters: maxWaiters))
     }
 
     /// Lends a connection to `body` and takes it back afterwards, whatever `body` did.
