@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import Postgres
 
@@ -39,7 +38,7 @@ struct PostgresPoolTests {
             var failures: [String] = []
         }
         let pool = PostgresPool(config: TestDatabase.config(), size: 3, waitTimeout: .seconds(30))
-        let tally = Mutex(Tally())
+        let tally = Shared(Tally())
         onThreads(20) { _ in
             do {
                 try pool.withConnection { connection in
@@ -84,7 +83,7 @@ struct PostgresPoolTests {
         let pool = PostgresPool(config: TestDatabase.config(), size: 1, maxWaiters: 1, waitTimeout: .seconds(10))
         let release = DispatchSemaphore(value: 0)
         let held = DispatchSemaphore(value: 0)
-        let waiterResult = Mutex<Result<Int32, PostgresError>?>(nil)
+        let waiterResult = Shared<Result<Int32, PostgresError>?>(nil)
         let holder = Thread {
             try? pool.withConnection { _ in
                 held.signal()
@@ -205,7 +204,7 @@ struct PostgresPoolTests {
     @Test("close wakes a waiting caller with poolClosed")
     func closeWakesWaiters() throws {
         let pool = PostgresPool(config: TestDatabase.config(), size: 1, waitTimeout: .seconds(10))
-        let outcome = Mutex<PostgresError.Kind?>(nil)
+        let outcome = Shared<PostgresError.Kind?>(nil)
         let done = DispatchSemaphore(value: 0)
         try pool.withConnection { _ in
             Thread {

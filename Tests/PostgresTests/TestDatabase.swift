@@ -79,3 +79,18 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 
 /// An error of the test's own, to tell the body's error from the library's.
 struct BodyError: Error, Equatable {}
+
+/// A value shared between test threads behind an NSLock (ThreadSanitizer cannot see
+/// `Synchronization.Mutex` on Linux and would report its accesses as races).
+final class Shared<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

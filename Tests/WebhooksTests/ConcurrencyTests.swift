@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import Webhooks
 
@@ -14,9 +13,9 @@ struct ConcurrencyTests {
         let base = "/api/plugins/webhook/\(connection.id)"
         let pipelines = (0..<12).map { "pipe-\($0)" }
         let results = ["SUCCESS", "SUCCESS", "SUCCESS", "FAILURE", "ABORT", "IN_PROGRESS"]
-        let acknowledged = Mutex<Set<String>>([])
-        let refused = Mutex<Int>(0)
-        let unexpected = Mutex<[String]>([])
+        let acknowledged = Shared<Set<String>>([])
+        let refused = Shared<Int>(0)
+        let unexpected = Shared<[String]>([])
 
         func run(_ threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
             let group = DispatchGroup()
@@ -70,26 +69,30 @@ struct ConcurrencyTests {
         #expect(acknowledged.withLock { $0.count } + refused.withLock { $0 } == 20 * 15)
 
         // Every finished pipeline's result is the one derived from its stored tasks.
-        let mismatches = try TestDatabase.rows("""
-            SELECT p.id, p.result, d.result AS derived, p.type, d.type AS derived_type,
-                   p.environment, d.environment AS derived_environment
-            FROM cicd_pipelines p
-            JOIN LATERAL (
-                SELECT CASE WHEN bool_or(t.result = 'ABORT') THEN 'ABORT'
-                            WHEN bool_or(t.result = 'FAILURE') THEN 'FAILURE' ELSE 'SUCCESS' END AS result,
-                       CASE WHEN count(DISTINCT t.type) = 1 THEN min(t.type) ELSE '' END AS type,
-                       CASE WHEN bool_or(t.environment = 'PRODUCTION') THEN 'PRODUCTION'
-                            WHEN bool_or(t.environment = 'STAGING') THEN 'STAGING'
-                            WHEN bool_or(t.environment = 'TESTING') THEN 'TESTING' ELSE 'DEVELOPMENT' END AS environment,
-                       bool_or(t.status <> 'DONE' OR t.result = 'IN_PROGRESS') AS open_tasks
-                FROM cicd_tasks t WHERE t.pipeline_id = p.id
-            ) d ON true
-            WHERE p._raw_data_params = $1 AND p.status = 'DONE'
-              AND (p.result <> d.result OR p.type <> d.type OR p.environment <> d.environment OR d.open_tasks)
-            """, [connection.rawDataParams])
+        let mismatches = try TestDatabase.rows(Self.derivedResultMismatches, [connection.rawDataParams])
         #expect(mismatches.isEmpty, "\(mismatches.map { "\($0[0] ?? "") \($0[1] ?? "") vs \($0[2] ?? "")" })")
         #expect(try TestDatabase.count(
             "SELECT count(*) FROM cicd_pipelines WHERE _raw_data_params = $1 AND status = 'DONE'",
             [connection.rawDataParams]) == pipelines.count)
     }
+
+    /// A DONE pipeline whose result, type or environment differs from
+    /// the derivation from its stored tasks, or that still has an open task.
+    static let derivedResultMismatches = """
+        SELECT p.id, p.result, d.result AS derived, p.type, d.type AS derived_type,
+               p.environment, d.environment AS derived_environment, d.open_tasks
+        FROM cicd_pipelines p
+        JOIN LATERAL (
+            SELECT CASE WHEN bool_or(t.result = 'ABORT') THEN 'ABORT'
+                        WHEN bool_or(t.result = 'FAILURE') THEN 'FAILURE' ELSE 'SUCCESS' END AS result,
+                   CASE WHEN count(DISTINCT t.type) = 1 THEN min(t.type) ELSE '' END AS type,
+                   CASE WHEN bool_or(t.environment = 'PRODUCTION') THEN 'PRODUCTION'
+                        WHEN bool_or(t.environment = 'STAGING') THEN 'STAGING'
+                        WHEN bool_or(t.environment = 'TESTING') THEN 'TESTING' ELSE 'DEVELOPMENT' END AS environment,
+                   bool_or(t.status <> 'DONE' OR t.result = 'IN_PROGRESS') AS open_tasks
+            FROM cicd_tasks t WHERE t.pipeline_id = p.id
+        ) d ON true
+        WHERE p._raw_data_params = $1 AND p.status = 'DONE'
+          AND (p.result <> d.result OR p.type <> d.type OR p.environment <> d.environment OR d.open_tasks)
+        """
 }

@@ -193,7 +193,7 @@ enum DoraCheck {
     /// The CLI, in-process: `lakehook dora ARGS` with the test database.
     static func cli(_ arguments: [String], database: PostgresConfig = TestDatabase.config) throws -> String {
         let configuration = try Configuration.fromEnvironment(["DATABASE_URL": database.conninfo])
-        let lines = Mutex<[String]>([])
+        let lines = Shared<[String]>([])
         try DoraCommand.parse(arguments).run(configuration: configuration) { line in lines.withLock { $0.append(line) } }
         return lines.withLock { $0.joined(separator: "\n") }
     }
@@ -209,4 +209,3 @@ enum DoraCheck {
     static func sha(_ digit: Character) -> String { String(repeating: String(digit), count: 40) }
 }
 
-import Synchronization

@@ -32,8 +32,8 @@ struct MigrationTests {
     @Test("two instances migrating at the same moment apply each migration once; again is a no-op")
     func concurrentAndIdempotent() throws {
         try Self.withFreshDatabase { config in
-            let applied = Mutex<[Int]>([])
-            let failures = Mutex<[String]>([])
+            let applied = Shared<[Int]>([])
+            let failures = Shared<[String]>([])
             let group = DispatchGroup()
             for _ in 0..<4 {
                 group.enter()
@@ -76,4 +76,3 @@ struct MigrationTests {
     }
 }
 
-import Synchronization

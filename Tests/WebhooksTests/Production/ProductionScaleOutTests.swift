@@ -147,7 +147,7 @@ struct ProductionScaleOutTests {
         #expect(try rows(
             "SELECT count(*) FROM cicd_pipelines WHERE _raw_data_params = $1 AND status = 'DONE'",
             [String(connectionId)]).first?[0] == String(Self.pipelineCount))
-        let mismatches = try rows(Self.derivedResultMismatches, [String(connectionId)])
+        let mismatches = try rows(ConcurrencyTests.derivedResultMismatches, [String(connectionId)])
         #expect(mismatches.isEmpty, "\(mismatches.map { "\($0[0] ?? "") \($0[1] ?? "")/\($0[3] ?? "")/\($0[5] ?? "") vs \($0[2] ?? "")/\($0[4] ?? "")/\($0[6] ?? "") open: \($0[7] ?? "")" })")
 
         // Both instances served the load, and between them every request exactly once.
@@ -161,24 +161,4 @@ struct ProductionScaleOutTests {
     static func ingestRequestLines(_ instance: LakehookProcess) -> Int {
         instance.logLines.filter { $0.string("msg") == "request" && ($0.string("route") ?? "").hasPrefix("/api/plugins/webhook/") }.count
     }
-
-    /// ConcurrencyTests' check: a DONE pipeline whose result, type or environment differs from
-    /// the derivation from its stored tasks, or that still has an open task.
-    static let derivedResultMismatches = """
-        SELECT p.id, p.result, d.result AS derived, p.type, d.type AS derived_type,
-               p.environment, d.environment AS derived_environment, d.open_tasks
-        FROM cicd_pipelines p
-        JOIN LATERAL (
-            SELECT CASE WHEN bool_or(t.result = 'ABORT') THEN 'ABORT'
-                        WHEN bool_or(t.result = 'FAILURE') THEN 'FAILURE' ELSE 'SUCCESS' END AS result,
-                   CASE WHEN count(DISTINCT t.type) = 1 THEN min(t.type) ELSE '' END AS type,
-                   CASE WHEN bool_or(t.environment = 'PRODUCTION') THEN 'PRODUCTION'
-                        WHEN bool_or(t.environment = 'STAGING') THEN 'STAGING'
-                        WHEN bool_or(t.environment = 'TESTING') THEN 'TESTING' ELSE 'DEVELOPMENT' END AS environment,
-                   bool_or(t.status <> 'DONE' OR t.result = 'IN_PROGRESS') AS open_tasks
-            FROM cicd_tasks t WHERE t.pipeline_id = p.id
-        ) d ON true
-        WHERE p._raw_data_params = $1 AND p.status = 'DONE'
-          AND (p.result <> d.result OR p.type <> d.type OR p.environment <> d.environment OR d.open_tasks)
-        """
 }
