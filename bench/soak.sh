@@ -22,7 +22,10 @@ while [ "$done_requests" -lt "$total" ]; do
     bad="$(sed -n 's/.* non2xx=\([0-9]*\).*/\1/p' "$out/chunk.wrk")"
     done_requests=$((done_requests + n))
     [ "$bad" = 0 ] || echo "soak: $bad non-2xx answers in a chunk" >&2
-    if [ -z "$rss_20k" ] && [ "$done_requests" -ge 20000 ]; then rss_20k="$(rss_kib "$lakehook_pid")"; rss_20k_at=$done_requests; fi
+    if [ -z "$rss_20k" ] && [ "$done_requests" -ge 20000 ]; then
+        rss_20k="$(rss_kib "$lakehook_pid")"; rss_20k_at=$done_requests
+        sleep 1; fds_warm="$(open_fds "$lakehook_pid")"  # the pool has opened its connections by now
+    fi
 done
 sleep 1  # let wrk's connections close
 fds_after="$(open_fds "$lakehook_pid")"
@@ -33,5 +36,6 @@ echo "RSS at start                 $(mib "$rss_start")"
 echo "RSS after $rss_20k_at requests   $(mib "$rss_20k")"
 echo "RSS after $done_requests requests  $(mib "$rss_end")"
 echo "peak RSS                     $(mib "$(peak_rss_kib "$lakehook_pid")")"
-echo "open fds before / after      $fds_before / $fds_after"
+echo "open fds: idle at start $fds_before, idle after $rss_20k_at requests $fds_warm, idle at the end $fds_after"
+echo "(the pool opens its connections lazily: the first load adds up to pool size - 1 database sockets)"
 kill -TERM "$lakehook_pid"; wait "$lakehook_pid" || true

@@ -5,6 +5,9 @@ local connection = os.getenv("LAKEHOOK_CONNECTION")
 local key = os.getenv("LAKEHOOK_KEY")
 local step = 0
 
+-- A new seed per wrk run, so that consecutive runs (bench/soak.sh) use new pipeline names.
+math.randomseed(os.time())
+
 function setup(thread)
   thread:set("prefix", string.format("%08x", math.random(0, 0x7fffffff)))
 end
