@@ -26,8 +26,7 @@ extension Double {
 extension FieldReader {
     /// A key that becomes part of a row id `webhook:<conn>:<key>`, so it must fit 255 characters with that prefix.
     mutating func key(_ field: String, in connection: WebhookConnection) -> String? {
-        guard let value = string(field, required: true, maxLength: connection.maxKeyLength) else { return nil }
-        return value
+        string(field, required: true, maxLength: connection.maxKeyLength)
     }
 }
 

@@ -12,8 +12,11 @@ public struct RequestLog: Sendable {
 
     public init(level: Configuration.LogLevel) { self.level = level }
 
+    /// Whether a line at `level` is written; callers check it before building costly fields.
+    public func isEnabled(_ level: Configuration.LogLevel) -> Bool { level >= self.level }
+
     public func log(_ level: Configuration.LogLevel, _ message: String, _ fields: [(String, JSONValue)] = []) {
-        guard level >= self.level else { return }
+        guard isEnabled(level) else { return }
         var members: [(key: String, value: JSONValue)] = [
             (key: "time", value: .string(Timestamp.now().iso8601)),
             (key: "level", value: .string(level.rawValue)),

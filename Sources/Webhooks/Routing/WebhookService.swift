@@ -107,9 +107,11 @@ public final class WebhookService: Sendable {
             response.headers.replaceOrAdd(name: "X-Request-ID", value: requestId)
             let seconds = (ContinuousClock.now - started) / .seconds(1)
             metrics.recordRequest(method: request.method, route: route, status: response.status, seconds: seconds)
+            let level: Configuration.LogLevel = response.status >= 500 ? .error : .info
+            guard log.isEnabled(level) else { return response }
             let client = trustedProxies.clientAddress(
                 peer: request.remoteAddress, forwardedFor: request.headers.values(for: "X-Forwarded-For"))
-            log.log(response.status >= 500 ? .error : .info, "request", [
+            log.log(level, "request", [
                 ("method", .string(request.method)), ("route", .string(route)), ("path", .string(request.path)),
                 ("status", .integer(Int64(response.status))),
                 ("duration_ms", .number(RequestLog.milliseconds(seconds))),
