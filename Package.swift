@@ -13,7 +13,9 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
-        .target(name: "HTTP"),
+        // epoll and eventfd for HTTP's event loop (headers only: Glibc's module lacks them).
+        .systemLibrary(name: "CEpoll"),
+        .target(name: "HTTP", dependencies: ["CEpoll"]),
         // The numbered SQL migrations in sql/, compiled into the binary.
         .target(
             name: "Migrations",

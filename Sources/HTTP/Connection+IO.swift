@@ -5,59 +5,68 @@ import Darwin
 #endif
 import Dispatch
 
-/// Socket reads and writes, timers and closing; always on the connection's queue.
+/// Socket reads and writes, timers and closing; always on the connection's loop.
 extension Connection {
     static let readChunkSize = 32 * 1024
 
-    func readable() {
-        guard let fd = state.socket?.fd else { return }
-        // An event queued before reading was suspended: leave the bytes in the socket.
-        switch state.phase {
-        case .reading, .lingering: break
-        default: return
-        }
+    /// One `recv` into the parser. False when there is nothing more to read now (EAGAIN) or
+    /// the connection closed (EOF mid-request drops the request: the handler never sees it).
+    func readInput() -> Bool {
+        guard let fd = state.socket?.fd else { return false }
         let outcome: Syscall.Outcome
         do {
             outcome = try withUnsafeTemporaryAllocation(byteCount: Self.readChunkSize, alignment: 1) {
                 buffer throws(SocketError) in
                 let outcome = try Syscall.run("recv") { recv(fd, buffer.baseAddress, buffer.count, 0) }
-                if case .completed(let count) = outcome, count > 0, case .reading = state.phase {
-                    // Into the parser; input that arrives while lingering is dropped.
+                if case .completed(let count) = outcome, count > 0 {
                     state.parser.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
                 }
                 return outcome
             }
         } catch {
             close()  // reset by the peer: nothing to answer
-            return
+            return false
         }
         switch outcome {
         case .wouldBlock:
-            return
+            return false
         case .completed(0):
-            // EOF. Mid-request: the request is dropped, the handler never sees it.
             close()
+            return false
         case .completed:
-            if case .reading = state.phase { processInput() }
+            return true
         }
     }
 
-    /// Writes queued output; waits for writability when the socket buffer is full.
+    /// While lingering: reads and drops input until EAGAIN; EOF closes.
+    func discardInput() {
+        guard let fd = state.socket?.fd else { return }
+        while case .lingering = state.phase {
+            let outcome = try? withUnsafeTemporaryAllocation(byteCount: Self.readChunkSize, alignment: 1) {
+                buffer throws(SocketError) in
+                try Syscall.run("recv") { recv(fd, buffer.baseAddress, buffer.count, 0) }
+            }
+            switch outcome {
+            case .wouldBlock: return
+            case .completed(let count) where count > 0: continue
+            default:
+                close()  // EOF or reset
+                return
+            }
+        }
+    }
+
+    /// Writes queued output; when the socket buffer is full the rest waits for the next
+    /// writable event.
     func flush() {
         guard let fd = state.socket?.fd else { return }
         do {
             switch try state.output.write(to: fd) {
             case .blocked:
-                if !state.writeSourceResumed {
-                    state.writeSourceResumed = true
-                    writeSource.resume()
-                }
+                state.waitingWritable = true
                 if case .writing = state.phase { arm(.writeStall, context.limits.idleTimeout) }
             case .drained:
-                if state.writeSourceResumed {
-                    state.writeSourceResumed = false
-                    writeSource.suspend()
-                }
+                state.waitingWritable = false
                 outputDrained()
             }
         } catch {
@@ -73,11 +82,11 @@ extension Connection {
         _ = shutdown(fd, Int32(SHUT_WR))
         state.phase = .lingering
         arm(.linger, context.limits.lingerTimeout)
-        resumeReading()
+        discardInput()
     }
 
     func timerFired() {
-        guard let timer = state.timer, DispatchTime.now() >= timer.deadline else { return }
+        guard let timer = state.timer, DispatchTime.now().uptimeNanoseconds >= timer.deadline else { return }
         state.timer = nil
         switch timer.purpose {
         case .header, .body:
@@ -88,45 +97,40 @@ extension Connection {
     }
 
     func arm(_ purpose: ConnectionState.TimerPurpose, _ duration: Duration) {
-        let deadline = DispatchTime.now() + Self.interval(duration)
+        let deadline = Self.deadline(after: duration)
         state.timer = (purpose, deadline)
-        timerSource.schedule(deadline: deadline, leeway: .milliseconds(10))
+        loop.deadlineChanged(deadline)
     }
 
     func disarmTimer() {
         state.timer = nil
-        timerSource.schedule(deadline: .distantFuture)
     }
 
-    func suspendReading() {
-        guard !state.readSuspended, !state.isClosed else { return }
-        state.readSuspended = true
-        readSource.suspend()
-    }
-
-    func resumeReading() {
-        guard state.readSuspended, !state.isClosed else { return }
-        state.readSuspended = false
-        readSource.resume()
-    }
-
-    /// Cancels the sources (the fd closes once both cancel handlers ran) and unregisters.
+    /// Stops watching the socket, closes it, and unregisters.
     func close() {
         guard !state.isClosed else { return }
         state.phase = .closed
         state.timer = nil
+        state.waitingWritable = false
         state.output.removeAll()
         state.parser = RequestParser(limits: context.limits)
-        state.socket = nil
-        // A suspended or inactive source never runs its cancel handler (and must not be
-        // released suspended): resume before cancelling.
-        if !state.timerSourceResumed { timerSource.resume() }
-        timerSource.cancel()
-        if state.readSuspended { readSource.resume() }
-        readSource.cancel()
-        if !state.writeSourceResumed { writeSource.resume() }
-        writeSource.cancel()
+        if let fd = state.socket?.fd { loop.deregister(fd) }
+        loop.untrack(self)
+        state.socket = nil  // closes the fd
         context.onClose(self)
+    }
+
+    /// Now + `duration` in monotonic nanoseconds, saturating (a negative duration is now).
+    static func deadline(after duration: Duration) -> UInt64 {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return now }
+        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !nanoseconds.overflow else { return .max }
+        let total = nanoseconds.partialValue.addingReportingOverflow(attoseconds / 1_000_000_000)
+        guard !total.overflow else { return .max }
+        let sum = now.addingReportingOverflow(UInt64(total.partialValue))
+        return sum.overflow ? .max : sum.partialValue
     }
 
     static func interval(_ duration: Duration) -> DispatchTimeInterval {

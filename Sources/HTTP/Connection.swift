@@ -8,67 +8,57 @@ import Dispatch
 /// What a connection needs from the server that accepted it.
 struct ConnectionContext: Sendable {
     var limits: ServerLimits
-    var handler: HTTPHandler
+    var handler: HTTPAsyncHandler
     var errorResponse: @Sendable (_ status: Int, _ message: String) -> HTTPResponse
     var handlerPool: HandlerPool
-    /// Called once, on the connection's queue, when it has closed.
+    /// Called once, on the connection's loop, when it has closed.
     var onClose: @Sendable (Connection) -> Void
 }
 
 /// One accepted socket: reads requests, hands them to the handler one at a time, writes the
-/// answers in order. All mutable state is the one `state` value, confined to `queue`; that
-/// confinement is why the class can be `@unchecked Sendable`.
-final class Connection: @unchecked Sendable {
+/// answers in order. All mutable state is the one `state` value, confined to the connection's
+/// event loop; that confinement is why the class can be `@unchecked Sendable`.
+final class Connection: EventLoopTarget, EventLoopTimed, @unchecked Sendable {
     let remoteAddress: String
     /// Counted against `maxConnections` (false for one that is only told 503).
     let isAdmitted: Bool
-    let queue: DispatchQueue
+    let loop: EventLoop
     let context: ConnectionContext
-    /// Handlers for this connection's requests run here (see `HandlerPool`).
-    let handlerQueue = DispatchQueue(label: "lakehook.http.handler")
-    let readSource: any DispatchSourceRead
-    let writeSource: any DispatchSourceWrite
-    let timerSource: any DispatchSourceTimer
+    /// Offloaded handlers for this connection's requests run here (see `HandlerPool`); made
+    /// on first use, since most requests never offload.
+    lazy var handlerQueue = DispatchQueue(label: "lakehook.http.handler")
     var state: ConnectionState
 
     init(socket: SocketDescriptor, remoteAddress: String, isAdmitted: Bool, context: ConnectionContext,
-         ioQueue: DispatchQueue) {
+         loop: EventLoop) {
         self.remoteAddress = remoteAddress
         self.isAdmitted = isAdmitted
         self.context = context
-        queue = DispatchQueue(label: "lakehook.http.connection", target: ioQueue)
-        readSource = DispatchSource.makeReadSource(fileDescriptor: socket.fd, queue: queue)
-        writeSource = DispatchSource.makeWriteSource(fileDescriptor: socket.fd, queue: queue)
-        timerSource = DispatchSource.makeTimerSource(queue: queue)
+        self.loop = loop
         state = ConnectionState(parser: RequestParser(limits: context.limits), socket: socket)
-
-        readSource.setEventHandler { [weak self] in self?.readable() }
-        writeSource.setEventHandler { [weak self] in self?.flush() }
-        timerSource.setEventHandler { [weak self] in self?.timerFired() }
-        // The fd stays open until both sources are cancelled (see ConnectionState.socket).
-        readSource.setCancelHandler { withExtendedLifetime(socket) {} }
-        writeSource.setCancelHandler { withExtendedLifetime(socket) {} }
     }
 
-    /// Begins serving; a connection over the cap is answered 503 and closed instead.
+    /// Begins serving, on the loop; a connection over the cap is answered 503 and closed instead.
     func start() {
-        queue.async { [self] in
-            guard !state.isClosed else { return }  // the server shut down first
-            timerSource.schedule(deadline: .distantFuture)
-            timerSource.resume()
-            state.timerSourceResumed = true
-            if isAdmitted {
-                arm(.idle, context.limits.idleTimeout)
-                resumeReading()
-            } else {
-                refuse(HTTPParseError(status: 503, message: "the server is at its connection limit"))
-            }
+        guard !state.isClosed, let fd = state.socket?.fd else { return }  // the server shut down first
+        do {
+            try loop.register(fd, self)
+        } catch {
+            close()
+            return
+        }
+        loop.track(self)
+        if isAdmitted {
+            arm(.idle, context.limits.idleTimeout)
+            drive()
+        } else {
+            refuse(HTTPParseError(status: 503, message: "the server is at its connection limit"))
         }
     }
 
     /// The server stops: close if idle, else finish the request in progress and close.
     func beginShutdown() {
-        queue.async { [self] in
+        loop.execute { [self] in
             state.shuttingDown = true
             switch state.phase {
             case .reading where !state.parser.hasPartialRequest:
@@ -85,16 +75,41 @@ final class Connection: @unchecked Sendable {
 
     /// Closes at once, whatever is in progress.
     func forceClose() {
-        queue.async { [self] in close() }
+        loop.execute { [self] in close() }
     }
+
+    // MARK: - Loop events
+
+    func readable() {
+        switch state.phase {
+        case .reading: drive()
+        case .lingering: discardInput()
+        default: break  // read when the phase comes back to reading (edge-triggered: see drive)
+        }
+    }
+
+    func writable() {
+        if state.waitingWritable { flush() }
+    }
+
+    var deadline: UInt64 { state.timer?.deadline ?? .max }
+
+    func deadlinePassed() { timerFired() }
 
     // MARK: - Requests
 
     /// RFC 9110 §15.2.1: the interim answer to `Expect: 100-continue`.
     static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
-    /// Drains parser events after new input or after a response was written.
-    func processInput() {
+    /// Reads and handles requests while the connection is reading: parser events first, the
+    /// socket when the parser needs more. Reads until EAGAIN (the registration is
+    /// edge-triggered), or until a request is being handled — its answer, once written, brings
+    /// the connection back here. Re-entrant calls (an answer written synchronously while
+    /// handling) return at once and the outer call goes on.
+    func drive() {
+        guard !state.driving else { return }
+        state.driving = true
+        defer { state.driving = false }
         while case .reading = state.phase {
             switch state.parser.next() {
             case .needMoreData:
@@ -102,8 +117,9 @@ final class Connection: @unchecked Sendable {
                     if state.timer?.purpose == .idle { arm(.header, context.limits.headerTimeout) }
                 } else if state.shuttingDown {
                     close()
+                    return
                 }
-                return
+                if !readInput() { return }
             case .headComplete(let sendContinue):
                 arm(.body, context.limits.bodyTimeout)
                 if sendContinue {
@@ -128,17 +144,12 @@ final class Connection: @unchecked Sendable {
         let plan = ConnectionState.ResponsePlan(
             isHead: request.method == "HEAD", versionMinor: request.versionMinor, keepAlive: keepAlive)
         state.phase = .handling(plan)
-        suspendReading()
         disarmTimer()
-        let handler = context.handler
-        context.handlerPool.submit(on: handlerQueue) { [self] in
-            let response = handler(request)
-            queue.async { self.respond(response) }
-        }
+        context.handler(request, HTTPResponder(connection: self))
     }
 
-    /// The handler's answer, on the connection's queue.
-    private func respond(_ response: HTTPResponse) {
+    /// The handler's answer, on the connection's loop.
+    func respond(_ response: HTTPResponse) {
         // Closed meanwhile (client gone, forced shutdown): the answer is dropped quietly.
         guard case .handling(let plan) = state.phase else { return }
         let closeAfter = !plan.keepAlive || state.shuttingDown || ResponseSerializer.requestsClose(response)
@@ -159,7 +170,6 @@ final class Connection: @unchecked Sendable {
             state.output.append(part)
         }
         state.phase = .writing(thenClose: true)
-        suspendReading()
         disarmTimer()
         flush()
     }
@@ -172,8 +182,7 @@ final class Connection: @unchecked Sendable {
         case .writing(thenClose: false):
             state.phase = .reading
             arm(.idle, context.limits.idleTimeout)
-            resumeReading()
-            processInput()
+            drive()
         default:
             break  // a 100 Continue went out while reading
         }

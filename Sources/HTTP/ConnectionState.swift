@@ -1,7 +1,5 @@
-import Dispatch
-
-/// Everything that changes on one connection, in one value, touched only on the
-/// connection's serial queue.
+/// Everything that changes on one connection, in one value, touched only on the connection's
+/// event loop.
 struct ConnectionState {
     enum Phase {
         /// Waiting for, or receiving, a request.
@@ -30,16 +28,14 @@ struct ConnectionState {
     var phase: Phase = .reading
     var parser: RequestParser
     var output = OutboundBuffer()
-    /// The socket; nil once closed. The dispatch sources' cancel handlers hold it too, so the
-    /// fd is closed after both sources are cancelled.
+    /// The socket; nil once closed (the fd closes with it).
     var socket: SocketDescriptor?
-    /// Dispatch sources start inactive, which counts as suspended here: each must be resumed
-    /// exactly once more than it was suspended before it is cancelled, or its cancel handler
-    /// never runs.
-    var readSuspended = true
-    var writeSourceResumed = false
-    var timerSourceResumed = false
-    var timer: (purpose: TimerPurpose, deadline: DispatchTime)?
+    /// A send would block: the rest goes out on the next writable event.
+    var waitingWritable = false
+    /// `drive()` is on the stack; a nested call returns and lets the outer one continue.
+    var driving = false
+    /// Monotonic nanoseconds.
+    var timer: (purpose: TimerPurpose, deadline: UInt64)?
     /// The server is shutting down: finish the current request, then close.
     var shuttingDown = false
 

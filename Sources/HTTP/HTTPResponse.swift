@@ -15,5 +15,10 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// Called once per request on a concurrent queue the server owns; it may block.
+/// Called once per request on a handler thread the server owns; it may block.
 public typealias HTTPHandler = @Sendable (HTTPRequest) -> HTTPResponse
+
+/// Called once per request on the connection's event loop; it must not block. It answers
+/// through the responder: at once, after non-blocking work on the same loop, or by offloading
+/// blocking work to a handler thread (`HTTPResponder.offload`).
+public typealias HTTPAsyncHandler = @Sendable (HTTPRequest, HTTPResponder) -> Void

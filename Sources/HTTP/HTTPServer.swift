@@ -24,13 +24,14 @@ public enum HTTPServerError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// An HTTP/1.1 server on POSIX sockets and Dispatch: one serial queue per connection for its
-/// I/O, non-blocking sockets watched by dispatch sources, handlers run off those queues (see
-/// `HandlerPool`). A slow client costs a socket, never a thread.
+/// An HTTP/1.1 server on POSIX sockets: one `EventLoop` thread per core runs the connections
+/// it was given (non-blocking sockets, epoll), and calls the handler there. A handler that
+/// must block offloads to handler threads (see `HandlerPool`). A slow client costs a socket,
+/// never a thread.
 public final class HTTPServer: Sendable {
     private enum Phase {
         case created
-        case running(Listener)
+        case running(Listener, [EventLoop])
         case shuttingDown
         case stopped
     }
@@ -38,7 +39,7 @@ public final class HTTPServer: Sendable {
     private struct State {
         var phase = Phase.created
         var port = 0
-        var nextIOQueue = 0
+        var nextLoop = 0
     }
 
     private let host: String
@@ -46,23 +47,35 @@ public final class HTTPServer: Sendable {
     private let context: ConnectionContext
     private let state = Locked(State())
     private let registry: ConnectionRegistry
-    /// Connection queues target these, one per core, so I/O never needs more threads.
-    private let ioQueues: [DispatchQueue]
+    private let loopCount: Int
 
     /// - Parameters:
     ///   - host: "127.0.0.1", "0.0.0.0", "::1", "::" (an IP literal; "localhost" is 127.0.0.1).
     ///   - port: 0 for an ephemeral port; `port` tells which after `start()`.
-    ///   - handler: called once per request, possibly blocking.
+    ///   - handler: called once per request on a handler thread, possibly blocking.
     ///   - errorResponse: builds the answers the server gives itself (400, 408, 413, 431, 503,
     ///     505); the server adds `Content-Length` and `Connection: close`.
-    public init(
+    public convenience init(
         host: String, port: Int, limits: ServerLimits, handler: @escaping HTTPHandler,
+        errorResponse: @escaping @Sendable (_ status: Int, _ message: String) -> HTTPResponse
+    ) {
+        self.init(
+            host: host, port: port, limits: limits,
+            asyncHandler: { request, responder in responder.offload { handler(request) } },
+            errorResponse: errorResponse)
+    }
+
+    /// - Parameters:
+    ///   - asyncHandler: called once per request on the connection's event loop; must not block.
+    ///   - eventLoops: threads serving connections; default one per core.
+    public init(
+        host: String, port: Int, limits: ServerLimits, eventLoops: Int? = nil,
+        asyncHandler handler: @escaping HTTPAsyncHandler,
         errorResponse: @escaping @Sendable (_ status: Int, _ message: String) -> HTTPResponse
     ) {
         self.host = host
         requestedPort = port
-        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        ioQueues = (0..<cores).map { DispatchQueue(label: "lakehook.http.io.\($0)") }
+        loopCount = max(1, eventLoops ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let registry = ConnectionRegistry(maxConnections: limits.maxConnections)
         self.registry = registry
         context = ConnectionContext(
@@ -73,9 +86,12 @@ public final class HTTPServer: Sendable {
 
     /// A server dropped without `shutdown` still stops accepting and closes its connections.
     deinit {
-        if case .running(let listener) = state.withLock({ $0.phase }) { listener.stopWithoutWaiting() }
         registry.stopAccepting()
         for connection in registry.all { connection.forceClose() }
+        if case .running(let listener, let loops) = state.withLock({ $0.phase }) {
+            listener.stopWithoutWaiting()
+            for loop in loops { loop.stopWithoutWaiting() }
+        }
     }
 
     /// Binds, listens (backlog 1024) and begins accepting.
@@ -88,12 +104,15 @@ public final class HTTPServer: Sendable {
         try state.withLock { state in
             guard case .created = state.phase else { throw HTTPServerError.notStartable }
             let listener: Listener
+            var loops: [EventLoop] = []
             do throws(SocketError) {
                 listener = try Listener(address: address, label: label)
+                for index in 0..<loopCount { loops.append(try EventLoop(index: index)) }
             } catch {
                 throw HTTPServerError.socket(error)
             }
-            state.phase = .running(listener)
+            for loop in loops { loop.start() }
+            state.phase = .running(listener, loops)
             state.port = listener.port
             listener.start { [weak self] socket, peer in self?.accepted(socket, peer: peer) }
         }
@@ -110,10 +129,10 @@ public final class HTTPServer: Sendable {
     /// `Connection: close` until `deadline`, then closes everything. Blocks until done.
     public func shutdown(deadline: Duration) {
         let end = DispatchTime.now() + Connection.interval(deadline)
-        let listener: Listener? = state.withLock { state in
+        let (listener, loops): (Listener?, [EventLoop]) = state.withLock { state in
             defer { state.phase = .shuttingDown }
-            if case .running(let listener) = state.phase { return listener }
-            return nil
+            if case .running(let listener, let loops) = state.phase { return (listener, loops) }
+            return (nil, [])
         }
         // After these no connection is accepted, so the snapshot below is complete.
         listener?.stop()
@@ -127,21 +146,24 @@ public final class HTTPServer: Sendable {
             }
             _ = registry.waitUntilEmpty(deadline: .distantFuture)
         }
+        for loop in loops { loop.stop() }
         state.withLock { $0.phase = .stopped }
     }
 
     private func accepted(_ socket: SocketDescriptor, peer: SocketAddress) {
         // Small answers go out at once rather than waiting for Nagle's algorithm.
         try? socket.setOption(Int32(IPPROTO_TCP), Int32(TCP_NODELAY), 1, "TCP_NODELAY")
-        let ioQueue = state.withLock { state in
-            state.nextIOQueue = (state.nextIOQueue + 1) % ioQueues.count
-            return ioQueues[state.nextIOQueue]
+        let loop: EventLoop? = state.withLock { state in
+            guard case .running(_, let loops) = state.phase else { return nil }
+            state.nextLoop = (state.nextLoop + 1) % loops.count
+            return loops[state.nextLoop]
         }
+        guard let loop else { return }  // shutting down: the socket closes here
         let connection = registry.register { admitted in
             Connection(
                 socket: socket, remoteAddress: peer.description, isAdmitted: admitted, context: context,
-                ioQueue: ioQueue)
+                loop: loop)
         }
-        connection?.start()
+        if let connection { loop.execute { connection.start() } }
     }
 }
