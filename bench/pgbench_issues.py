@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """Writes the pgbench script for the issues baseline: the very statement Lakehook sends for an
 issues upsert (read from Sources/Webhooks/Ingest/IssueUpsert.swift), with the values of the
-benchmark's body. The issue key varies over the same key space as bench/issues.lua."""
+benchmark's body. The issue key varies over the same key space as bench/issues.lua.
+
+With a third argument N, the script sends N such statements in one libpq pipeline
+(\\startpipeline ... \\endpipeline): PostgreSQL's rate when a client does not wait for each
+answer. pgbench 15 can only sync at the end of a pipeline, so those N statements share one
+transaction, where Lakehook syncs (commits) after each."""
 import re
 import sys
 
 source, connection_id = sys.argv[1], sys.argv[2]
+pipeline = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 text = open(source).read()
 sql = re.search(r'static let sql = """\n(.*?)\n        """', text, re.S).group(1)
 c = connection_id
@@ -29,5 +35,12 @@ binds = {
 assert max(int(n) for n in re.findall(r"\$(\d+)", sql)) == len(binds), "IssueUpsert's parameters changed"
 statement = re.sub(r"\$(\d+)", lambda m: binds[int(m.group(1))], sql)
 statement = " ".join(line.strip() for line in statement.splitlines())
-print("\\set n random(1, 1000000)")
-print(statement + ";")
+if pipeline:
+    print("\\startpipeline")
+    for _ in range(pipeline):
+        print("\\set n random(1, 1000000)")
+        print(statement + ";")
+    print("\\endpipeline")
+else:
+    print("\\set n random(1, 1000000)")
+    print(statement + ";")

@@ -59,6 +59,15 @@ pg_latency="$(awk '/^latency average = / {print $4; exit}' "$out/pgbench.txt")"
 echo "pgbench tps=$pg_tps avg_ms=$pg_latency" >> "$out/results"
 echo "bench: pgbench done" >&2
 
+# Reference (not a target): the same statement, 8 per libpq pipeline — what PostgreSQL does
+# when its client does not wait for each answer, as Lakehook's per-loop pipelines do.
+python3 bench/pgbench_issues.py Sources/Webhooks/Ingest/IssueUpsert.swift "$LAKEHOOK_CONNECTION" 8 > "$out/issues-pipelined.pgbench"
+pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -c "$pool" -j 2 -T "$seconds" \
+    -f "$out/issues-pipelined.pgbench" lakehook_bench > "$out/pgbench-pipelined.txt" 2>&1
+pg_pipelined_tps="$(awk '/^tps = / {print $3; exit}' "$out/pgbench-pipelined.txt")"
+echo "pgbench-pipelined statements_per_s=$(python3 -c "print($pg_pipelined_tps * 8)")" >> "$out/results"
+echo "bench: pgbench (pipelined) done" >&2
+
 # Baseline 2: nginx, one worker, static /livez.
 nginx_port=4102
 sed "s/__PORT__/$nginx_port/" bench/nginx-baseline.conf > "$out/nginx.conf"

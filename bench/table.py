@@ -3,12 +3,14 @@
 import sys
 
 path, pool, connections, seconds = sys.argv[1:5]
-runs, pgbench = {}, {}
+runs, pgbench, pipelined = {}, {}, {}
 for line in open(path):
     name, *fields = line.split()
     values = dict(f.split("=", 1) for f in fields if "=" in f)
     if name == "pgbench":
         pgbench = values
+    elif name == "pgbench-pipelined":
+        pipelined = values
     else:
         runs[name] = values
 
@@ -24,6 +26,8 @@ for name, values in runs.items():
           f"{cpu:>10.3f}{num(values, 'peak_rss_kib') / 1024:>14.1f}{int(num(values, 'non2xx')):>9}")
 pg_tps = float(pgbench.get("tps", "nan"))
 print(f"{'pgbench':<14}{pg_tps:>10.0f}{'':>9}{'':>9}{'':>10}{'':>14}{'':>9}   (avg {pgbench.get('avg_ms', '?')} ms)")
+pipelined_rate = float(pipelined.get("statements_per_s", "nan"))
+print(f"{'pgbench pipe8':<14}{pipelined_rate:>10.0f}   (reference: 8 statements per pipeline and transaction)")
 
 issues = max(num(runs.get("issues-1", {}), "rps"), num(runs.get("issues-2", {}), "rps"))
 livez = num(runs.get("livez", {}), "rps")
@@ -38,6 +42,7 @@ def verdict(ok):
 
 print("\ntargets")
 print(f"  issues ÷ pgbench          {issues / pg_tps:6.2f}   (target ≥ 0.80)  {verdict(issues / pg_tps >= 0.8)}")
+print(f"  issues ÷ pgbench pipe8    {issues / pipelined_rate:6.2f}   (reference, no target)")
 print(f"  /livez ÷ nginx (1 worker) {livez / nginx:6.2f}   (target ≥ 0.50)  {verdict(livez / nginx >= 0.5)}")
 print(f"  p99 at half rate          {num(half, 'p99_ms'):6.2f} ms at {num(half, 'rps'):.0f} req/s (target ≤ 10 ms)  {verdict(num(half, 'p99_ms') <= 10)}")
 print(f"  peak RSS                  {peak:6.1f} MiB (target ≤ 64)  {verdict(peak <= 64)}")

@@ -39,6 +39,7 @@ public final class EventLoop: @unchecked Sendable {
     private var targets: [Int32: any EventLoopTarget] = [:]
     private var timed: [ObjectIdentifier: any EventLoopTimed] = [:]
     private var nextScan = UInt64.max
+    private var deferred: [() -> Void] = []
     private let tasks = Locked(Tasks())
     private let exited = DispatchSemaphore(value: 0)
 
@@ -119,6 +120,12 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Runs `work` once the events of this turn are handled, before the loop waits again (loop
+    /// thread only): e.g. one flush for everything a turn's requests queued on a socket.
+    public func afterEvents(_ work: @escaping () -> Void) {
+        deferred.append(work)
+    }
+
     // MARK: - Registration (loop thread)
 
     /// Watches `fd` for reading and writing. Edge-triggered: the target must read (and write)
@@ -190,8 +197,14 @@ public final class EventLoop: @unchecked Sendable {
                     }
                 }
             }
-            if runTasks() { break }
+            let stopping = runTasks()
             if nextScan != .max, DispatchTime.now().uptimeNanoseconds >= nextScan { scanDeadlines() }
+            while !deferred.isEmpty {
+                let batch = deferred
+                deferred.removeAll(keepingCapacity: true)
+                for work in batch { work() }
+            }
+            if stopping { break }
         }
         exited.signal()
     }

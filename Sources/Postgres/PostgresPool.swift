@@ -13,7 +13,8 @@ import Dispatch
 /// before anything of the caller's is sent — and replaced, so the caller does not see it.
 /// Bodies are never retried.
 public final class PostgresPool: Sendable {
-    private let config: PostgresConfig
+    /// What each connection connects with.
+    public let config: PostgresConfig
     private let waitTimeout: Duration
     private typealias Pool = PoolState<PostgresConnection, DispatchSemaphore>
     private let state: Locked<Pool>

@@ -41,12 +41,32 @@ public final class ConnectionDirectory: Sendable {
     /// Authenticates a request to the connection it names (API.md §2): no credentials → 401,
     /// unknown connection → 404, a key that is not this connection's → 403.
     public func authenticate(_ reference: ConnectionReference, authorization: String?) throws -> WebhookConnection {
+        let key = try Self.key(from: authorization)
+        return try Self.check(key, against: lookup(reference), reference)
+    }
+
+    /// `authenticate` without the database: nil when the connection is not in the cache (the
+    /// caller then authenticates blocking). Never blocks.
+    func authenticateFromCache(_ reference: ConnectionReference, authorization: String?) throws -> WebhookConnection? {
+        let key = try Self.key(from: authorization)
+        let now = clock.now
+        guard let entry = entries.withLock({ $0[reference] }), entry.expires > now else { return nil }
+        return try Self.check(key, against: entry.connection, reference)
+    }
+
+    private static func key(from authorization: String?) throws -> String {
         guard let key = Credentials.key(fromAuthorization: authorization) else {
             throw WebhookError(
                 status: 401, message: "missing API key: send Authorization: Bearer <key>",
                 headers: ["WWW-Authenticate": "Bearer realm=\"lakehook\""])
         }
-        guard let connection = try lookup(reference) else {
+        return key
+    }
+
+    private static func check(
+        _ key: String, against connection: WebhookConnection?, _ reference: ConnectionReference
+    ) throws -> WebhookConnection {
+        guard let connection else {
             throw WebhookError.notFound("unknown \(reference)")
         }
         guard APIKey.constantTimeEquals(APIKey.hash(of: key), connection.apiKeyHash) else {

@@ -19,12 +19,12 @@ public final class Application: Sendable {
         service = WebhookService(
             pool: pool, log: RequestLog(level: configuration.logLevel), cacheTTL: cacheTTL,
             publicURL: configuration.publicURL, adminToken: configuration.adminToken,
-            trustedProxies: configuration.trustedProxies)
+            trustedProxies: configuration.trustedProxies, pipeline: configuration.databasePipeline)
         var limits = ServerLimits()
         limits.maxBodyBytes = configuration.maxBodyBytes
         server = HTTPServer(
             host: configuration.listenHost, port: configuration.listenPort, limits: limits,
-            handler: service.handler(), errorResponse: WebhookService.errorResponse)
+            asyncHandler: service.asyncHandler(), errorResponse: WebhookService.errorResponse)
     }
 
     /// Migrates (retrying in the background while the database is unreachable) and starts serving.

@@ -28,6 +28,9 @@ public struct Configuration: Sendable {
     public var trustedProxies: TrustedProxies
     /// How long SIGTERM waits for in-flight requests before closing everything.
     public var shutdownDeadline: Duration
+    /// Single-statement writes go through one pipelined connection per event loop
+    /// (LAKEHOOK_DB_PIPELINE, default on); off, every write takes a pool connection.
+    public var databasePipeline = true
 
     /// One line per variable for `--help`: name, default, meaning.
     public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
@@ -37,6 +40,7 @@ public struct Configuration: Sendable {
         ("LAKEHOOK_DB_POOL_SIZE", "2 x cores, at least 4", "database connections per instance"),
         ("LAKEHOOK_DB_WAIT_MS", "5000", "how long a request waits for a free database connection before 503"),
         ("LAKEHOOK_DB_STATEMENT_TIMEOUT_MS", "15000", "statement_timeout of every query; past it the request answers 503"),
+        ("LAKEHOOK_DB_PIPELINE", "on", "on: single-statement writes share one pipelined connection per core; off: each takes a pool connection"),
         ("LAKEHOOK_LOG_LEVEL", "info", "debug, info, warn or error"),
         ("LAKEHOOK_PUBLIC_URL", "http://<LAKEHOOK_LISTEN>", "base URL shown in connection endpoint URLs"),
         ("LAKEHOOK_SHUTDOWN_SECONDS", "10", "on SIGTERM, how long in-flight requests may take to finish"),
@@ -108,11 +112,20 @@ public struct Configuration: Sendable {
             case .failure(let problem): problems.append("LAKEHOOK_TRUSTED_PROXIES: \(problem.message)")
             }
         }
+        var pipeline = true
+        if let raw = value("LAKEHOOK_DB_PIPELINE") {
+            switch raw.lowercased() {
+            case "on", "true", "1", "yes": pipeline = true
+            case "off", "false", "0", "no": pipeline = false
+            default: problems.append("LAKEHOOK_DB_PIPELINE=\(raw) is not on or off")
+            }
+        }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         return Configuration(
             database: database, listenHost: host, listenPort: port, maxBodyBytes: maxBody,
             databasePoolSize: poolSize, databaseWaitTimeout: .milliseconds(waitTimeout), logLevel: level, publicURL: publicURL,
-            adminToken: adminToken, trustedProxies: trustedProxies, shutdownDeadline: .seconds(shutdownSeconds))
+            adminToken: adminToken, trustedProxies: trustedProxies, shutdownDeadline: .seconds(shutdownSeconds),
+            databasePipeline: pipeline)
     }
 
     /// `127.0.0.1:4000`, `0.0.0.0:4000`, `[::1]:4000`, `localhost:4000`; port 0 picks a free one.

@@ -106,7 +106,7 @@ public struct DoraStore: Sendable {
 
     /// Sets a project's incident window; nil goes back to the default (7 days).
     public func setIncidentWindow(project: String, seconds: Double?) throws {
-        try pool.withConnection { db in
+        _ = try pool.withConnection { db in
             if let seconds {
                 try db.query(Self.setWindowSQL, [project, seconds.bind])
             } else {

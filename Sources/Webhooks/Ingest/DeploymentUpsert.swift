@@ -7,7 +7,7 @@ import Postgres
 /// Ids are namespaced by connection, so two connections sending the same id keep two
 /// deployments. A commit without a result takes the deployment's. Re-posting replaces the commit
 /// set.
-struct DeploymentUpsert: Equatable {
+struct DeploymentUpsert: Equatable, Sendable {
     struct Commit: Equatable {
         var repoUrl: String
         var commitSha: String
@@ -221,8 +221,8 @@ struct DeploymentUpsert: Equatable {
         ]
     }
 
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
-        let rows = try db.query(Self.sql, binds(for: connection)).rows
+    func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
+        let rows = result.rows
         return WriteResult(
             data: .object([
                 "id": .string(connection.rowId(id)),

@@ -1,21 +1,35 @@
 import Postgres
 
 /// One write of the ingest API, decoded and validated, ready to run against the database.
-protocol IngestOperation {
+protocol IngestOperation: Sendable {
     /// Writes the rows and returns the answer's `data` and how many rows it wrote per table.
     /// Throws `WebhookError` for refusals (404, 403), which roll back whatever it did.
     func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult
-    /// An operation of one statement runs without BEGIN/COMMIT (the statement is atomic by
-    /// itself), saving two round trips; the others run inside a transaction.
-    var isSingleStatement: Bool { get }
 }
 
-extension IssueUpsert: IngestOperation { var isSingleStatement: Bool { true } }
-extension TaskUpsert: IngestOperation { var isSingleStatement: Bool { true } }
-extension IssueClose: IngestOperation { var isSingleStatement: Bool { true } }
-extension PipelineFinish: IngestOperation { var isSingleStatement: Bool { false } }
-extension DeploymentUpsert: IngestOperation { var isSingleStatement: Bool { true } }
-extension PullRequestUpsert: IngestOperation { var isSingleStatement: Bool { true } }
+/// An operation that is one data-modifying statement (atomic by itself, so it runs without
+/// BEGIN/COMMIT): it can go through a connection's pipeline on the event loop, or be run
+/// blocking with `write`.
+protocol SingleStatementOperation: IngestOperation {
+    static var sql: String { get }
+    func binds(for connection: WebhookConnection) -> [String?]
+    /// The answer from the statement's result; throws `WebhookError` for refusals (404, 403),
+    /// for which the statement wrote nothing.
+    func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult
+}
+
+extension SingleStatementOperation {
+    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
+        try answer(db.query(Self.sql, binds(for: connection)), for: connection)
+    }
+}
+
+extension IssueUpsert: SingleStatementOperation {}
+extension TaskUpsert: SingleStatementOperation {}
+extension IssueClose: SingleStatementOperation {}
+extension DeploymentUpsert: SingleStatementOperation {}
+extension PullRequestUpsert: SingleStatementOperation {}
+extension PipelineFinish: IngestOperation {}
 
 /// What a write answers, and what it wrote (for `lakehook_rows_written_total`).
 struct WriteResult {

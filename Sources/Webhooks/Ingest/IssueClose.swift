@@ -4,7 +4,7 @@ import Postgres
 /// (API.md §8): status DONE, a resolution date when it had none (DevLake sets none, which empties
 /// every recovery-time chart), the lead time when it was 0; the same on its incident row.
 /// Closing twice is harmless: the second close finds a resolution date and keeps it.
-struct IssueClose: Equatable {
+struct IssueClose: Equatable, Sendable {
     var issueKey: String
 
     static let sql = """
@@ -33,8 +33,9 @@ struct IssueClose: Equatable {
         FROM issue
         """
 
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
-        let result = try db.query(Self.sql, [connection.rowId(issueKey)])
+    func binds(for connection: WebhookConnection) -> [String?] { [connection.rowId(issueKey)] }
+
+    func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
         guard let row = result.rows.first else {
             throw WebhookError.notFound("unknown issue \"\(issueKey)\"")
         }

@@ -3,7 +3,7 @@ import Postgres
 /// `POST {conn}/issues` (API.md §3): create or replace an issue, its board links and, for
 /// incidents, its `incidents` and `incident_assignees` rows — in one statement, so one round trip
 /// and atomically.
-struct IssueUpsert: Equatable {
+struct IssueUpsert: Equatable, Sendable {
     var issueKey: String
     var title: String
     var status: String
@@ -200,8 +200,8 @@ struct IssueUpsert: Equatable {
         ]
     }
 
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
-        let row = try db.query(Self.sql, binds(for: connection)).rows.first
+    func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
+        let row = result.rows.first
         return WriteResult(
             data: .object(["id": .string(connection.rowId(issueKey))]),
             rows: WriteResult.counts(row, ["issues", "boards", "board_issues", "incidents", "incident_assignees"]))

@@ -2,7 +2,7 @@ import Postgres
 
 /// `POST {conn}/cicd_pipeline/:pipelineName/finish` (API.md §5): finish a pipeline and derive its
 /// result from its tasks, in one transaction with the pipeline row locked.
-struct PipelineFinish: Equatable {
+struct PipelineFinish: Equatable, Sendable {
     var pipelineName: String
 
     static let lockSQL = "SELECT status FROM cicd_pipelines WHERE id = $1 FOR UPDATE"

@@ -2,7 +2,7 @@ import Postgres
 
 /// `POST {conn}/pull_requests` (API.md §7, DevLake v1.0.3's fields): create or replace a pull
 /// request `webhook:<conn>:<pullRequestKey>` whose base repository is the connection's.
-struct PullRequestUpsert: Equatable {
+struct PullRequestUpsert: Equatable, Sendable {
     var key: Int64
     var title: String
     var createdDate: Timestamp
@@ -105,8 +105,7 @@ struct PullRequestUpsert: Equatable {
         ]
     }
 
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
-        try db.query(Self.sql, binds(for: connection))
+    func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
         return WriteResult(data: .object(["id": .string(connection.rowId(String(key)))]), rows: ["pull_requests": 1])
     }
 }

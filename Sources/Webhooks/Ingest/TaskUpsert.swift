@@ -6,7 +6,7 @@ import Postgres
 /// the row even when its WHERE keeps it unchanged), so a concurrent finish or task of the same
 /// pipeline, on any instance, is serialised; when the pipeline is already DONE the upsert returns
 /// no row and nothing else is written.
-struct TaskUpsert: Equatable {
+struct TaskUpsert: Equatable, Sendable {
     var pipelineName: String
     var name: String
     var result: String
@@ -104,8 +104,7 @@ struct TaskUpsert: Equatable {
     }
 
     /// 403 when the pipeline is already finished (as DevLake), with nothing written.
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
-        let result = try db.query(Self.sql, binds(for: connection))
+    func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
         guard let row = result.rows.first else {
             throw WebhookError(
                 status: 403, message: "pipeline \"\(pipelineName)\" is already finished; it takes no more tasks")

@@ -19,6 +19,8 @@ public final class Metrics: Sendable {
         var latency: [String: Histogram] = [:]
         var rows: [String: UInt64] = [:]
         var databaseErrors: [String: UInt64] = [:]
+        var writesViaPipeline: UInt64 = 0
+        var writesViaPool: UInt64 = 0
     }
 
     private let state = Locked(State())
@@ -41,6 +43,13 @@ public final class Metrics: Sendable {
         guard !rows.isEmpty else { return }
         state.withLock { state in
             for (table, count) in rows where count > 0 { state.rows[table, default: 0] += UInt64(count) }
+        }
+    }
+
+    /// An ingest write sent to the database: through the loop's pipeline, or on the pool.
+    func recordWrite(pipelined: Bool) {
+        state.withLock { state in
+            if pipelined { state.writesViaPipeline += 1 } else { state.writesViaPool += 1 }
         }
     }
 
@@ -79,6 +88,9 @@ public final class Metrics: Sendable {
         for (sqlStateClass, count) in snapshot.databaseErrors.sorted(by: { $0.key < $1.key }) {
             out += "lakehook_db_errors_total{sqlstate_class=\"\(Self.escape(sqlStateClass))\"} \(count)\n"
         }
+        family("lakehook_db_writes_total", "counter", "Decoded ingest writes of keys already cached, by way: pipeline (the event loop's pipelined connection) or pool (a handler thread).")
+        out += "lakehook_db_writes_total{via=\"pipeline\"} \(snapshot.writesViaPipeline)\n"
+        out += "lakehook_db_writes_total{via=\"pool\"} \(snapshot.writesViaPool)\n"
         family("lakehook_db_pool_connections", "gauge", "Database connections of this instance's pool, by state.")
         out += "lakehook_db_pool_connections{state=\"in_use\"} \(pool.inUse)\n"
         out += "lakehook_db_pool_connections{state=\"idle\"} \(pool.idle)\n"

@@ -16,6 +16,9 @@ public final class WebhookService: Sendable {
     let adminTokenHash: String?
     public let metrics = Metrics()
     let trustedProxies: TrustedProxies
+    /// Single-statement writes go through each event loop's database pipeline
+    /// (`asyncHandler`); off, they run on the blocking pool like everything else.
+    let usesPipeline: Bool
 
     /// The four prefixes every route lives under (API.md §1).
     public static let prefixes = ["/api/plugins/webhook", "/api/rest/plugins/webhook", "/plugins/webhook", "/rest/plugins/webhook"]
@@ -25,9 +28,10 @@ public final class WebhookService: Sendable {
     public init(
         pool: PostgresPool, log: RequestLog, cacheTTL: Duration = .seconds(4),
         publicURL: String = "http://127.0.0.1:4000", adminToken: String? = nil,
-        trustedProxies: TrustedProxies = .none
+        trustedProxies: TrustedProxies = .none, pipeline: Bool = true
     ) {
         self.pool = pool
+        self.usesPipeline = pipeline
         self.trustedProxies = trustedProxies
         self.publicURL = publicURL
         self.adminTokenHash = adminToken.map(APIKey.hash(of:))
@@ -38,31 +42,8 @@ public final class WebhookService: Sendable {
 
     public func router() -> Router {
         var router = Router()
-        for prefix in Self.prefixes {
-            for form in Self.connectionForms {
-                let base = prefix + form
-                router.add("POST", base + "/issues", ingest(body: true) { body, connection, _ in
-                    try IssueUpsert.decode(body!, for: connection).get()
-                })
-                router.add("POST", base + "/issue/:issueKey/close", ingest(body: false) { _, _, parameters in
-                    IssueClose(issueKey: parameters["issueKey"] ?? "")
-                })
-                router.add("POST", base + "/issue/:boardKey/:issueKey/close", ingest(body: false) { _, _, parameters in
-                    IssueClose(issueKey: parameters["issueKey"] ?? "")
-                })
-                router.add("POST", base + "/cicd_tasks", ingest(body: true) { body, connection, _ in
-                    try TaskUpsert.decode(body!, for: connection).get()
-                })
-                router.add("POST", base + "/cicd_pipeline/:pipelineName/finish", ingest(body: false) { _, _, parameters in
-                    PipelineFinish(pipelineName: parameters["pipelineName"] ?? "")
-                })
-                router.add("POST", base + "/deployments", ingest(body: true) { body, connection, _ in
-                    try DeploymentUpsert.decode(body!, for: connection).get()
-                })
-                router.add("POST", base + "/pull_requests", ingest(body: true) { body, connection, _ in
-                    try PullRequestUpsert.decode(body!, for: connection).get()
-                })
-            }
+        for (pattern, route) in ingestRoutes() {
+            router.add("POST", pattern, ingest(route))
         }
         addAdministration(to: &router)
         addDora(to: &router)
@@ -78,48 +59,58 @@ public final class WebhookService: Sendable {
         return router
     }
 
-    /// The whole application as one HTTP handler: route, run, answer, log, count.
+    /// The whole application as one blocking HTTP handler: route, run, answer, log, count.
     public func handler() -> HTTPHandler {
         let router = router()
         return { [self] request in
             let started = ContinuousClock.now
-            let requestId = Self.requestId(from: request.headers[first: "X-Request-ID"])
-            var response: HTTPResponse
-            var route = "unmatched"
             switch router.route(method: request.method, path: request.path) {
             case .matched(let handler, let parameters, let pattern):
                 var routed = request
                 routed.pathParameters = parameters
-                route = pattern
-                response = handler(routed)
-            case .methodNotAllowed(let allow):
-                response = Answer.failure(WebhookError(
-                    status: 405, message: "\(request.method) is not allowed here; use \(allow.joined(separator: ", "))",
-                    headers: ["Allow": allow.joined(separator: ", ")]))
-            case .notFound:
-                response = Answer.failure(.notFound("no route for \(request.method) \(request.path)"))
-            case .badPath(let reason):
-                response = Answer.failure(.badRequest("bad path: \(reason)"))
+                return finish(request, route: pattern, started: started, handler(routed))
+            case let unmatched:
+                return finish(request, route: "unmatched", started: started, Self.refusal(unmatched, request))
             }
-            if response.status == 500 {
-                response = Self.tagInternalError(response, requestId: requestId)
-            }
-            response.headers.replaceOrAdd(name: "X-Request-ID", value: requestId)
-            let seconds = (ContinuousClock.now - started) / .seconds(1)
-            metrics.recordRequest(method: request.method, route: route, status: response.status, seconds: seconds)
-            let level: Configuration.LogLevel = response.status >= 500 ? .error : .info
-            guard log.isEnabled(level) else { return response }
-            let client = trustedProxies.clientAddress(
-                peer: request.remoteAddress, forwardedFor: request.headers.values(for: "X-Forwarded-For"))
-            log.log(level, "request", [
-                ("method", .string(request.method)), ("route", .string(route)), ("path", .string(request.path)),
-                ("status", .integer(Int64(response.status))),
-                ("duration_ms", .number(RequestLog.milliseconds(seconds))),
-                ("connection_id", response.annotations["connection"].map(JSONValue.string) ?? .null),
-                ("request_id", .string(requestId)), ("client", .string(client)),
-            ])
-            return response
         }
+    }
+
+    /// The answer when routing found no handler (405, 404, 400).
+    static func refusal(_ match: RouteMatch, _ request: HTTPRequest) -> HTTPResponse {
+        switch match {
+        case .methodNotAllowed(let allow):
+            return Answer.failure(WebhookError(
+                status: 405, message: "\(request.method) is not allowed here; use \(allow.joined(separator: ", "))",
+                headers: ["Allow": allow.joined(separator: ", ")]))
+        case .badPath(let reason):
+            return Answer.failure(.badRequest("bad path: \(reason)"))
+        case .notFound, .matched:
+            return Answer.failure(.notFound("no route for \(request.method) \(request.path)"))
+        }
+    }
+
+    /// What every answer goes through: the request id, a tagged 500, the metrics, the log line.
+    func finish(_ request: HTTPRequest, route: String, started: ContinuousClock.Instant, _ answer: HTTPResponse) -> HTTPResponse {
+        var response = answer
+        let requestId = Self.requestId(from: request.headers[first: "X-Request-ID"])
+        if response.status == 500 {
+            response = Self.tagInternalError(response, requestId: requestId)
+        }
+        response.headers.replaceOrAdd(name: "X-Request-ID", value: requestId)
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
+        metrics.recordRequest(method: request.method, route: route, status: response.status, seconds: seconds)
+        let level: Configuration.LogLevel = response.status >= 500 ? .error : .info
+        guard log.isEnabled(level) else { return response }
+        let client = trustedProxies.clientAddress(
+            peer: request.remoteAddress, forwardedFor: request.headers.values(for: "X-Forwarded-For"))
+        log.log(level, "request", [
+            ("method", .string(request.method)), ("route", .string(route)), ("path", .string(request.path)),
+            ("status", .integer(Int64(response.status))),
+            ("duration_ms", .number(RequestLog.milliseconds(seconds))),
+            ("connection_id", response.annotations["connection"].map(JSONValue.string) ?? .null),
+            ("request_id", .string(requestId)), ("client", .string(client)),
+        ])
+        return response
     }
 
     /// The body of the errors the HTTP layer answers itself (400, 408, 413, 431, 503).
@@ -131,31 +122,80 @@ public final class WebhookService: Sendable {
 
     typealias Decode = @Sendable (_ body: JSONObject?, _ connection: WebhookConnection, _ parameters: [String: String]) throws -> any IngestOperation
 
-    /// The shape shared by every ingest route: connection, key, body, operation, answer.
-    func ingest(body needsBody: Bool, _ decode: @escaping Decode) -> HTTPHandler {
+    /// One ingest route: whether it reads a body, and how it turns one into an operation.
+    struct IngestRoute: Sendable {
+        var needsBody: Bool
+        var decode: Decode
+    }
+
+    /// Every ingest route (API.md §3–§5) under every prefix and connection form, by pattern.
+    func ingestRoutes() -> [(pattern: String, route: IngestRoute)] {
+        let routes: [(path: String, route: IngestRoute)] = [
+            ("/issues", IngestRoute(needsBody: true) { body, connection, _ in
+                try IssueUpsert.decode(body!, for: connection).get()
+            }),
+            ("/issue/:issueKey/close", IngestRoute(needsBody: false) { _, _, parameters in
+                IssueClose(issueKey: parameters["issueKey"] ?? "")
+            }),
+            ("/issue/:boardKey/:issueKey/close", IngestRoute(needsBody: false) { _, _, parameters in
+                IssueClose(issueKey: parameters["issueKey"] ?? "")
+            }),
+            ("/cicd_tasks", IngestRoute(needsBody: true) { body, connection, _ in
+                try TaskUpsert.decode(body!, for: connection).get()
+            }),
+            ("/cicd_pipeline/:pipelineName/finish", IngestRoute(needsBody: false) { _, _, parameters in
+                PipelineFinish(pipelineName: parameters["pipelineName"] ?? "")
+            }),
+            ("/deployments", IngestRoute(needsBody: true) { body, connection, _ in
+                try DeploymentUpsert.decode(body!, for: connection).get()
+            }),
+            ("/pull_requests", IngestRoute(needsBody: true) { body, connection, _ in
+                try PullRequestUpsert.decode(body!, for: connection).get()
+            }),
+        ]
+        var all: [(pattern: String, route: IngestRoute)] = []
+        for prefix in Self.prefixes {
+            for form in Self.connectionForms {
+                for (path, route) in routes { all.append((prefix + form + path, route)) }
+            }
+        }
+        return all
+    }
+
+    /// The shape shared by every ingest route, blocking: connection, key, body, operation, answer.
+    func ingest(_ route: IngestRoute) -> HTTPHandler {
         { [self] request in
             do {
                 let reference = try Self.connectionReference(request.pathParameters)
                 let connection = try directory.authenticate(reference, authorization: request.headers[first: "Authorization"])
-                let body = needsBody ? try Self.jsonBody(request.body) : nil
-                let operation = try decode(body, connection, request.pathParameters)
-                let written = try run(operation, for: connection)
-                metrics.recordRows(written.rows)
-                var response = Answer.success(written.data)
-                response.annotations["connection"] = String(connection.id)
-                return response
+                let body = route.needsBody ? try Self.jsonBody(request.body) : nil
+                let operation = try route.decode(body, connection, request.pathParameters)
+                return written(try run(operation, for: connection), connection: connection)
             } catch {
-                var response = answer(for: error)
-                if let reference = try? Self.connectionReference(request.pathParameters), case .id(let id) = reference {
-                    response.annotations["connection"] = String(id)
-                }
-                return response
+                return failed(error, request)
             }
         }
     }
 
+    /// A 200 for what a write wrote.
+    func written(_ result: WriteResult, connection: WebhookConnection) -> HTTPResponse {
+        metrics.recordRows(result.rows)
+        var response = Answer.success(result.data)
+        response.annotations["connection"] = String(connection.id)
+        return response
+    }
+
+    /// The answer to an ingest request that failed, tagged with the connection it named.
+    func failed(_ error: any Error, _ request: HTTPRequest) -> HTTPResponse {
+        var response = answer(for: error)
+        if let reference = try? Self.connectionReference(request.pathParameters), case .id(let id) = reference {
+            response.annotations["connection"] = String(id)
+        }
+        return response
+    }
+
     func run(_ operation: any IngestOperation, for connection: WebhookConnection) throws -> WriteResult {
-        if operation.isSingleStatement {
+        if operation is any SingleStatementOperation {
             return try pool.withConnection { db in try operation.write(db, for: connection) }
         }
         return try pool.transaction { db in try operation.write(db, for: connection) }

@@ -21,7 +21,7 @@ final class TestServer: Sendable {
             pool: pool, log: RequestLog(level: .error), cacheTTL: cacheTTL,
             publicURL: "http://127.0.0.1:4000", adminToken: adminToken)
         server = HTTPServer(
-            host: "127.0.0.1", port: 0, limits: limits, handler: service.handler(),
+            host: "127.0.0.1", port: 0, limits: limits, asyncHandler: service.asyncHandler(),
             errorResponse: WebhookService.errorResponse)
         try server.start()
     }

@@ -1,0 +1,122 @@
+import Dispatch
+import HTTP
+import Postgres
+
+/// The database connection of one event loop, in libpq's pipeline mode: the single statements
+/// of the requests on that loop are sent as they come, without waiting for earlier answers, and
+/// each answer completes its request on the same thread. Each statement has its own sync, so it
+/// is its own transaction and a failure touches no other request.
+///
+/// Not connected (at start, after a failure, while reconnecting) or too busy, `submit` says so
+/// and the caller runs the statement on the blocking pool instead, which gives the same answers
+/// (503 while the database is unreachable). Connecting happens off the loop.
+///
+/// Confined to its loop's thread (the connect runs elsewhere but only hands its result back
+/// through `execute`), hence `@unchecked Sendable`.
+final class LoopPipeline: EventLoopTarget, @unchecked Sendable {
+    /// Statements in flight beyond which new ones go to the blocking pool.
+    static let maxInFlight = 512
+    /// Pause after a failed connect before the next attempt.
+    static let reconnectDelay: UInt64 = 1_000_000_000
+
+    unowned let loop: EventLoop
+    private let config: PostgresConfig
+    private var connection: PipelinedConnection?
+    /// The fd registered with the loop, for deregistering before the connection closes it.
+    private var registeredSocket: Int32 = -1
+    private var connecting = false
+    private var nextAttempt: UInt64 = 0
+    private var waitingWritable = false
+    private var flushScheduled = false
+
+    init(loop: EventLoop, config: PostgresConfig) {
+        self.loop = loop
+        self.config = config
+    }
+
+    /// Queues `sql` and returns true; `completion` then runs on the loop. False when the
+    /// pipeline cannot take it now (nothing was sent; `completion` never runs).
+    func submit(
+        _ sql: String, _ binds: [String?],
+        completion: @escaping (Result<PostgresResult, PostgresError>) -> Void
+    ) -> Bool {
+        guard let connection, !connection.isBroken else {
+            connectIfDue()
+            return false
+        }
+        guard connection.inFlight < Self.maxInFlight else { return false }
+        connection.enqueue(sql, binds, completion: completion)
+        // One send for all the statements this loop turn queues.
+        if !flushScheduled {
+            flushScheduled = true
+            loop.afterEvents { [self] in
+                flushScheduled = false
+                flush()
+            }
+        }
+        return true
+    }
+
+    func readable() {
+        guard let connection else { return }
+        connection.readable()
+        if connection.isBroken { dropConnection() }
+    }
+
+    func writable() {
+        if waitingWritable { flush() }
+    }
+
+    private func flush() {
+        guard let connection else { return }
+        let pending = connection.flush()
+        if connection.isBroken {
+            dropConnection()
+            return
+        }
+        if pending != waitingWritable {
+            waitingWritable = pending
+            loop.watchWritable(registeredSocket, pending)
+        }
+    }
+
+    /// Deregisters the socket first (the fd number may be reused once libpq closes it), then
+    /// completes what is in flight with `connectionLost` and closes.
+    private func dropConnection() {
+        guard let connection else { return }
+        loop.deregister(registeredSocket)
+        registeredSocket = -1
+        waitingWritable = false
+        self.connection = nil
+        connection.close()
+        nextAttempt = DispatchTime.now().uptimeNanoseconds + Self.reconnectDelay
+    }
+
+    private func connectIfDue() {
+        guard !connecting, DispatchTime.now().uptimeNanoseconds >= nextAttempt else { return }
+        connecting = true
+        let config = config
+        let loop = loop
+        DispatchQueue.global().async { [self] in
+            let opened = try? PipelinedConnection(config: config)
+            loop.execute { self.attach(opened) }
+        }
+    }
+
+    private func attach(_ opened: PipelinedConnection?) {
+        connecting = false
+        guard let opened else {
+            nextAttempt = DispatchTime.now().uptimeNanoseconds + Self.reconnectDelay
+            return
+        }
+        do {
+            try loop.register(opened.socket, self, edgeTriggered: false)
+        } catch {
+            opened.close()
+            nextAttempt = DispatchTime.now().uptimeNanoseconds + Self.reconnectDelay
+            return
+        }
+        registeredSocket = opened.socket
+        connection = opened
+    }
+}
