@@ -7,7 +7,7 @@ struct PreparedStatementCache {
     static let defaultCapacity = 256
 
     let capacity: Int
-    private var names: [String: String] = [:]
+    private var names: [SQLKey: String] = [:]
     private var lastNumber = 0
 
     init(capacity: Int = PreparedStatementCache.defaultCapacity) {
@@ -18,7 +18,7 @@ struct PreparedStatementCache {
     var count: Int { names.count }
     var isFull: Bool { names.count >= capacity }
 
-    func name(for sql: String) -> String? { names[sql] }
+    func name(for sql: String) -> String? { names[SQLKey(sql)] }
 
     /// A fresh name for `sql`; call `insert` once the server accepted the PREPARE.
     mutating func makeName() -> String {
@@ -28,10 +28,35 @@ struct PreparedStatementCache {
 
     mutating func insert(_ name: String, for sql: String) {
         precondition(!isFull, "clear the cache (DEALLOCATE ALL) before adding to a full one")
-        names[sql] = name
+        names[SQLKey(sql)] = name
     }
 
-    mutating func remove(_ sql: String) { names[sql] = nil }
+    mutating func remove(_ sql: String) { names[SQLKey(sql)] = nil }
 
     mutating func removeAll() { names.removeAll(keepingCapacity: true) }
+}
+
+/// SQL text as a dictionary key that hashes its length and at most 64 bytes from each end
+/// instead of the whole text: the ingest statements are 1–4 KB and are looked up on every
+/// query (hashing them whole showed in `make bench`). Equality still compares the whole text
+/// (at once when both are the same string, as a `static let` statement is), so texts that hash
+/// alike only share a bucket.
+struct SQLKey: Hashable {
+    let sql: String
+
+    init(_ sql: String) {
+        self.sql = sql
+    }
+
+    static func == (lhs: SQLKey, rhs: SQLKey) -> Bool { lhs.sql == rhs.sql }
+
+    func hash(into hasher: inout Hasher) {
+        var sql = sql
+        sql.withUTF8 { bytes in
+            hasher.combine(bytes.count)
+            let edge = min(64, bytes.count)
+            hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[..<edge])))
+            hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[(bytes.count - edge)...])))
+        }
+    }
 }

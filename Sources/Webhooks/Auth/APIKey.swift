@@ -47,11 +47,11 @@ public struct APIKey: Sendable {
 public enum Credentials {
     /// nil when the request has no usable credentials (→ 401).
     public static func key(fromAuthorization header: String?) -> String? {
-        guard let header = header?.trimmingCharacters(in: .whitespaces), !header.isEmpty else { return nil }
+        guard let header = header?.trimmingBlanks, !header.isEmpty else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2 else { return nil }
         let scheme = parts[0].lowercased()
-        let value = parts[1].trimmingCharacters(in: .whitespaces)
+        let value = parts[1].trimmingBlanks
         switch scheme {
         case "bearer":
             return value.isEmpty ? nil : value
@@ -65,4 +65,5 @@ public enum Credentials {
             return nil
         }
     }
+
 }

@@ -57,7 +57,7 @@ public struct TrustedProxies: Sendable, Equatable {
     public func clientAddress(peer: String, forwardedFor: [String]) -> String {
         let peerHost = Self.host(of: peer)
         guard isTrusted(peerHost) else { return peerHost }
-        let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map(\.trimmingBlanks)
         for hop in hops.reversed() {
             guard Self.bytes(of: hop) != nil else { return peerHost }  // garbage: trust nothing further
             if !isTrusted(hop) { return hop }
