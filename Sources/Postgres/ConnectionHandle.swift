@@ -36,14 +36,21 @@ struct ConnectionHandle: ~Copyable {
             throw failure(handle.errorMessage.isEmpty ? "could not connect to the server" : handle.errorMessage)
         }
         PQsetNoticeProcessor(raw, { _, _ in }, nil)
+        var settings: [String] = []
         if let milliseconds = config.statementTimeoutMilliseconds {
-            let result = ResultHandle(taking: PQexec(raw, "SET statement_timeout = \(milliseconds)"))
+            settings.append("statement_timeout = \(milliseconds)")
+        }
+        if config.forcesGenericPlans {
+            settings.append("plan_cache_mode = force_generic_plan")
+        }
+        for setting in settings {
+            let result = ResultHandle(taking: PQexec(raw, "SET \(setting)"))
             if result.isNull {
                 throw failure(handle.errorMessage)
             }
             if !result.succeeded {
                 let error = result.error(kind: .connectionFailed, connectionBroken: handle.isBroken, file: file, line: line)
-                throw failure("could not set statement_timeout: \(error.message)", sqlState: error.sqlState)
+                throw failure("could not set \(setting): \(error.message)", sqlState: error.sqlState)
             }
         }
         return handle

@@ -13,6 +13,12 @@ public struct PostgresConfig: Sendable {
     /// Set per session with `SET statement_timeout` right after connecting; nil keeps the
     /// server's setting. Sub-millisecond values round up to 1 ms.
     public var statementTimeout: Duration?
+    /// Set per session with `SET plan_cache_mode = force_generic_plan`: prepared statements are
+    /// planned once, not at each execution. Right for statements that look rows up by key (the
+    /// ingest writes), where PostgreSQL's own choice kept re-planning a 4 KB statement on every
+    /// execution (a third of the server's CPU in `make bench`); wrong for queries whose best
+    /// plan depends on their parameters, so off by default.
+    public var forcesGenericPlans = false
 
     public init(
         conninfo: String = "",

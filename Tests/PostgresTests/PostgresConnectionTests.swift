@@ -171,4 +171,21 @@ struct PostgresConnectionTests {
         let none = try PostgresConnection(config: TestDatabase.config(statementTimeout: nil))
         #expect(try none.query("SHOW application_name").rows.first?[0] == "lakehook-tests")
     }
+
+    @Test("forcesGenericPlans: a prepared statement runs on one generic plan from its first execution")
+    func genericPlans() throws {
+        var config = TestDatabase.config(statementTimeout: nil)
+        #expect(try PostgresConnection(config: config).query("SHOW plan_cache_mode").rows.first?[0] == "auto")
+        config.forcesGenericPlans = true
+        let connection = try PostgresConnection(config: config)
+        #expect(try connection.query("SHOW plan_cache_mode").rows.first?[0] == "force_generic_plan")
+        // In auto mode the first five executions would get custom plans (planned each time).
+        let sql = "SELECT count(*) FROM generate_series(1, 10) AS s(n) WHERE n < $1::int"
+        for _ in 0..<8 { try connection.query(sql, ["5"]) }
+        let plans = try connection.query(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1", [sql]
+        ).rows.first
+        #expect(plans?["generic_plans"] == "8")
+        #expect(plans?["custom_plans"] == "0")
+    }
 }

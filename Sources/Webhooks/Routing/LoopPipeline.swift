@@ -29,8 +29,12 @@ final class LoopPipeline: EventLoopTarget, @unchecked Sendable {
     private var waitingWritable = false
     private var flushScheduled = false
 
+    /// `config` with generic plans forced: the pipeline only runs the ingest writes, which
+    /// look rows up by key (see `PostgresConfig.forcesGenericPlans`).
     init(loop: EventLoop, config: PostgresConfig) {
         self.loop = loop
+        var config = config
+        config.forcesGenericPlans = true
         self.config = config
     }
 
