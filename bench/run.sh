@@ -50,7 +50,9 @@ export LAKEHOOK_DELAY_MS="$(python3 -c "print(max(1, round($connections / ($max_
 run issues-half "$lakehook_pid" "http://127.0.0.1:$lakehook_port" issues.lua
 unset LAKEHOOK_DELAY_MS
 
-# Baseline 1: pgbench, the same statement, clients = pool size.
+# Baseline 1: pgbench, the same statement, clients = pool size, and the session setting
+# Lakehook's pipelined connections use (generic plans; pgbench's statement gets them anyway).
+export PGOPTIONS="-c plan_cache_mode=force_generic_plan"
 python3 bench/pgbench_issues.py Sources/Webhooks/Ingest/IssueUpsert.swift "$LAKEHOOK_CONNECTION" > "$out/issues.pgbench"
 pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -c "$pool" -j 2 -T "$seconds" \
     --report-per-command -r -f "$out/issues.pgbench" lakehook_bench > "$out/pgbench.txt" 2>&1
@@ -67,6 +69,7 @@ pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -c "$pool" -j 2 -T "$
 pg_pipelined_tps="$(awk '/^tps = / {print $3; exit}' "$out/pgbench-pipelined.txt")"
 echo "pgbench-pipelined statements_per_s=$(python3 -c "print($pg_pipelined_tps * 8)")" >> "$out/results"
 echo "bench: pgbench (pipelined) done" >&2
+unset PGOPTIONS
 
 # Baseline 2: nginx, one worker, static /livez.
 nginx_port=4102

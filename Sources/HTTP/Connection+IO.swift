@@ -9,10 +9,11 @@ import Dispatch
 extension Connection {
     static let readChunkSize = 32 * 1024
 
-    /// One `recv` into the parser. False when there is nothing more to read now (EAGAIN) or
-    /// the connection closed (EOF mid-request drops the request: the handler never sees it).
+    /// One `recv` into the parser. False when there is nothing more to read now (EAGAIN, or a
+    /// short read drained the socket) or the connection closed (EOF mid-request drops the
+    /// request: the handler never sees it).
     func readInput() -> Bool {
-        guard let fd = state.socket?.fd else { return false }
+        guard state.mayHaveInput, let fd = state.socket?.fd else { return false }
         let outcome: Syscall.Outcome
         do {
             outcome = try withUnsafeTemporaryAllocation(byteCount: Self.readChunkSize, alignment: 1) {
@@ -29,11 +30,13 @@ extension Connection {
         }
         switch outcome {
         case .wouldBlock:
+            state.mayHaveInput = state.peerHungUp
             return false
         case .completed(0):
             close()
             return false
-        case .completed:
+        case .completed(let count):
+            if count < Self.readChunkSize, !state.peerHungUp { state.mayHaveInput = false }
             return true
         }
     }

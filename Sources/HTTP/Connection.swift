@@ -81,11 +81,16 @@ final class Connection: EventLoopTarget, EventLoopTimed, @unchecked Sendable {
     // MARK: - Loop events
 
     func readable() {
+        state.mayHaveInput = true
         switch state.phase {
         case .reading: drive()
         case .lingering: discardInput()
         default: break  // read when the phase comes back to reading (edge-triggered: see drive)
         }
+    }
+
+    func hungUp() {
+        state.peerHungUp = true
     }
 
     func writable() {

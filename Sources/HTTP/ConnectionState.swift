@@ -34,6 +34,12 @@ struct ConnectionState {
     var waitingWritable = false
     /// `drive()` is on the stack; a nested call returns and lets the outer one continue.
     var driving = false
+    /// The socket may hold unread input: set by every readable event, cleared by a read that
+    /// came back short (the socket was drained then; with edge-triggered epoll, bytes that
+    /// arrive later raise a new event). Saves the `recv` that would only say EAGAIN.
+    var mayHaveInput = true
+    /// The peer half-closed (or the socket is in error): read until EOF, never skip the read.
+    var peerHungUp = false
     /// Monotonic nanoseconds.
     var timer: (purpose: TimerPurpose, deadline: UInt64)?
     /// The server is shutting down: finish the current request, then close.

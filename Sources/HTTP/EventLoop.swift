@@ -9,6 +9,13 @@ public protocol EventLoopTarget: AnyObject {
     func readable()
     /// The fd is writable (or in error).
     func writable()
+    /// The peer closed its side or the fd is in error (EPOLLRDHUP/EPOLLHUP/EPOLLERR); called
+    /// before `readable()` for the same event.
+    func hungUp()
+}
+
+extension EventLoopTarget {
+    public func hungUp() {}
 }
 
 /// Something with at most one deadline, checked by its loop (`EventLoop.track`).
@@ -31,8 +38,8 @@ public final class EventLoop: @unchecked Sendable {
 
     /// 0..<loops, stable for the server's life.
     public let index: Int
-    /// Whatever the application keeps per loop (e.g. its database pipeline); loop thread only.
-    public var attachment: AnyObject?
+    /// What the application keeps per loop (e.g. its database pipeline), one object per type.
+    private var attachments: [ObjectIdentifier: AnyObject] = [:]
 
     private let epollFD: Int32
     private let wakeFD: Int32
@@ -120,6 +127,14 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// The loop's object of type `T`, made by `make` on first use (loop thread only).
+    public func attachment<T: AnyObject>(_ make: () -> T) -> T {
+        if let existing = attachments[ObjectIdentifier(T.self)] { return unsafeDowncast(existing, to: T.self) }
+        let made = make()
+        attachments[ObjectIdentifier(T.self)] = made
+        return made
+    }
+
     /// Runs `work` once the events of this turn are handled, before the loop waits again (loop
     /// thread only): e.g. one flush for everything a turn's requests queued on a socket.
     public func afterEvents(_ work: @escaping () -> Void) {
@@ -189,6 +204,9 @@ public final class EventLoop: @unchecked Sendable {
                         continue
                     }
                     let bits = event.events
+                    if bits & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+                        targets[fd]?.hungUp()
+                    }
                     if bits & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
                         targets[fd]?.readable()
                     }

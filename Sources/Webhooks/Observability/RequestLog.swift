@@ -1,12 +1,15 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HTTP
 
 /// Structured logs: one JSON object per line, to stderr. Payloads and keys never reach it.
 ///
-/// Each line goes out in one `write(2)`, without a lock: the kernel keeps a single write to a
+/// Lines go out without a lock, whole lines per `write(2)`: the kernel keeps a single write to a
 /// pipe (up to PIPE_BUF) or a file whole, so lines from concurrent requests do not interleave.
-/// (A lock held across the syscall was the main cost of a request in `make bench`.)
+/// (A lock held across the syscall was the main cost of a request in `make bench`.) On an
+/// event loop, the lines of one loop turn are gathered and written after it, up to PIPE_BUF
+/// bytes per write; elsewhere each line is written at once.
 public struct RequestLog: Sendable {
     public let level: Configuration.LogLevel
 
@@ -26,7 +29,11 @@ public struct RequestLog: Sendable {
         for (key, value) in fields { members.append((key: key, value: value)) }
         var line = Array(JSONValue.object(JSONObject(members: members)).serialized().utf8)
         line.append(UInt8(ascii: "\n"))
-        Self.writeAll(line)
+        if let loop = EventLoop.current {
+            loop.attachment { LogBuffer(loop: loop) }.append(line)
+        } else {
+            Self.writeAll(line)
+        }
     }
 
     /// Writes to stderr, retrying on EINTR and short writes; a broken stderr is ignored.
@@ -51,5 +58,37 @@ public struct RequestLog: Sendable {
         let micros = Int64((seconds * 1_000_000).rounded())
         let fraction = String(micros % 1000)
         return "\(micros / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+}
+
+/// One event loop's log lines of the current turn, written once the turn's events are handled.
+final class LogBuffer {
+    /// PIPE_BUF: a pipe keeps a write of at most this many bytes whole.
+    static let atomicWrite = 4096
+
+    unowned let loop: EventLoop
+    private var pending: [UInt8] = []
+    private var scheduled = false
+
+    init(loop: EventLoop) {
+        self.loop = loop
+    }
+
+    func append(_ line: [UInt8]) {
+        if !pending.isEmpty, pending.count + line.count > Self.atomicWrite { flush() }
+        pending.append(contentsOf: line)
+        if !scheduled {
+            scheduled = true
+            loop.afterEvents { [self] in
+                scheduled = false
+                flush()
+            }
+        }
+    }
+
+    private func flush() {
+        guard !pending.isEmpty else { return }
+        RequestLog.writeAll(pending)
+        pending.removeAll(keepingCapacity: true)
     }
 }

@@ -94,9 +94,6 @@ extension WebhookService {
     /// The loop's pipeline, made on first use; nil when pipelining is off.
     private func pipeline(for loop: EventLoop) -> LoopPipeline? {
         guard usesPipeline else { return nil }
-        if let pipeline = loop.attachment as? LoopPipeline { return pipeline }
-        let pipeline = LoopPipeline(loop: loop, config: pool.config)
-        loop.attachment = pipeline
-        return pipeline
+        return loop.attachment { LoopPipeline(loop: loop, config: pool.config) }
     }
 }
