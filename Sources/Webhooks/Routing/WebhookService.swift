@@ -234,6 +234,7 @@ public final class WebhookService: Sendable {
         guard response.status == 500 else { return response }
         var tagged = Answer.failure(WebhookError(status: 500, message: "internal error (request \(requestId))"))
         tagged.headers = response.headers
+        tagged.annotations = response.annotations
         return tagged
     }
 
