@@ -28,6 +28,8 @@ final class LoopPipeline: EventLoopTarget, @unchecked Sendable {
     private var nextAttempt: UInt64 = 0
     private var waitingWritable = false
     private var flushScheduled = false
+    /// Statements enqueued since the last flush (still in libpq's buffer).
+    private var unflushed = 0
 
     /// `config` with generic plans forced: the pipeline only runs the ingest writes, which
     /// look rows up by key (see `PostgresConfig.forcesGenericPlans`).
@@ -49,16 +51,32 @@ final class LoopPipeline: EventLoopTarget, @unchecked Sendable {
             return false
         }
         guard connection.inFlight < Self.maxInFlight else { return false }
-        connection.enqueue(sql, binds, completion: completion)
-        // One send for all the statements this loop turn queues.
-        if !flushScheduled {
-            flushScheduled = true
-            loop.afterEvents { [self] in
-                flushScheduled = false
-                flush()
+        unflushed += 1
+        connection.enqueue(sql, binds) { [self] result in
+            completion(result)
+            if connection === self.connection, unflushed > 0, connection.inFlight <= unflushed {
+                scheduleFlush()  // the batch on the server is done: send the next one
             }
         }
+        scheduleFlush()
         return true
+    }
+
+    /// Sends the queued statements after this loop turn — at once when the server has nothing
+    /// of ours in progress, else when the batch it has is answered. Under load the statements
+    /// of several turns go out together, so the server takes a batch per wake-up (measured:
+    /// 64 rather than 16 clients in flight cut its CPU per statement by 15 %); idle, nothing
+    /// waits.
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        loop.afterEvents { [self] in
+            flushScheduled = false
+            // libpq also sends by itself once its buffer passes 8 KB, so "≤": nothing of ours
+            // that was flushed is still unanswered.
+            guard let connection, connection.inFlight <= unflushed else { return }
+            flush()
+        }
     }
 
     func readable() {
@@ -73,6 +91,7 @@ final class LoopPipeline: EventLoopTarget, @unchecked Sendable {
 
     private func flush() {
         guard let connection else { return }
+        unflushed = 0
         let pending = connection.flush()
         if connection.isBroken {
             dropConnection()
@@ -91,6 +110,7 @@ final class LoopPipeline: EventLoopTarget, @unchecked Sendable {
         loop.deregister(registeredSocket)
         registeredSocket = -1
         waitingWritable = false
+        unflushed = 0
         self.connection = nil
         connection.close()
         nextAttempt = DispatchTime.now().uptimeNanoseconds + Self.reconnectDelay
