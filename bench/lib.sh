@@ -29,6 +29,23 @@ start_lakehook() {
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU ticks of the whole bench PostgreSQL (postmaster and its live children).
+postmaster_pid() {
+    local checkpointer
+    checkpointer="$(psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qAt \
+        -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")"
+    ps -o ppid= -p "$checkpointer" | tr -d ' '
+}
+pg_ticks() {
+    local total=0 pid ticks
+    for pid in "$1" $(pgrep -P "$1"); do
+        ticks="$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)"
+        total=$((total + ticks))
+    done
+    echo "$total"
+}
+# Busy CPU ticks of the whole machine (all cores).
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 peak_rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 open_fds() { ls "/proc/$1/fd" | wc -l; }

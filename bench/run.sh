@@ -23,16 +23,21 @@ source bench/lib.sh
 start_lakehook "$pool" "$out"
 
 ticks_per_second="$(getconf CLK_TCK)"
+postmaster="$(postmaster_pid)"
 
 # run NAME PID URL SCRIPT [extra wrk args...]: one wrk run; appends a line to $out/results.
 run() {
     local name="$1" pid="$2" url="$3" script="$4"; shift 4
     cat "bench/$script" bench/report.lua > "$out/$name.lua"
     local before; before="$(cpu_ticks "$pid")"
+    local pg_before; pg_before="$(pg_ticks "$postmaster")"
+    local machine_before; machine_before="$(machine_ticks)"
     wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$out/$name.lua" "$@" "$url" > "$out/$name.wrk" 2>&1
     local after; after="$(cpu_ticks "$pid")"
+    local pg_after; pg_after="$(pg_ticks "$postmaster")"
+    local machine_after; machine_after="$(machine_ticks)"
     local line; line="$(grep '^RESULT' "$out/$name.wrk")"
-    echo "$name $line cpu_s=$(python3 -c "print(($after - $before) / $ticks_per_second)") peak_rss_kib=$(peak_rss_kib "$pid") rss_kib=$(rss_kib "$pid")" >> "$out/results"
+    echo "$name $line cpu_s=$(python3 -c "print(($after - $before) / $ticks_per_second)") pg_cpu_s=$(python3 -c "print(($pg_after - $pg_before) / $ticks_per_second)") machine_cpu_s=$(python3 -c "print(($machine_after - $machine_before) / $ticks_per_second)") peak_rss_kib=$(peak_rss_kib "$pid") rss_kib=$(rss_kib "$pid")" >> "$out/results"
     echo "bench: $name done" >&2
 }
 
@@ -54,11 +59,13 @@ unset LAKEHOOK_DELAY_MS
 # Lakehook's pipelined connections use (generic plans; pgbench's statement gets them anyway).
 export PGOPTIONS="-c plan_cache_mode=force_generic_plan"
 python3 bench/pgbench_issues.py Sources/Webhooks/Ingest/IssueUpsert.swift "$LAKEHOOK_CONNECTION" > "$out/issues.pgbench"
+machine_before="$(machine_ticks)"
 pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -c "$pool" -j 2 -T "$seconds" \
     --report-per-command -r -f "$out/issues.pgbench" lakehook_bench > "$out/pgbench.txt" 2>&1
+machine_after="$(machine_ticks)"
 pg_tps="$(awk '/^tps = / {print $3; exit}' "$out/pgbench.txt")"
 pg_latency="$(awk '/^latency average = / {print $4; exit}' "$out/pgbench.txt")"
-echo "pgbench tps=$pg_tps avg_ms=$pg_latency" >> "$out/results"
+echo "pgbench tps=$pg_tps avg_ms=$pg_latency machine_cpu_s=$(python3 -c "print(($machine_after - $machine_before) / $ticks_per_second)") seconds=$seconds" >> "$out/results"
 echo "bench: pgbench done" >&2
 
 # Reference (not a target): the same statement, 8 per libpq pipeline — what PostgreSQL does

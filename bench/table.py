@@ -37,6 +37,19 @@ rss1 = num(runs.get("issues-1", {}), "rss_kib") / 1024
 rss2 = num(runs.get("issues-2", {}), "rss_kib") / 1024
 peak = max(num(v, "peak_rss_kib") for k, v in runs.items() if k != "nginx-livez") / 1024
 
+# Where a request's CPU goes (whole machine, 2 cores shared by the client, Lakehook and PostgreSQL).
+best = runs.get("issues-2", {})
+requests = num(best, "requests")
+if requests and "machine_cpu_s" in best:
+    machine = num(best, "machine_cpu_s") / requests * 1e6
+    postgres = num(best, "pg_cpu_s") / requests * 1e6
+    lakehook = num(best, "cpu_s") / requests * 1e6
+    print(f"\nCPU per issues request (issues-2): {machine:.0f} µs in all = PostgreSQL {postgres:.0f}"
+          f" + Lakehook {lakehook:.0f} + wrk and the rest {machine - postgres - lakehook:.0f}")
+    pg_statements = pg_tps * float(pgbench.get("seconds", "nan"))
+    print(f"CPU per pgbench statement: {num(pgbench, 'machine_cpu_s') / pg_statements * 1e6:.0f} µs in all"
+          f" (PostgreSQL and pgbench)")
+
 def verdict(ok):
     return "ok" if ok else "MISSED"
 

@@ -53,6 +53,8 @@ public final class EventLoop: @unchecked Sendable {
     private struct Tasks {
         var queue: [() -> Void] = []
         var stopping = false
+        /// The thread has left its loop: tasks are dropped, not queued.
+        var exited = false
         /// The loop may be in `epoll_wait`; a new task must write the eventfd.
         var sleeping = true
     }
@@ -116,8 +118,10 @@ public final class EventLoop: @unchecked Sendable {
     }()
 
     /// Runs `work` on the loop's thread, after the events being handled (from any thread).
+    /// After the loop has stopped, `work` is dropped (released at once, never run).
     public func execute(_ work: @escaping () -> Void) {
         let wake = tasks.withLock { tasks in
+            if tasks.exited { return false }
             tasks.queue.append(work)
             return tasks.sleeping && tasks.queue.count == 1
         }
@@ -224,6 +228,19 @@ public final class EventLoop: @unchecked Sendable {
             }
             if stopping { break }
         }
+        // What is still registered or queued (e.g. the answer of a handler that outlived a
+        // forced shutdown) holds this loop, and the loop holds it: drop all of it, or nothing
+        // of it is ever freed.
+        let dropped = tasks.withLock { tasks in
+            tasks.exited = true
+            defer { tasks.queue.removeAll() }
+            return tasks.queue
+        }
+        targets.removeAll()
+        timed.removeAll()
+        attachments.removeAll()
+        deferred.removeAll()
+        _ = dropped  // released here, outside the lock
         exited.signal()
     }
 

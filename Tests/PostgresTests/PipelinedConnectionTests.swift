@@ -184,6 +184,12 @@ struct PipelinedConnectionTests {
         let pipeline = try PipelinedConnection(config: TestDatabase.config())
         let outcomes = Outcomes()
         let payload = String(repeating: "0123456789abcdef", count: 1_024)  // 16 KiB: 16 MB in all
+        // The server's backend first waits for a lock held here, so it reads nothing until the
+        // lock is released: the socket buffers fill up whatever the machine's speed.
+        let holder = try TestDatabase.connect()
+        let lockKey = String(Int.random(in: 1...1_000_000_000))
+        try holder.query("SELECT pg_advisory_lock($1::bigint)", [lockKey])
+        pipeline.enqueue("SELECT pg_advisory_lock($1::bigint)", [lockKey]) { _ in }
         for index in 0..<1_000 {
             pipeline.enqueue(
                 "SELECT $1::int AS n, length($2::text) AS size",
@@ -191,9 +197,10 @@ struct PipelinedConnectionTests {
                 completion: outcomes.recorder(index)
             )
         }
-        #expect(pipeline.inFlight == 1_000)
-        let pendingFlushes = try drive(pipeline)
-        #expect(pendingFlushes > 0)  // the socket buffers filled up
+        #expect(pipeline.inFlight == 1_001)
+        #expect(pipeline.flush())  // the socket buffers are full: libpq still holds output
+        try holder.query("SELECT pg_advisory_unlock($1::bigint)", [lockKey])
+        try drive(pipeline)
         #expect(outcomes.order == Array(0..<1_000))
         for index in 0..<1_000 {
             let row = try #require(try outcomes.result(index).rows.first)
