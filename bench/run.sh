@@ -51,7 +51,9 @@ run livez "$lakehook_pid" "http://127.0.0.1:$lakehook_port" livez.lua
 
 # Issues at half of the maximum rate: each connection waits between its requests.
 max_rps="$(awk '$1 == "issues-2" { for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) { sub("rps=", "", $i); print $i } }' "$out/results")"
-export LAKEHOOK_DELAY_MS="$(python3 -c "print(max(1, round($connections / ($max_rps / 2) * 1000)))")"
+# wrk's delay is whole milliseconds: rounded down, the rate lands just below half the maximum
+# once each request's own latency is added (rounding to nearest could land near a third).
+export LAKEHOOK_DELAY_MS="$(python3 -c "import math; print(max(1, math.floor($connections / ($max_rps / 2) * 1000)))")"
 run issues-half "$lakehook_pid" "http://127.0.0.1:$lakehook_port" issues.lua
 unset LAKEHOOK_DELAY_MS
 
@@ -60,12 +62,14 @@ unset LAKEHOOK_DELAY_MS
 export PGOPTIONS="-c plan_cache_mode=force_generic_plan"
 python3 bench/pgbench_issues.py Sources/Webhooks/Ingest/IssueUpsert.swift "$LAKEHOOK_CONNECTION" > "$out/issues.pgbench"
 machine_before="$(machine_ticks)"
-pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -c "$pool" -j 2 -T "$seconds" \
-    --report-per-command -r -f "$out/issues.pgbench" lakehook_bench > "$out/pgbench.txt" 2>&1
+TIMEFORMAT="pgbench_cpu %U %S"
+{ time pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -c "$pool" -j 2 -T "$seconds" \
+    --report-per-command -r -f "$out/issues.pgbench" lakehook_bench > "$out/pgbench.txt" 2>&1 ; } 2> "$out/pgbench.time"
 machine_after="$(machine_ticks)"
+pgbench_cpu="$(awk '/^pgbench_cpu/ {print $2 + $3}' "$out/pgbench.time")"
 pg_tps="$(awk '/^tps = / {print $3; exit}' "$out/pgbench.txt")"
 pg_latency="$(awk '/^latency average = / {print $4; exit}' "$out/pgbench.txt")"
-echo "pgbench tps=$pg_tps avg_ms=$pg_latency machine_cpu_s=$(python3 -c "print(($machine_after - $machine_before) / $ticks_per_second)") seconds=$seconds" >> "$out/results"
+echo "pgbench tps=$pg_tps avg_ms=$pg_latency machine_cpu_s=$(python3 -c "print(($machine_after - $machine_before) / $ticks_per_second)") client_cpu_s=$pgbench_cpu seconds=$seconds" >> "$out/results"
 echo "bench: pgbench done" >&2
 
 # Reference (not a target): the same statement, 8 per libpq pipeline — what PostgreSQL does

@@ -47,8 +47,10 @@ if requests and "machine_cpu_s" in best:
     print(f"\nCPU per issues request (issues-2): {machine:.0f} µs in all = PostgreSQL {postgres:.0f}"
           f" + Lakehook {lakehook:.0f} + wrk and the rest {machine - postgres - lakehook:.0f}")
     pg_statements = pg_tps * float(pgbench.get("seconds", "nan"))
-    print(f"CPU per pgbench statement: {num(pgbench, 'machine_cpu_s') / pg_statements * 1e6:.0f} µs in all"
-          f" (PostgreSQL and pgbench)")
+    pg_machine = num(pgbench, "machine_cpu_s") / pg_statements * 1e6
+    pg_client = num(pgbench, "client_cpu_s") / pg_statements * 1e6
+    print(f"CPU per pgbench statement: {pg_machine:.0f} µs in all = PostgreSQL and the rest {pg_machine - pg_client:.0f}"
+          f" + pgbench {pg_client:.0f}")
 
 def verdict(ok):
     return "ok" if ok else "MISSED"
