@@ -38,9 +38,10 @@ if [[ -x "$(dirname "$(command -v swiftc)")/ld.lld" ]]; then linker=(-use-ld=lld
 link() {
     local target=$1 source=$2
     shift 2
-    local extra=()
+    # Every module here imports HTTP, which needs the CEpoll headers' module map.
+    local extra=(-I Sources/CEpoll)
     if [[ " $* " == *" Postgres "* ]]; then
-        extra=(-I Sources/CLibPQ $(pkg-config --cflags-only-I libpq | sed 's/-I/-Xcc -I/g') -lpq)
+        extra+=(-I Sources/CLibPQ $(pkg-config --cflags-only-I libpq | sed 's/-I/-Xcc -I/g') -lpq)
     fi
     echo "==> linking $scratch/$target-fuzzer"
     # shellcheck disable=SC2046
