@@ -24,7 +24,7 @@ public enum HTTPServerError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// An HTTP/1.1 server on POSIX sockets: one `EventLoop` thread per core runs the connections
+/// An HTTP/1.1 server on POSIX sockets: `EventLoop` threads (one per core unless told otherwise) run the connections
 /// it was given (non-blocking sockets, epoll), and calls the handler there. A handler that
 /// must block offloads to handler threads (see `HandlerPool`). A slow client costs a socket,
 /// never a thread.

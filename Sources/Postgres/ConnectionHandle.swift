@@ -40,6 +40,9 @@ struct ConnectionHandle: ~Copyable {
         if let milliseconds = config.statementTimeoutMilliseconds {
             settings.append("statement_timeout = \(milliseconds)")
         }
+        if let milliseconds = config.lockTimeoutMilliseconds {
+            settings.append("lock_timeout = \(milliseconds)")
+        }
         if config.forcesGenericPlans {
             settings.append("plan_cache_mode = force_generic_plan")
         }

@@ -19,6 +19,9 @@ public struct PostgresConfig: Sendable {
     /// execution (a third of the server's CPU in `make bench`); wrong for queries whose best
     /// plan depends on their parameters, so off by default.
     public var forcesGenericPlans = false
+    /// Set per session with `SET lock_timeout` right after connecting; nil keeps the server's
+    /// setting (normally none). A statement that waits longer for a lock fails with 55P03.
+    public var lockTimeout: Duration?
 
     public init(
         conninfo: String = "",
@@ -71,6 +74,10 @@ public struct PostgresConfig: Sendable {
     /// The statement timeout in whole milliseconds, as `SET statement_timeout` takes it.
     var statementTimeoutMilliseconds: Int64? {
         statementTimeout.map { $0.roundedUpMilliseconds }
+    }
+
+    var lockTimeoutMilliseconds: Int64? {
+        lockTimeout.map { $0.roundedUpMilliseconds }
     }
 }
 

@@ -290,6 +290,47 @@ struct PipelineIngestTests {
         #expect(after.pipeline - before.pipeline == 5 && after.pool == before.pool)
     }
 
+    @Test("a statement waiting on a lock leaves the pipeline after its lock timeout, finishes on the pool, and holds no one up")
+    func lockWaitMovesToThePool() throws {
+        let own = try PipelineServer(pipeline: true)
+        defer { own.stop() }
+        let (connection, key) = try own.newConnection("pipeline-lock")
+        let base = "/api/plugins/webhook/\(connection.id)"
+        try own.warmPipeline(base: base, key: key)
+        #expect(try own.post("\(base)/issues", RoutesTests.issue("LOCKED"), key: key).status == 200)
+        let before = try own.writes()
+
+        // Someone's open transaction holds the issue's row.
+        let holder = try PostgresConnection(config: TestDatabase.config)
+        try holder.execute(script: "BEGIN")
+        try holder.query("SELECT 1 FROM issues WHERE id = $1 FOR UPDATE", [connection.rowId("LOCKED")])
+
+        let locked = Shared<Reply?>(nil)
+        let waiter = Thread {
+            let reply = try? own.post("\(base)/issues", RoutesTests.issue("LOCKED").replacingOccurrences(
+                of: #""title":"t""#, with: #""title":"second""#), key: key)
+            locked.withLock { $0 = reply }
+        }
+        waiter.start()
+        Thread.sleep(forTimeInterval: 0.1)
+        // Behind it in the pipeline, another issue is answered well before the lock is released.
+        let started = Date()
+        #expect(try own.post("\(base)/issues", RoutesTests.issue("FREE"), key: key).status == 200)
+        #expect(Date().timeIntervalSince(started) < 2)
+        Thread.sleep(forTimeInterval: 0.6)  // past the pipeline's lock timeout (250 ms)
+        #expect(locked.withLock { $0 } == nil)  // still waiting, now on the pool
+
+        try holder.execute(script: "COMMIT")
+        let deadline = Date().addingTimeInterval(5)
+        while locked.withLock({ $0 }) == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(locked.withLock { $0 }?.status == 200)
+        #expect(try TestDatabase.rows("SELECT title FROM issues WHERE id = $1", [connection.rowId("LOCKED")])
+            .first?[0] == "second")
+        let after = try own.writes()
+        #expect(after.pipeline - before.pipeline == 2)  // the locked one and FREE
+        #expect(after.pool - before.pool == 1)  // the locked one, again
+    }
+
     @Test("LAKEHOOK_DB_PIPELINE: on when unset, off when off, a named problem when neither")
     func configuration() throws {
         #expect(try Configuration.fromEnvironment([:]).databasePipeline == true)
@@ -300,5 +341,18 @@ struct PipelineIngestTests {
         }
         #expect(error?.description.contains("LAKEHOOK_DB_PIPELINE") == true)
         #expect(error?.problems.count == 1)
+    }
+
+    @Test("LAKEHOOK_EVENT_LOOPS: half the cores by default (at least one), a whole number from 1 otherwise")
+    func eventLoops() throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        #expect(try Configuration.fromEnvironment([:]).eventLoops == max(1, cores / 2))
+        #expect(try Configuration.fromEnvironment(["LAKEHOOK_EVENT_LOOPS": "3"]).eventLoops == 3)
+        for bad in ["0", "two", "-1"] {
+            let error = #expect(throws: ConfigurationError.self) {
+                try Configuration.fromEnvironment(["LAKEHOOK_EVENT_LOOPS": bad])
+            }
+            #expect(error?.description.contains("LAKEHOOK_EVENT_LOOPS") == true)
+        }
     }
 }

@@ -24,6 +24,7 @@ public final class Application: Sendable {
         limits.maxBodyBytes = configuration.maxBodyBytes
         server = HTTPServer(
             host: configuration.listenHost, port: configuration.listenPort, limits: limits,
+            eventLoops: configuration.eventLoops,
             asyncHandler: service.asyncHandler(), errorResponse: WebhookService.errorResponse)
     }
 

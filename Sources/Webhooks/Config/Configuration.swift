@@ -31,6 +31,9 @@ public struct Configuration: Sendable {
     /// Single-statement writes go through one pipelined connection per event loop
     /// (LAKEHOOK_DB_PIPELINE, default on); off, every write takes a pool connection.
     public var databasePipeline = true
+    /// Threads serving HTTP connections (LAKEHOOK_EVENT_LOOPS); each has one pipelined database
+    /// connection.
+    public var eventLoops = Configuration.defaultEventLoops
 
     /// One line per variable for `--help`: name, default, meaning.
     public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
@@ -40,6 +43,7 @@ public struct Configuration: Sendable {
         ("LAKEHOOK_DB_POOL_SIZE", "2 x cores, at least 4", "database connections per instance"),
         ("LAKEHOOK_DB_WAIT_MS", "5000", "how long a request waits for a free database connection before 503"),
         ("LAKEHOOK_DB_STATEMENT_TIMEOUT_MS", "15000", "statement_timeout of every query; past it the request answers 503"),
+        ("LAKEHOOK_EVENT_LOOPS", "cores / 2, at least 1", "threads serving HTTP; each has one pipelined database connection"),
         ("LAKEHOOK_DB_PIPELINE", "on", "on: single-statement writes share one pipelined connection per core; off: each takes a pool connection"),
         ("LAKEHOOK_LOG_LEVEL", "info", "debug, info, warn or error"),
         ("LAKEHOOK_PUBLIC_URL", "http://<LAKEHOOK_LISTEN>", "base URL shown in connection endpoint URLs"),
@@ -49,6 +53,10 @@ public struct Configuration: Sendable {
     ]
 
     public static var defaultPoolSize: Int { max(4, 2 * ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Half the cores: a request costs Lakehook about half what it costs PostgreSQL, and fewer
+    /// threads sharing the cores with the database batch more (docs/PERFORMANCE.md).
+    public static var defaultEventLoops: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / 2) }
 
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
         var problems: [String] = []
@@ -112,6 +120,7 @@ public struct Configuration: Sendable {
             case .failure(let problem): problems.append("LAKEHOOK_TRUSTED_PROXIES: \(problem.message)")
             }
         }
+        let eventLoops = integer("LAKEHOOK_EVENT_LOOPS", default: defaultEventLoops, range: 1...1024)
         var pipeline = true
         if let raw = value("LAKEHOOK_DB_PIPELINE") {
             switch raw.lowercased() {
@@ -125,7 +134,7 @@ public struct Configuration: Sendable {
             database: database, listenHost: host, listenPort: port, maxBodyBytes: maxBody,
             databasePoolSize: poolSize, databaseWaitTimeout: .milliseconds(waitTimeout), logLevel: level, publicURL: publicURL,
             adminToken: adminToken, trustedProxies: trustedProxies, shutdownDeadline: .seconds(shutdownSeconds),
-            databasePipeline: pipeline)
+            databasePipeline: pipeline, eventLoops: eventLoops)
     }
 
     /// `127.0.0.1:4000`, `0.0.0.0:4000`, `[::1]:4000`, `localhost:4000`; port 0 picks a free one.

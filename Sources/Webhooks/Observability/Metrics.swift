@@ -88,7 +88,7 @@ public final class Metrics: Sendable {
         for (sqlStateClass, count) in snapshot.databaseErrors.sorted(by: { $0.key < $1.key }) {
             out += "lakehook_db_errors_total{sqlstate_class=\"\(Self.escape(sqlStateClass))\"} \(count)\n"
         }
-        family("lakehook_db_writes_total", "counter", "Decoded ingest writes of keys already cached, by way: pipeline (the event loop's pipelined connection) or pool (a handler thread).")
+        family("lakehook_db_writes_total", "counter", "Decoded ingest writes of keys already cached, by way: pipeline (the event loop's pipelined connection) or pool (a handler thread); one that waited past the pipeline's lock timeout and was run again on the pool counts in both.")
         out += "lakehook_db_writes_total{via=\"pipeline\"} \(snapshot.writesViaPipeline)\n"
         out += "lakehook_db_writes_total{via=\"pool\"} \(snapshot.writesViaPool)\n"
         family("lakehook_db_pool_connections", "gauge", "Database connections of this instance's pool, by state.")

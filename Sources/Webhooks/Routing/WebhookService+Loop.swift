@@ -32,6 +32,9 @@ extension WebhookService {
         }
     }
 
+    /// lock_not_available: `lock_timeout` expired (see `LoopPipeline.lockTimeout`).
+    static let lockNotAvailable = "55P03"
+
     /// Routes whose handlers never wait on the database.
     static let nonBlockingRoutes: Set<String> = ["/livez", "/api/openapi.json", "/metrics"]
 
@@ -76,6 +79,11 @@ extension WebhookService {
             return
         }
         let submitted = pipeline.submit(type(of: statement).sql, statement.binds(for: connection)) { [self] result in
+            if case .failure(let error) = result, error.sqlState == Self.lockNotAvailable {
+                // It waited past the pipeline's lock_timeout and did nothing: wait on the pool.
+                runBlocking()
+                return
+            }
             let response: HTTPResponse
             do {
                 response = written(try statement.answer(result.get(), for: connection), connection: connection)
@@ -94,6 +102,6 @@ extension WebhookService {
     /// The loop's pipeline, made on first use; nil when pipelining is off.
     private func pipeline(for loop: EventLoop) -> LoopPipeline? {
         guard usesPipeline else { return nil }
-        return loop.attachment { LoopPipeline(loop: loop, config: pool.config) }
+        return loop.attachment { LoopPipeline(loop: loop, config: pool.config, connections: pipelineConnections) }
     }
 }
