@@ -24,10 +24,10 @@ public enum HTTPServerError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// An HTTP/1.1 server on POSIX sockets: `EventLoop` threads (one per core unless told otherwise) run the connections
-/// it was given (non-blocking sockets, epoll), and calls the handler there. A handler that
-/// must block offloads to handler threads (see `HandlerPool`). A slow client costs a socket,
-/// never a thread.
+/// An HTTP/1.1 server on POSIX sockets: `EventLoop` threads (one per core unless told
+/// otherwise) each run the connections they were given (non-blocking sockets, epoll) and call
+/// the handler there. A handler that must block offloads to handler threads (see
+/// `HandlerPool`). A slow client costs a socket, never a thread.
 public final class HTTPServer: Sendable {
     private enum Phase {
         case created
