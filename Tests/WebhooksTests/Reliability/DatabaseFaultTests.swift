@@ -177,8 +177,11 @@ struct DatabaseFaultTests {
     func saturationAndStatementTimeout() throws {
         let database = try DisposablePostgres()
         try database.start()
+        // The pool's own limits: with the pipeline on, single-statement writes would not need
+        // the pool (PipelineIngestTests covers how the pipeline hands a lock wait to the pool).
         let lakehook = try LakehookProcess(databaseURL: database.conninfo, environment: [
             "LAKEHOOK_DB_POOL_SIZE": "1", "LAKEHOOK_DB_WAIT_MS": "300", "LAKEHOOK_DB_STATEMENT_TIMEOUT_MS": "1500",
+            "LAKEHOOK_DB_PIPELINE": "off",
         ])
         try waitUntil(timeout: 20) { try lakehook.get("/readyz").status == 200 }
         let (id, key) = try Self.connection(on: database)
