@@ -22,7 +22,8 @@ public final class HTTPResponder: @unchecked Sendable {
     }
 
     /// Runs blocking `work` (database calls) on a handler thread, at most
-    /// `ServerLimits.maxConcurrentHandlers` at once, and answers with what it returns.
+    /// `ServerLimits.maxConcurrentHandlers` at once, and answers with what it returns. Call it
+    /// on the connection's loop (in the handler, or in work the handler started there).
     public func offload(_ work: @escaping @Sendable () -> HTTPResponse) {
         let connection = connection
         connection.context.handlerPool.submit(on: connection.handlerQueue) { [self] in respond(work()) }
