@@ -7,6 +7,7 @@ enum ASCII {
     static let colon: UInt8 = 0x3A
     static let semicolon: UInt8 = 0x3B
     static let percent: UInt8 = 0x25
+    static let plus: UInt8 = 0x2B
     static let slash: UInt8 = 0x2F
     static let question: UInt8 = 0x3F
 

@@ -1,14 +1,15 @@
-/// Percent-decoding of one path segment (RFC 3986 §2.1), exactly once. `+` stays `+`
-/// (form encoding does not apply to paths).
-enum PercentDecoding {
-    enum Outcome {
+/// Percent-decoding (RFC 3986 §2.1), exactly once: of a path segment, where `+` stays `+`, or of
+/// a query-string name or value (`plusIsSpace`), where `+` is a space as HTML forms send it.
+public enum PercentDecoding {
+    public enum Outcome {
         case success(String)
+        /// Why not: invalid percent-encoding, not UTF-8 once decoded, or a NUL.
         case failure(String)
     }
 
-    static func decode(_ segment: Substring) -> Outcome {
+    public static func decode(_ segment: Substring, plusIsSpace: Bool = false) -> Outcome {
         let utf8 = segment.utf8
-        guard utf8.contains(ASCII.percent) else {
+        guard utf8.contains(ASCII.percent) || (plusIsSpace && utf8.contains(ASCII.plus)) else {
             return utf8.contains(0) ? .failure("contains NUL") : .success(String(segment))
         }
         var bytes: [UInt8] = []
@@ -18,7 +19,7 @@ enum PercentDecoding {
             let byte = utf8[index]
             index = utf8.index(after: index)
             guard byte == ASCII.percent else {
-                bytes.append(byte)
+                bytes.append(plusIsSpace && byte == ASCII.plus ? ASCII.space : byte)
                 continue
             }
             guard index != utf8.endIndex, let high = ASCII.hexValue(utf8[index]) else {

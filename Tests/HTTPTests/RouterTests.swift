@@ -138,4 +138,17 @@ struct RouterTests {
         #expect(route("POST", "/x/Connections/7/issues") == .notFound)
         #expect(route("GET", "/x/CONNECTIONS") == .notFound)
     }
+
+    @Test("percent-decoding: + stays + in a path segment and is a space in a query value; %2B is + in both")
+    func plusInPathsAndQueries() {
+        func decoded(_ text: Substring, plusIsSpace: Bool) -> String? {
+            guard case .success(let value) = PercentDecoding.decode(text, plusIsSpace: plusIsSpace) else { return nil }
+            return value
+        }
+        #expect(decoded("a+b%2Bc", plusIsSpace: false) == "a+b+c")
+        #expect(decoded("a+b%2Bc", plusIsSpace: true) == "a b+c")
+        #expect(decoded("a+b", plusIsSpace: true) == "a b")
+        #expect(decoded("%zz", plusIsSpace: true) == nil)
+        #expect(decoded("a+%00", plusIsSpace: true) == nil)
+    }
 }
