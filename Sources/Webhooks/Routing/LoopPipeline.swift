@@ -2,58 +2,25 @@ import Dispatch
 import HTTP
 import Postgres
 
-/// The database connections of one event loop, in libpq's pipeline mode: the single statements
+/// The database connection of one event loop, in libpq's pipeline mode: the single statements
 /// of the requests on that loop are sent as they come, without waiting for earlier answers, and
 /// each answer completes its request on the same thread. Each statement has its own sync, so it
-/// is its own transaction and a failure touches no other request. A statement goes to the
-/// connected connection with the fewest statements in flight.
+/// is its own transaction and a failure touches no other request. (A second connection per loop
+/// was measured and did not help: docs/PERFORMANCE.md.)
 ///
-/// None connected (at start, after failures, while reconnecting) or all too busy, `submit` says
-/// so and the caller runs the statement on the blocking pool instead, which gives the same
-/// answers (503 while the database is unreachable). Connecting happens off the loop.
+/// Not connected (at start, after a failure, while reconnecting) or too busy, `submit` says so
+/// and the caller runs the statement on the blocking pool instead, which gives the same answers
+/// (503 while the database is unreachable). Connecting happens off the loop.
 ///
-/// Confined to its loop's thread, hence `@unchecked Sendable`.
-final class LoopPipeline: @unchecked Sendable {
-    private let slots: [PipelineSlot]
-
+/// Confined to its loop's thread (the connect runs elsewhere but only hands its result back
+/// through `execute`), hence `@unchecked Sendable`.
+final class LoopPipeline: EventLoopTarget, @unchecked Sendable {
     /// How long a pipelined statement may wait for a row lock. A connection runs its statements
     /// one after the other, so a statement waiting on a lock (a finish's transaction, someone's
     /// open transaction) holds up every statement behind it: past this it fails with 55P03,
     /// having done nothing, and the caller runs it again on the pool, where waiting holds up
     /// nobody else.
     static let lockTimeout = Duration.milliseconds(250)
-
-    /// `config` with generic plans forced — the pipeline only runs the ingest writes, which
-    /// look rows up by key (see `PostgresConfig.forcesGenericPlans`) — and `lockTimeout`.
-    init(loop: EventLoop, config: PostgresConfig, connections: Int) {
-        var config = config
-        config.forcesGenericPlans = true
-        config.lockTimeout = Self.lockTimeout
-        slots = (0..<max(1, connections)).map { _ in PipelineSlot(loop: loop, config: config) }
-    }
-
-    /// Queues `sql` and returns true; `completion` then runs on the loop. False when no
-    /// connection can take it now (nothing was sent; `completion` never runs).
-    func submit(
-        _ sql: String, _ binds: [String?],
-        completion: @escaping (Result<PostgresResult, PostgresError>) -> Void
-    ) -> Bool {
-        var best: (slot: PipelineSlot, load: Int)?
-        for slot in slots {
-            guard let load = slot.load else {
-                slot.connectIfDue()
-                continue
-            }
-            if load < best?.load ?? .max { best = (slot, load) }
-        }
-        return best?.slot.submit(sql, binds, completion: completion) ?? false
-    }
-}
-
-/// One pipelined connection of a loop: connecting, sending in batches, taking results, and
-/// reconnecting after a failure. Confined to its loop's thread (the connect runs elsewhere but
-/// only hands its result back through `execute`), hence `@unchecked Sendable`.
-final class PipelineSlot: EventLoopTarget, @unchecked Sendable {
     /// Statements in flight beyond which new ones go to the blocking pool.
     static let maxInFlight = 512
     /// Pause after a failed connect before the next attempt.
@@ -71,19 +38,18 @@ final class PipelineSlot: EventLoopTarget, @unchecked Sendable {
     /// Statements enqueued since the last flush (still in libpq's buffer).
     private var unflushed = 0
 
+    /// `config` with generic plans forced — the pipeline only runs the ingest writes, which
+    /// look rows up by key (see `PostgresConfig.forcesGenericPlans`) — and `lockTimeout`.
     init(loop: EventLoop, config: PostgresConfig) {
         self.loop = loop
+        var config = config
+        config.forcesGenericPlans = true
+        config.lockTimeout = Self.lockTimeout
         self.config = config
     }
 
-    /// Statements in flight; nil when not connected.
-    var load: Int? {
-        guard let connection, !connection.isBroken else { return nil }
-        return connection.inFlight
-    }
-
-    /// Queues `sql` and returns true; `completion` then runs on the loop. False when this
-    /// connection cannot take it now (nothing was sent; `completion` never runs).
+    /// Queues `sql` and returns true; `completion` then runs on the loop. False when the
+    /// pipeline cannot take it now (nothing was sent; `completion` never runs).
     func submit(
         _ sql: String, _ binds: [String?],
         completion: @escaping (Result<PostgresResult, PostgresError>) -> Void
@@ -160,7 +126,7 @@ final class PipelineSlot: EventLoopTarget, @unchecked Sendable {
 
     /// Starts connecting in the background unless already connected, connecting, or waiting out
     /// the back-off after a failure.
-    func connectIfDue() {
+    private func connectIfDue() {
         // A broken connection still attached is dropped (and the back-off set) right after the
         // call that found it broken; connecting waits for that.
         guard connection == nil else { return }

@@ -19,8 +19,6 @@ public final class WebhookService: Sendable {
     /// Single-statement writes go through each event loop's database pipeline
     /// (`asyncHandler`); off, they run on the blocking pool like everything else.
     let usesPipeline: Bool
-    /// Pipelined connections per event loop.
-    let pipelineConnections: Int
 
     /// The four prefixes every route lives under (API.md §1).
     public static let prefixes = ["/api/plugins/webhook", "/api/rest/plugins/webhook", "/plugins/webhook", "/rest/plugins/webhook"]
@@ -30,11 +28,10 @@ public final class WebhookService: Sendable {
     public init(
         pool: PostgresPool, log: RequestLog, cacheTTL: Duration = .seconds(4),
         publicURL: String = "http://127.0.0.1:4000", adminToken: String? = nil,
-        trustedProxies: TrustedProxies = .none, pipeline: Bool = true, pipelineConnections: Int = 1
+        trustedProxies: TrustedProxies = .none, pipeline: Bool = true
     ) {
         self.pool = pool
         self.usesPipeline = pipeline
-        self.pipelineConnections = max(1, pipelineConnections)
         self.trustedProxies = trustedProxies
         self.publicURL = publicURL
         self.adminTokenHash = adminToken.map(APIKey.hash(of:))
