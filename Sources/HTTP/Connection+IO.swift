@@ -16,14 +16,7 @@ extension Connection {
         guard state.mayHaveInput, let fd = state.socket?.fd else { return false }
         let outcome: Syscall.Outcome
         do {
-            outcome = try withUnsafeTemporaryAllocation(byteCount: Self.readChunkSize, alignment: 1) {
-                buffer throws(SocketError) in
-                let outcome = try Syscall.run("recv") { recv(fd, buffer.baseAddress, buffer.count, 0) }
-                if case .completed(let count) = outcome, count > 0 {
-                    state.parser.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-                }
-                return outcome
-            }
+            outcome = try receive(fd) { state.parser.feed($0) }
         } catch {
             close()  // reset by the peer: nothing to answer
             return false
@@ -45,17 +38,25 @@ extension Connection {
     func discardInput() {
         guard let fd = state.socket?.fd else { return }
         while case .lingering = state.phase {
-            let outcome = try? withUnsafeTemporaryAllocation(byteCount: Self.readChunkSize, alignment: 1) {
-                buffer throws(SocketError) in
-                try Syscall.run("recv") { recv(fd, buffer.baseAddress, buffer.count, 0) }
-            }
-            switch outcome {
+            switch try? receive(fd, { _ in }) {
             case .wouldBlock: return
             case .completed(let count) where count > 0: continue
             default:
                 close()  // EOF or reset
                 return
             }
+        }
+    }
+
+    /// One `recv` of up to `readChunkSize` bytes into a temporary buffer; `body` sees the bytes
+    /// read, if any.
+    private func receive(_ fd: Int32, _ body: (UnsafeRawBufferPointer) -> Void) throws(SocketError) -> Syscall.Outcome {
+        try withUnsafeTemporaryAllocation(byteCount: Self.readChunkSize, alignment: 1) { buffer throws(SocketError) in
+            let outcome = try Syscall.run("recv") { recv(fd, buffer.baseAddress, buffer.count, 0) }
+            if case .completed(let count) = outcome, count > 0 {
+                body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            }
+            return outcome
         }
     }
 
@@ -134,12 +135,5 @@ extension Connection {
         guard !total.overflow else { return .max }
         let sum = now.addingReportingOverflow(UInt64(total.partialValue))
         return sum.overflow ? .max : sum.partialValue
-    }
-
-    static func interval(_ duration: Duration) -> DispatchTimeInterval {
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !nanoseconds.overflow, seconds >= 0 else { return seconds < 0 ? .nanoseconds(0) : .never }
-        return .nanoseconds(Int(nanoseconds.partialValue + attoseconds / 1_000_000_000))
     }
 }

@@ -93,7 +93,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Asks the loop to finish after the tasks queued so far, and waits until it has.
     func stop() {
-        execute { [self] in tasks.withLock { $0.stopping = true } }
+        stopWithoutWaiting()
         exited.wait()
     }
 

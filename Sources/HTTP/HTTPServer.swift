@@ -128,7 +128,7 @@ public final class HTTPServer: Sendable {
     /// connections, lets requests in progress finish and their answers be written with
     /// `Connection: close` until `deadline`, then closes everything. Blocks until done.
     public func shutdown(deadline: Duration) {
-        let end = DispatchTime.now() + Connection.interval(deadline)
+        let end = DispatchTime(uptimeNanoseconds: Connection.deadline(after: deadline))
         let (listener, loops): (Listener?, [EventLoop]) = state.withLock { state in
             defer { state.phase = .shuttingDown }
             if case .running(let listener, let loops) = state.phase { return (listener, loops) }

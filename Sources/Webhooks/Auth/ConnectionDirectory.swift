@@ -27,7 +27,7 @@ public final class ConnectionDirectory: Sendable {
     /// The connection the reference names, or nil when there is none.
     public func lookup(_ reference: ConnectionReference) throws -> WebhookConnection? {
         let now = clock.now
-        if let entry = entries.withLock({ $0[reference] }), entry.expires > now {
+        if let entry = cached(reference, at: now) {
             return entry.connection
         }
         let connection = try store.find(reference)
@@ -49,9 +49,14 @@ public final class ConnectionDirectory: Sendable {
     /// caller then authenticates blocking). Never blocks.
     func authenticateFromCache(_ reference: ConnectionReference, authorization: String?) throws -> WebhookConnection? {
         let key = try Self.key(from: authorization)
-        let now = clock.now
-        guard let entry = entries.withLock({ $0[reference] }), entry.expires > now else { return nil }
+        guard let entry = cached(reference, at: clock.now) else { return nil }
         return try Self.check(key, against: entry.connection, reference)
+    }
+
+    /// The entry for `reference` if it has not expired at `now`.
+    private func cached(_ reference: ConnectionReference, at now: ContinuousClock.Instant) -> Entry? {
+        guard let entry = entries.withLock({ $0[reference] }), entry.expires > now else { return nil }
+        return entry
     }
 
     private static func key(from authorization: String?) throws -> String {
