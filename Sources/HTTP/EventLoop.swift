@@ -190,6 +190,12 @@ public final class EventLoop: @unchecked Sendable {
     // MARK: - The loop
 
     private func run() {
+        // Signals are for the process's own signal handling (Dispatch's signal sources), never
+        // for a loop: blocked here, as Dispatch blocks them on its worker threads, a SIGTERM
+        // cannot interrupt `epoll_wait` or run a handler on this thread's stack.
+        var signals = sigset_t()
+        sigfillset(&signals)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
         pthread_setspecific(Self.currentKey, Unmanaged.passUnretained(self).toOpaque())
         defer { pthread_setspecific(Self.currentKey, nil) }
         let capacity = 128
