@@ -104,6 +104,7 @@ extension PipelinedConnection {
             if statements.name(for: statement.sql) == exchange.name { statements.remove(statement.sql) }
             waiter.retried = true
             send(waiter)
+            needsFlush = true
             return
         }
         waiter.outcome = outcome

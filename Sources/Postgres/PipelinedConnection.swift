@@ -4,9 +4,11 @@ import CLibPQ
 /// queued without waiting for the results of earlier ones, and no call blocks except `init`.
 ///
 /// Every statement is sent as its own sync segment (`PQpipelineSync` after each), so each runs
-/// in its own implicit transaction and a failing statement affects no other. The owner watches
-/// `socket`: readable → `readable()`; writable while the last `flush()` returned true →
-/// `flush()` again. Once `isBroken` is true libpq has closed the socket; stop watching it.
+/// in its own implicit transaction and a failing statement affects no other. Nothing reaches
+/// the server before `flush()`, so what is enqueued in between goes out together. The owner
+/// watches `socket`: readable → `readable()`, then `flush()` if `needsFlush`; writable while
+/// the last `flush()` returned true → `flush()` again. Once `isBroken` is true libpq has closed
+/// the socket; stop watching it.
 ///
 /// Thread safety: confined to one thread — the owner's event loop — which makes every call and
 /// on which every completion runs. Only `init` may run elsewhere, before the connection is
@@ -23,6 +25,10 @@ public final class PipelinedConnection: @unchecked Sendable {
     var waiters = PipelineQueue<PipelineWaiter>()
     /// What libpq will hand back next: one entry per sync segment, in the order they were sent.
     var segments = PipelineQueue<PipelineSegment>()
+    /// Keeps what is sent in the kernel until `flush()` (see `OutputCork`).
+    var cork: OutputCork
+    /// A statement was sent again by the connection itself (a retry) since the last `flush()`.
+    public internal(set) var needsFlush = false
 
     /// Connects (blocking — callers do this off the event loop), applies the same session
     /// settings as `PostgresConnection` (statement timeout, dropped notices), then switches the
@@ -50,6 +56,7 @@ public final class PipelinedConnection: @unchecked Sendable {
             let message = "\(failed): \(handle.errorMessage)"
             throw PostgresError(kind: .connectionFailed, message: message, file: file, line: line)
         }
+        cork = OutputCork(socket: PQsocket(handle.pointer))
         self.handle = consume handle
         statements = PreparedStatementCache(capacity: statementCacheCapacity)
     }
@@ -91,8 +98,9 @@ public final class PipelinedConnection: @unchecked Sendable {
     /// connection is already broken (`.connectionLost`) or a parameter or the SQL text contains
     /// a NUL byte (`.invalidParameter`); nothing is sent then. A completion may enqueue.
     ///
-    /// Does not flush: call `flush()` after enqueueing (libpq sends on its own only once its
-    /// output buffer grows large).
+    /// Does not send: call `flush()` after enqueueing. What libpq writes in the meantime stays
+    /// in the kernel (`OutputCork`), so everything enqueued between two flushes reaches the
+    /// server together.
     public func enqueue(
         _ sql: String,
         _ binds: [String?],
@@ -121,14 +129,18 @@ public final class PipelinedConnection: @unchecked Sendable {
         send(waiter)
     }
 
-    /// `PQflush`: sends what libpq holds. Returns true while libpq still holds output; the
-    /// caller then waits for the socket to be writable and calls `flush()` again (and keeps
-    /// calling `readable()` when it is readable). A failure breaks the connection: every
-    /// statement in flight completes with `.connectionLost`, and this returns false.
+    /// `PQflush`, then uncorks: sends what libpq and the kernel hold. Returns true while libpq
+    /// still holds output; the caller then waits for the socket to be writable and calls
+    /// `flush()` again (and keeps calling `readable()` when it is readable). Also call it after
+    /// `readable()` when `needsFlush` is true. A failure breaks the connection: every statement
+    /// in flight completes with `.connectionLost`, and this returns false.
     @discardableResult
     public func flush() -> Bool {
         guard let pointer = handle?.pointer else { return false }
-        switch PQflush(pointer) {
+        needsFlush = false
+        let flushed = PQflush(pointer)
+        if flushed >= 0 { cork.release() }
+        switch flushed {
         case 0:
             return false
         case 1:
@@ -160,6 +172,7 @@ public final class PipelinedConnection: @unchecked Sendable {
     /// server's statements bounded however long the pipeline stays busy.
     func send(_ waiter: PipelineWaiter) {
         guard let pointer = handle?.pointer else { return }
+        cork.hold()
         let sql = waiter.statement.sql
         var prepares = false
         let name: String

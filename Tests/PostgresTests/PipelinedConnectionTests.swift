@@ -85,7 +85,13 @@ struct PipelinedConnectionTests {
         pipeline.enqueue("ALTER TABLE shapes ADD COLUMN b text DEFAULT 'x'", [], completion: outcomes.recorder(3))
         pipeline.enqueue("SELECT * FROM shapes", [], completion: outcomes.recorder(4))
         pipeline.enqueue("SELECT 'after' AS word", [], completion: outcomes.recorder(5))
-        try drive(pipeline)
+        // Flushing only when asked, as LoopPipeline does: the retry asks (else it would wait,
+        // corked, for a flush that nothing else calls).
+        var retryFlushes = 0
+        let started = ContinuousClock.now
+        try drive(pipeline, flushesEveryRead: false, retryFlushes: &retryFlushes)
+        #expect(retryFlushes == 1)
+        #expect(ContinuousClock.now - started < .milliseconds(150), "the kernel lets a cork go after 200 ms")
         #expect(try outcomes.result(2).columns == ["a"])
         let retried = try outcomes.result(4)
         #expect(retried.columns == ["a", "b"])
@@ -179,6 +185,25 @@ struct PipelinedConnectionTests {
         #expect(pipeline.isBroken)
     }
 
+    @Test("statements enqueued between flushes stay on the client and reach the server together at flush()")
+    func heldUntilFlush() throws {
+        let pipeline = try PipelinedConnection(config: TestDatabase.config())
+        let plain = try TestDatabase.connect()
+        let name = TestDatabase.uniqueName("held")
+        let outcomes = Outcomes()
+        // libpq 15 sends each PQpipelineSync at once; the connection corks its socket instead.
+        pipeline.enqueue("SELECT set_config('application_name', $1, false) AS name", [name], completion: outcomes.recorder(0))
+        pipeline.enqueue("SELECT 2 AS two", [], completion: outcomes.recorder(1))
+        usleep(50_000)
+        let sql = "SELECT application_name FROM pg_stat_activity WHERE pid = $1::int"
+        let before = try plain.query(sql, [String(pipeline.backendPID)])
+        #expect(before.rows.first?["application_name"] != name)
+        try drive(pipeline)
+        #expect(try outcomes.result(1).rows.first?["two"] == "2")
+        let after = try plain.query(sql, [String(pipeline.backendPID)])
+        #expect(after.rows.first?["application_name"] == name)
+    }
+
     @Test("1,000 statements queued before one flush all complete, with flush asked again on writability")
     func manyInFlight() throws {
         let pipeline = try PipelinedConnection(config: TestDatabase.config())
@@ -235,9 +260,14 @@ struct PipelinedConnectionTests {
 
 /// Loops with `poll(2)` on the connection's socket — POLLIN always, POLLOUT while `flush()`
 /// returned true — until nothing is in flight. Flushes after each read too, since completions
-/// may enqueue. Returns how many times `flush()` returned true.
+/// may enqueue; with `flushesEveryRead` false only when `needsFlush` asks, as `LoopPipeline`
+/// does (each such flush counts in `retryFlushes`). Returns how many times `flush()` returned
+/// true.
 @discardableResult
-func drive(_ pipeline: PipelinedConnection, timeout: Duration = .seconds(60)) throws -> Int {
+func drive(
+    _ pipeline: PipelinedConnection, timeout: Duration = .seconds(60),
+    flushesEveryRead: Bool = true, retryFlushes: UnsafeMutablePointer<Int>? = nil
+) throws -> Int {
     let deadline = ContinuousClock.now + timeout
     var pendingFlushes = 0
     var wantsWrite = pipeline.flush()
@@ -254,8 +284,13 @@ func drive(_ pipeline: PipelinedConnection, timeout: Duration = .seconds(60)) th
         guard ready > 0 else { continue }
         if descriptor.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
             pipeline.readable()
+            if !flushesEveryRead, pipeline.needsFlush {
+                retryFlushes?.pointee += 1
+                wantsWrite = pipeline.flush()
+                if wantsWrite { pendingFlushes += 1 }
+            }
         }
-        if descriptor.revents & Int16(POLLOUT) != 0 || !wantsWrite {
+        if descriptor.revents & Int16(POLLOUT) != 0 || (flushesEveryRead && !wantsWrite) {
             wantsWrite = pipeline.flush()
             if wantsWrite { pendingFlushes += 1 }
         }

@@ -80,8 +80,8 @@ final class LoopPipeline: EventLoopTarget, @unchecked Sendable {
         flushScheduled = true
         loop.afterEvents { [self] in
             flushScheduled = false
-            // libpq also sends by itself once its buffer passes 8 KB, so "≤": nothing of ours
-            // that was flushed is still unanswered.
+            // "≤": a statement refused at enqueue (a NUL byte) counts in `unflushed` without
+            // being in flight.
             guard let connection, connection.inFlight <= unflushed else { return }
             flush()
         }
@@ -90,7 +90,11 @@ final class LoopPipeline: EventLoopTarget, @unchecked Sendable {
     func readable() {
         guard let connection else { return }
         connection.readable()
-        if connection.isBroken { dropConnection() }
+        if connection.isBroken {
+            dropConnection()
+        } else if connection.needsFlush {
+            flush()  // a statement the connection sent again (stale plan) goes out now
+        }
     }
 
     func writable() {
