@@ -48,7 +48,7 @@ public struct TrustedProxies: Sendable, Equatable {
     }
 
     public func isTrusted(_ address: String) -> Bool {
-        guard let bytes = Self.bytes(of: address) else { return false }
+        guard !blocks.isEmpty, let bytes = Self.bytes(of: address) else { return false }
         return blocks.contains { $0.contains(bytes) }
     }
 
@@ -73,7 +73,9 @@ public struct TrustedProxies: Sendable, Equatable {
         } else if let colon = host.lastIndex(of: ":"), host.firstIndex(of: ":") == colon {
             host = String(host[..<colon])
         }
-        if host.lowercased().hasPrefix("::ffff:"), host.contains(".") { host = String(host.dropFirst(7)) }
+        if host.utf8.first == UInt8(ascii: ":"), host.lowercased().hasPrefix("::ffff:"), host.contains(".") {
+            host = String(host.dropFirst(7))
+        }
         return host
     }
 
