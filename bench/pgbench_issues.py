@@ -1,37 +1,57 @@
 #!/usr/bin/env python3
-"""Writes the pgbench script for the issues baseline: the very statement Lakehook sends for an
-issues upsert (read from Sources/Webhooks/Ingest/IssueUpsert.swift), with the values of the
-benchmark's body. The issue key varies over the same key space as bench/issues.lua.
+"""The pgbench side of the issues baseline: the very statement Lakehook sends for an issues
+upsert (read from Sources/Webhooks/Ingest/IssueUpsert.swift), with the parameters Lakehook binds
+for the benchmark's body. The issue key varies over the same key space as bench/issues.lua.
 
-With a third argument N, the script sends N such statements in one libpq pipeline
-(\\startpipeline ... \\endpipeline): PostgreSQL's rate when a client does not wait for each
-answer. pgbench 15 can only sync at the end of a pipeline, so those N statements share one
-transaction, where Lakehook syncs (commits) after each."""
+    pgbench_issues.py SOURCE CONNECTION_ID [N]   the pgbench script, on standard output
+    pgbench_issues.py --defines CONNECTION_ID     its -D arguments, one per line
+
+With `-M prepared`, pgbench sends each :variable as a text parameter of the prepared statement,
+as Lakehook does with its 32 parameters. Two kinds of value cannot be pgbench variables and stay
+literals in the statement: the empty strings (-D refuses an empty value) and the NULLs.
+
+With N, the script sends N such statements in one libpq pipeline (\\startpipeline ...
+\\endpipeline): PostgreSQL's rate when a client does not wait for each answer. pgbench 15 can
+only sync at the end of a pipeline, so those N statements share one transaction, where Lakehook
+syncs (commits) after each."""
 import re
 import sys
+
+
+def parameters(c):
+    """$n → what pgbench puts there: a variable (its value in `defines`), or a literal."""
+    key = ":n"  # random(1, 1000000), set per statement
+    return {
+        1: f"(:p1 || {key})", 2: ":p2", 3: ":p3", 4: ":p4", 5: ":p5", 6: ":p6",
+        7: f"('B-' || {key})", 8: f"('benchmark issue ' || {key})",
+        9: ":p9", 10: ":p10", 11: ":p11", 12: "''", 13: "''", 14: "''",
+        15: ":p15", 16: ":p16", 17: "''", 18: "''", 19: "''", 20: ":p20", 21: "NULL", 22: "NULL",
+        23: ":p23", 24: "''", 25: ":p25", 26: ":p26", 27: ":p27", 28: ":p28",
+        29: ":p29", 30: ":p30", 31: ":p31", 32: ":p32",
+    }
+
+
+def defines(c):
+    """The variables' values, as IssueUpsert.binds writes them for bench/issues.lua's body."""
+    return {
+        "p1": f"webhook:{c}:B-", "p2": f"webhook:{c}", "p3": "bench", "p4": c,
+        "p5": f"webhook:{c}:BENCH", "p6": "BENCH", "p9": "TODO", "p10": "created",
+        "p11": "2024-01-01 12:00:00+00", "p15": "BUG", "p16": "BUG", "p20": "3.0", "p23": "0",
+        "p25": f"webhook:{c}:u1", "p26": "bench", "p27": f"webhook:{c}:u2", "p28": "bench",
+        "p29": "0", "p30": "0", "p31": "0", "p32": "false",
+    }
+
+
+if sys.argv[1] == "--defines":
+    for name, value in defines(sys.argv[2]).items():
+        print(f"-D{name}={value}")
+    sys.exit(0)
 
 source, connection_id = sys.argv[1], sys.argv[2]
 pipeline = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 text = open(source).read()
 sql = re.search(r'static let sql = """\n(.*?)\n        """', text, re.S).group(1)
-c = connection_id
-
-
-def lit(text):
-    """A string literal. pgbench reads `:name` as a variable even inside quotes, so colons are
-    spelled chr(58)."""
-    return "(" + " || chr(58) || ".join(f"'{part}'" for part in text.split(":")) + ")" if ":" in text else f"'{text}'"
-
-
-key = "(:n)::text"
-binds = {
-    1: f"({lit(f'webhook:{c}:B-')} || {key})", 2: lit(f"webhook:{c}"), 3: lit("bench"), 4: lit(c),
-    5: lit(f"webhook:{c}:BENCH"), 6: lit("BENCH"), 7: f"('B-' || {key})", 8: f"('benchmark issue ' || {key})",
-    9: lit("TODO"), 10: lit("created"), 11: lit("2024-01-01 12:00:00+00"), 12: "''", 13: "''", 14: "''",
-    15: lit("BUG"), 16: lit("BUG"), 17: "''", 18: "''", 19: "''", 20: lit("3"), 21: "NULL", 22: "NULL",
-    23: lit("0"), 24: "''", 25: lit(f"webhook:{c}:u1"), 26: lit("bench"), 27: lit(f"webhook:{c}:u2"), 28: lit("bench"),
-    29: lit("0"), 30: lit("0"), 31: lit("0"), 32: lit("false"),
-}
+binds = parameters(connection_id)
 assert max(int(n) for n in re.findall(r"\$(\d+)", sql)) == len(binds), "IssueUpsert's parameters changed"
 statement = re.sub(r"\$(\d+)", lambda m: binds[int(m.group(1))], sql)
 statement = " ".join(line.strip() for line in statement.splitlines())

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: Lakehook against the machine's own limits, side by side in one run.
 #   - issues upserts, cicd_tasks with finishes, a mixed workload, /livez — wrk against Lakehook
-#   - pgbench running the same issues statement, same PostgreSQL, clients = Lakehook's pool size
+#   - pgbench running the same issues statement and parameters, same PostgreSQL, clients = Lakehook's pool size
 #   - nginx with one worker answering /livez's static JSON
 # Prints one table (requests/s, p50, p99, CPU s per 1,000 requests, peak RSS, ratios).
 # Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 16), LAKEHOOK_DB_POOL_SIZE.
@@ -41,15 +41,15 @@ run() {
     echo "bench: $name done" >&2
 }
 
-# pgbench_round N: baseline 1, pgbench on the same statement, clients = pool size, with the
-# session setting Lakehook's pipelined connections use (generic plans; pgbench's statement gets
-# them anyway). Appends "pgbench-N ..." to the results.
+# pgbench_round N: baseline 1, pgbench on the same statement with the same parameters, clients =
+# pool size, with the session setting Lakehook's pipelined connections use (generic plans).
+# Appends "pgbench-N ..." to the results.
 pgbench_round() {
     local round="$1"
     local machine_before; machine_before="$(machine_ticks)"
     local TIMEFORMAT="pgbench_cpu %U %S"
     { time PGOPTIONS="-c plan_cache_mode=force_generic_plan" pgbench -h 127.0.0.1 -p "$port" -U postgres \
-        -n -M prepared -c "$pool" -j 2 -T "$seconds" --report-per-command -r -f "$out/issues.pgbench" \
+        -n -M prepared -c "$pool" -j 2 -T "$seconds" --report-per-command -r "${pgbench_defines[@]}" -f "$out/issues.pgbench" \
         lakehook_bench > "$out/pgbench-$round.txt" 2>&1 ; } 2> "$out/pgbench-$round.time"
     local machine_after; machine_after="$(machine_ticks)"
     local tps; tps="$(awk '/^tps = / {print $3; exit}' "$out/pgbench-$round.txt")"
@@ -61,6 +61,7 @@ pgbench_round() {
 
 : > "$out/results"
 python3 bench/pgbench_issues.py Sources/Webhooks/Ingest/IssueUpsert.swift "$LAKEHOOK_CONNECTION" > "$out/issues.pgbench"
+mapfile -t pgbench_defines < <(python3 bench/pgbench_issues.py --defines "$LAKEHOOK_CONNECTION")
 # Lakehook and pgbench take turns on the same database, twice; the ratio compares the best of
 # each (this machine's rates drift by ±15 % from one 10 s run to the next).
 for round in 1 2; do
@@ -84,7 +85,7 @@ unset LAKEHOOK_DELAY_MS
 # when its client does not wait for each answer, as Lakehook's per-loop pipelines do.
 python3 bench/pgbench_issues.py Sources/Webhooks/Ingest/IssueUpsert.swift "$LAKEHOOK_CONNECTION" 8 > "$out/issues-pipelined.pgbench"
 PGOPTIONS="-c plan_cache_mode=force_generic_plan" pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M prepared \
-    -c "$pool" -j 2 -T "$seconds" -f "$out/issues-pipelined.pgbench" lakehook_bench > "$out/pgbench-pipelined.txt" 2>&1
+    -c "$pool" -j 2 -T "$seconds" "${pgbench_defines[@]}" -f "$out/issues-pipelined.pgbench" lakehook_bench > "$out/pgbench-pipelined.txt" 2>&1
 pg_pipelined_tps="$(awk '/^tps = / {print $3; exit}' "$out/pgbench-pipelined.txt")"
 echo "pgbench-pipelined statements_per_s=$(python3 -c "print($pg_pipelined_tps * 8)")" >> "$out/results"
 echo "bench: pgbench (pipelined) done" >&2
