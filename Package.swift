@@ -13,8 +13,7 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
-        // epoll and eventfd for HTTP's event loop, a non-waiting write for the log (headers only:
-        // Glibc's module lacks them).
+        // epoll and eventfd for HTTP's event loop (headers only: Glibc's module lacks them).
         .systemLibrary(name: "CEpoll"),
         .target(name: "HTTP", dependencies: ["CEpoll"]),
         // The numbered SQL migrations in sql/, compiled into the binary.
@@ -26,7 +25,7 @@ let package = Package(
         ),
         .target(
             name: "Webhooks",
-            dependencies: ["Postgres", "HTTP", "Migrations", "CEpoll"],
+            dependencies: ["Postgres", "HTTP", "Migrations"],
             // The OpenAPI document, kept in the repository and served as is.
             resources: [.embedInCode("Resources/openapi.json")]
         ),

@@ -1,4 +1,3 @@
-import CEpoll
 import Dispatch
 import Synchronization
 #if canImport(Glibc)
@@ -9,15 +8,16 @@ import Glibc
 /// stops the writer: an event loop that blocked on a full pipe would stop answering every
 /// connection it serves, `/livez` included.
 ///
-/// When `fd` is a pipe or a socket (a container's stderr), writes do not wait (`pwritev2` with
-/// `RWF_NOWAIT`; the file's own flags are left alone). What does not fit is kept in order, up to
-/// `backlogLimit` bytes, and a helper thread waits for room and writes it out; lines beyond the
-/// backlog are dropped and counted, and a `warn` line says how many once the backlog is out.
-/// Writes to anything else (a file, a terminal, /dev/null) — or where the kernel cannot write
-/// without waiting — are plain blocking writes, as full files do not happen that way.
+/// When `fd` is a pipe (a container's stderr) or a socket, writes do not wait: a pipe is written
+/// through a description of its own, opened from `/proc/self/fd` with `O_NONBLOCK` (the shared
+/// description, and whoever else writes to it, is left alone); a socket with `MSG_DONTWAIT`.
+/// What does not fit is kept in order, up to `backlogLimit` bytes, and a helper thread waits for
+/// room and writes it out; lines beyond the backlog are dropped and counted, and a `warn` line
+/// says how many once the backlog is out. Anything else (a file, a terminal, /dev/null, or a pipe
+/// when `/proc` cannot reopen it) is written with plain blocking writes, as before.
 ///
 /// Every write goes through one lock, so lines never interleave and keep their order; the lock
-/// is held only for non-waiting writes.
+/// is held only for writes that do not wait.
 public final class LogSink: Sendable {
     /// The process's stderr.
     public static let standardError = LogSink(fd: 2)
@@ -27,16 +27,22 @@ public final class LogSink: Sendable {
     static let atomicWrite = 4096
 
     let fd: Int32
-    private let mayBeFull: Bool
+    private let route: Route
     private let state = Mutex(State())
+
+    /// How a write reaches `fd`.
+    private enum Route {
+        case blocking
+        /// A non-blocking description of the same pipe.
+        case pipe(Int32)
+        case socket
+    }
 
     private struct State {
         /// Bytes not written yet, from `start`, in order.
         var backlog: [UInt8] = []
         var start = 0
         var dropped = 0
-        /// The kernel refused RWF_NOWAIT for this file: blocking writes from then on.
-        var blocking = false
 
         var pending: Int { backlog.count - start }
     }
@@ -46,13 +52,22 @@ public final class LogSink: Sendable {
         self.fd = fd
         var status = stat()
         let kind = fstat(fd, &status) == 0 ? status.st_mode & S_IFMT : 0
-        mayBeFull = kind == S_IFIFO || kind == S_IFSOCK
+        if kind == S_IFIFO {
+            let own = open("/proc/self/fd/\(fd)", O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            route = own >= 0 ? .pipe(own) : .blocking
+        } else {
+            route = kind == S_IFSOCK ? .socket : .blocking
+        }
+    }
+
+    deinit {
+        if case .pipe(let own) = route { close(own) }
     }
 
     /// Writes whole lines (`bytes` ends with a newline). At most `atomicWrite` bytes per call
     /// keeps them whole next to other processes writing to the same pipe.
     public func write(_ bytes: [UInt8]) {
-        guard mayBeFull else {
+        if case .blocking = route {
             Self.writeBlocking(fd, bytes[...])
             return
         }
@@ -61,7 +76,7 @@ public final class LogSink: Sendable {
                 keep(bytes[...], whole: false, in: &state)
                 return false
             }
-            let written = writeNow(bytes[...], &state)
+            let written = writeNow(bytes[...])
             guard written < bytes.count else { return false }
             // Whatever a partial write left of a line must follow it, whatever the limit.
             keep(bytes[written...], whole: written > 0, in: &state)
@@ -89,12 +104,12 @@ public final class LogSink: Sendable {
     /// everything is out, the count of dropped lines.
     private func drain() {
         while true {
-            var watch = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            var watch = pollfd(fd: watched, events: Int16(POLLOUT), revents: 0)
             _ = poll(&watch, 1, 1_000)  // room, or an error the next write reports
             let done = state.withLock { state -> Bool in
                 while state.pending > 0 {
                     let slice = Self.nextWrite(state.backlog[state.start...])
-                    let written = writeNow(slice, &state)
+                    let written = writeNow(slice)
                     state.start += written
                     if written < slice.count { break }
                 }
@@ -132,31 +147,36 @@ public final class LogSink: Sendable {
 
     // MARK: - Writing
 
+    /// The fd whose room the helper thread waits for.
+    private var watched: Int32 {
+        if case .pipe(let own) = route { return own }
+        return fd
+    }
+
     /// Writes without waiting and returns how many bytes went out; all of them when the file is
-    /// broken (a closed reader: lines are lost, as with any stderr) or when it had to block.
-    private func writeNow(_ bytes: ArraySlice<UInt8>, _ state: inout State) -> Int {
-        if state.blocking {
-            Self.writeBlocking(fd, bytes)
-            return bytes.count
-        }
-        return bytes.withUnsafeBytes { buffer -> Int in
+    /// broken (a closed reader: lines are lost, as with any stderr).
+    private func writeNow(_ bytes: ArraySlice<UInt8>) -> Int {
+        bytes.withUnsafeBytes { buffer -> Int in
             var offset = 0
             while offset < buffer.count {
-                let n = lakehook_write_nowait(fd, buffer.baseAddress! + offset, UInt(buffer.count - offset))
-                if n > 0 {
-                    offset += n
-                    continue
-                }
-                switch errno {
-                case EINTR:
-                    continue
-                case EAGAIN:
-                    return offset
-                case EOPNOTSUPP, ENOSYS, EINVAL:
-                    state.blocking = true
+                let start = buffer.baseAddress! + offset
+                let n: Int
+                switch route {
+                case .blocking:
                     Self.writeBlocking(fd, bytes.dropFirst(offset))
                     return buffer.count
-                default:
+                case .pipe(let own):
+                    n = Glibc.write(own, start, buffer.count - offset)
+                case .socket:
+                    n = send(fd, start, buffer.count - offset, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+                }
+                if n > 0 {
+                    offset += n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    return offset
+                } else {
                     return buffer.count
                 }
             }

@@ -8,11 +8,26 @@ private final class LogPipe {
     private(set) var readEnd: Int32
     let writeEnd: Int32
 
-    init() throws {
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { throw ClientError("pipe failed: errno \(errno)") }
-        readEnd = ends[0]
-        writeEnd = ends[1]
+    enum Kind: String, CaseIterable, Sendable {
+        case anonymous = "a pipe"
+        case named = "a named FIFO"
+    }
+
+    init(_ kind: Kind = .anonymous) throws {
+        switch kind {
+        case .anonymous:
+            var ends: [Int32] = [-1, -1]
+            guard pipe(&ends) == 0 else { throw ClientError("pipe failed: errno \(errno)") }
+            readEnd = ends[0]
+            writeEnd = ends[1]
+        case .named:
+            let path = NSTemporaryDirectory() + "lakehook-log-\(UUID().uuidString)"
+            guard mkfifo(path, 0o600) == 0 else { throw ClientError("mkfifo failed: errno \(errno)") }
+            defer { unlink(path) }
+            readEnd = open(path, O_RDONLY | O_NONBLOCK)
+            writeEnd = open(path, O_WRONLY)
+            guard readEnd >= 0, writeEnd >= 0 else { throw ClientError("opening the FIFO failed: errno \(errno)") }
+        }
     }
 
     deinit {
@@ -44,9 +59,11 @@ private final class LogPipe {
 
 @Suite("Log sink: a reader that falls behind never stops a writer")
 struct LogSinkTests {
-    @Test("a full pipe never makes a writer wait; the backlog comes out in order once read, then how many lines were dropped")
-    func fullPipe() throws {
-        let pipe = try LogPipe()
+    @Test(
+        "a full pipe never makes a writer wait; the backlog comes out in order once read, then how many lines were dropped",
+        arguments: LogPipe.Kind.allCases)
+    fileprivate func fullPipe(kind: LogPipe.Kind) throws {
+        let pipe = try LogPipe(kind)
         let sink = LogSink(fd: pipe.writeEnd)
         let total = 12_000
         // 190 bytes a line, 2.3 MB in all: 64 KiB fill the pipe, 1 MiB the backlog, the rest is dropped.
