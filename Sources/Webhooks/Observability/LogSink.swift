@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import HTTP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,7 +28,8 @@ public final class LogSink: Sendable {
 
     let fd: Int32
     private let route: Route
-    private let state = Mutex(State())
+    /// `Locked`, not `Mutex`: ThreadSanitizer cannot see the latter's ordering (see `Locked`).
+    private let state = Locked(State())
 
     /// How a write reaches `fd`.
     private enum Route {
