@@ -27,13 +27,13 @@ public final class LogSink: Sendable {
     static let atomicWrite = 4096
 
     let fd: Int32
-    private let route: Route
+    /// nil: plain blocking writes.
+    private let route: Route?
     /// `Locked`, not `Mutex`: ThreadSanitizer cannot see the latter's ordering (see `Locked`).
     private let state = Locked(State())
 
-    /// How a write reaches `fd`.
+    /// How a write reaches `fd` without waiting.
     private enum Route {
-        case blocking
         /// A non-blocking description of the same pipe.
         case pipe(Int32)
         case socket
@@ -55,20 +55,20 @@ public final class LogSink: Sendable {
         let kind = fstat(fd, &status) == 0 ? status.st_mode & S_IFMT : 0
         if kind == S_IFIFO {
             let own = open("/proc/self/fd/\(fd)", O_WRONLY | O_NONBLOCK | O_CLOEXEC)
-            route = own >= 0 ? .pipe(own) : .blocking
+            route = own >= 0 ? .pipe(own) : nil
         } else {
-            route = kind == S_IFSOCK ? .socket : .blocking
+            route = kind == S_IFSOCK ? .socket : nil
         }
     }
 
     deinit {
-        if case .pipe(let own) = route { close(own) }
+        if case .pipe(let own)? = route { close(own) }
     }
 
     /// Writes whole lines (`bytes` ends with a newline). At most `atomicWrite` bytes per call
     /// keeps them whole next to other processes writing to the same pipe.
     public func write(_ bytes: [UInt8]) {
-        if case .blocking = route {
+        guard let route else {
             Self.writeBlocking(fd, bytes[...])
             return
         }
@@ -77,14 +77,14 @@ public final class LogSink: Sendable {
                 keep(bytes[...], whole: false, in: &state)
                 return false
             }
-            let written = writeNow(bytes[...])
+            let written = writeNow(bytes[...], route)
             guard written < bytes.count else { return false }
             // Whatever a partial write left of a line must follow it, whatever the limit.
             keep(bytes[written...], whole: written > 0, in: &state)
             return state.pending > 0
         }
         if startsDrain {
-            DispatchQueue.global().async { self.drain() }
+            DispatchQueue.global().async { self.drain(route) }
         }
     }
 
@@ -103,14 +103,19 @@ public final class LogSink: Sendable {
 
     /// On a helper thread while lines are waiting: waits for room, writes what fits, and once
     /// everything is out, the count of dropped lines.
-    private func drain() {
+    private func drain(_ route: Route) {
+        let watched: Int32
+        switch route {
+        case .pipe(let own): watched = own
+        case .socket: watched = fd
+        }
         while true {
             var watch = pollfd(fd: watched, events: Int16(POLLOUT), revents: 0)
             _ = poll(&watch, 1, 1_000)  // room, or an error the next write reports
             let done = state.withLock { state -> Bool in
                 while state.pending > 0 {
                     let slice = Self.nextWrite(state.backlog[state.start...])
-                    let written = writeNow(slice)
+                    let written = writeNow(slice, route)
                     state.start += written
                     if written < slice.count { break }
                 }
@@ -148,24 +153,15 @@ public final class LogSink: Sendable {
 
     // MARK: - Writing
 
-    /// The fd whose room the helper thread waits for.
-    private var watched: Int32 {
-        if case .pipe(let own) = route { return own }
-        return fd
-    }
-
     /// Writes without waiting and returns how many bytes went out; all of them when the file is
     /// broken (a closed reader: lines are lost, as with any stderr).
-    private func writeNow(_ bytes: ArraySlice<UInt8>) -> Int {
+    private func writeNow(_ bytes: ArraySlice<UInt8>, _ route: Route) -> Int {
         bytes.withUnsafeBytes { buffer -> Int in
             var offset = 0
             while offset < buffer.count {
                 let start = buffer.baseAddress! + offset
                 let n: Int
                 switch route {
-                case .blocking:
-                    Self.writeBlocking(fd, bytes.dropFirst(offset))
-                    return buffer.count
                 case .pipe(let own):
                     n = Glibc.write(own, start, buffer.count - offset)
                 case .socket:
