@@ -3,7 +3,7 @@ import Glibc
 import Testing
 @testable import Webhooks
 
-/// A pipe whose reader the test controls: stderr as a container's log driver sees it.
+/// A pipe (or socket) whose reader the test controls: stderr as a container's log driver sees it.
 private final class LogPipe {
     private(set) var readEnd: Int32
     let writeEnd: Int32
@@ -11,6 +11,7 @@ private final class LogPipe {
     enum Kind: String, CaseIterable, Sendable {
         case anonymous = "a pipe"
         case named = "a named FIFO"
+        case socket = "a Unix stream socket"
     }
 
     init(_ kind: Kind = .anonymous) throws {
@@ -27,6 +28,13 @@ private final class LogPipe {
             readEnd = open(path, O_RDONLY | O_NONBLOCK)
             writeEnd = open(path, O_WRONLY)
             guard readEnd >= 0, writeEnd >= 0 else { throw ClientError("opening the FIFO failed: errno \(errno)") }
+        case .socket:
+            var ends: [Int32] = [-1, -1]
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0 else {
+                throw ClientError("socketpair failed: errno \(errno)")
+            }
+            readEnd = ends[0]
+            writeEnd = ends[1]
         }
     }
 
