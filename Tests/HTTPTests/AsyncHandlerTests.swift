@@ -38,6 +38,17 @@ private func facts(_ responder: HTTPResponder) -> ThreadFacts {
         inLoop: responder.eventLoop.inLoop)
 }
 
+/// Sends `GET /<prefix>0`, `/<prefix>1`, `/<prefix>2` one after the other on `client` (one
+/// keep-alive connection); each must be answered 200 with "<word> <path>".
+private func expectThreeAnswers(on client: TestClient, prefix: String, word: String) throws {
+    for index in 0..<3 {
+        try client.send("GET /\(prefix)\(index) HTTP/1.1\r\nHost: t\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.bodyText == "\(word) /\(prefix)\(index)")
+    }
+}
+
 @Suite("HTTPServer: async handlers on the event loop")
 struct AsyncHandlerTests {
     @Test("a handler runs on the responder's loop and an answer given at once arrives")
@@ -72,12 +83,7 @@ struct AsyncHandlerTests {
             }
         }) { server in
             let client = try TestClient(port: server.port)
-            for index in 0..<3 {
-                try client.send("GET /later\(index) HTTP/1.1\r\nHost: t\r\n\r\n")
-                let response = try client.readResponse()
-                #expect(response.status == 200)
-                #expect(response.bodyText == "later /later\(index)")
-            }
+            try expectThreeAnswers(on: client, prefix: "later", word: "later")
             #expect(server.openConnectionCount == 1)
         }
         let observed = respondedFrom.withLock { $0 }
@@ -97,12 +103,7 @@ struct AsyncHandlerTests {
             }
         }) { server in
             let client = try TestClient(port: server.port)
-            for index in 0..<3 {
-                try client.send("GET /x\(index) HTTP/1.1\r\nHost: t\r\n\r\n")
-                let response = try client.readResponse()
-                #expect(response.status == 200)
-                #expect(response.bodyText == "executed /x\(index)")
-            }
+            try expectThreeAnswers(on: client, prefix: "x", word: "executed")
         }
         let observed = inExecute.withLock { $0 }
         #expect(observed.count == 3)
@@ -120,12 +121,7 @@ struct AsyncHandlerTests {
             }
         }) { server in
             let client = try TestClient(port: server.port)
-            for index in 0..<3 {
-                try client.send("GET /o\(index) HTTP/1.1\r\nHost: t\r\n\r\n")
-                let response = try client.readResponse()
-                #expect(response.status == 200)
-                #expect(response.bodyText == "offloaded /o\(index)")
-            }
+            try expectThreeAnswers(on: client, prefix: "o", word: "offloaded")
         }
         let observed = inWork.withLock { $0 }
         #expect(observed.count == 3)
@@ -200,12 +196,7 @@ struct AsyncHandlerTests {
             returned.withLock { _ = $0.insert(path) }
         }) { server in
             let client = try TestClient(port: server.port)
-            for index in 0..<3 {
-                try client.send("GET /d\(index) HTTP/1.1\r\nHost: t\r\n\r\n")
-                let response = try client.readResponse()
-                #expect(response.status == 200)
-                #expect(response.bodyText == "deferred /d\(index)")
-            }
+            try expectThreeAnswers(on: client, prefix: "d", word: "deferred")
         }
         let observed = inDeferred.withLock { $0 }
         #expect(observed.count == 3)
