@@ -3,6 +3,8 @@
 #   - issues upserts, cicd_tasks with finishes, a mixed workload, /livez — wrk against Lakehook
 #   - pgbench running the same issues statement and parameters, same PostgreSQL, clients = Lakehook's pool size
 #   - nginx with one worker answering /livez's static JSON
+#   - the issues comparison again with PostgreSQL on cores of its own (how it is deployed): its
+#     processes pinned to the first half of the cores, wrk, pgbench and Lakehook to the rest
 # Prints one table (requests/s, p50, p99, CPU s per 1,000 requests, peak RSS, ratios).
 # Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 16), LAKEHOOK_DB_POOL_SIZE.
 set -euo pipefail
@@ -11,7 +13,9 @@ seconds="${BENCH_SECONDS:-10}"
 connections="${BENCH_CONNECTIONS:-16}"
 pool="${LAKEHOOK_DB_POOL_SIZE:-$(( $(nproc) * 2 > 4 ? $(nproc) * 2 : 4 ))}"
 out="$(mktemp -d /tmp/lakehook-bench.XXXXXX)"
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+# The throwaway PostgreSQL outlives the bench (make test uses it): whatever happens, it gets all
+# the cores back.
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; unpin_postgres' EXIT
 
 for tool in wrk pgbench nginx; do
     command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
@@ -20,10 +24,20 @@ done
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
 source bench/lib.sh
+postmaster=""
+# pin_postgres CPUS: the postmaster and every process it has started (all their threads); the
+# backends it starts later inherit its affinity.
+pin_postgres() {
+    local pid
+    for pid in "$postmaster" $(pgrep -P "$postmaster"); do taskset -a -cp "$1" "$pid" >/dev/null 2>&1 || true; done
+}
+unpin_postgres() { [ -z "$postmaster" ] || pin_postgres "0-$(( $(nproc) - 1 ))"; }
 start_lakehook "$pool" "$out"
 
 ticks_per_second="$(getconf CLK_TCK)"
 postmaster="$(postmaster_pid)"
+# The load generators run under $pin (empty: anywhere; the split-cores runs set it to taskset).
+pin=()
 
 # run NAME PID URL SCRIPT [extra wrk args...]: one wrk run; appends a line to $out/results.
 run() {
@@ -32,7 +46,7 @@ run() {
     local before; before="$(cpu_ticks "$pid")"
     local pg_before; pg_before="$(pg_ticks "$postmaster")"
     local machine_before; machine_before="$(machine_ticks)"
-    wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$out/$name.lua" "$@" "$url" > "$out/$name.wrk" 2>&1
+    "${pin[@]}" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$out/$name.lua" "$@" "$url" > "$out/$name.wrk" 2>&1
     local after; after="$(cpu_ticks "$pid")"
     local pg_after; pg_after="$(pg_ticks "$postmaster")"
     local machine_after; machine_after="$(machine_ticks)"
@@ -48,7 +62,7 @@ pgbench_round() {
     local round="$1"
     local machine_before; machine_before="$(machine_ticks)"
     local TIMEFORMAT="pgbench_cpu %U %S"
-    { time PGOPTIONS="-c plan_cache_mode=force_generic_plan" pgbench -h 127.0.0.1 -p "$port" -U postgres \
+    { time PGOPTIONS="-c plan_cache_mode=force_generic_plan" "${pin[@]}" pgbench -h 127.0.0.1 -p "$port" -U postgres \
         -n -M prepared -c "$pool" -j 2 -T "$seconds" --report-per-command -r "${pgbench_defines[@]}" -f "$out/issues.pgbench" \
         lakehook_bench > "$out/pgbench-$round.txt" 2>&1 ; } 2> "$out/pgbench-$round.time"
     local machine_after; machine_after="$(machine_ticks)"
@@ -100,6 +114,26 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$nginx_port/livez" >/dev/null 
 nginx_worker="$(pgrep -P "$nginx_master" | head -1)"
 run nginx-livez "$nginx_worker" "http://127.0.0.1:$nginx_port" livez.lua
 kill "$nginx_master"
+
+# The issues comparison once more with PostgreSQL on cores of its own: its processes on the first
+# half of the cores, Lakehook, wrk and pgbench on the others. On two cores the client, Lakehook
+# and PostgreSQL otherwise share both, and pgbench's own client costs a fifth of what wrk and
+# Lakehook cost (docs/PERFORMANCE.md).
+cores="$(nproc)"
+if [ "$cores" -ge 2 ]; then
+    postgres_cpus="0-$(( cores / 2 - 1 ))"
+    client_cpus="$(( cores / 2 ))-$(( cores - 1 ))"
+    pin_postgres "$postgres_cpus"
+    taskset -a -cp "$client_cpus" "$lakehook_pid" >/dev/null
+    pin=(taskset -c "$client_cpus")
+    for round in 1 2; do
+        run "issues-split-$round" "$lakehook_pid" "http://127.0.0.1:$lakehook_port" issues.lua
+        pgbench_round "split-$round"
+    done
+    pin=()
+    unpin_postgres
+    echo "split postgres_cpus=$postgres_cpus client_cpus=$client_cpus" >> "$out/results"
+fi
 
 kill -TERM "$lakehook_pid"; wait "$lakehook_pid" || true
 python3 bench/table.py "$out/results" "$pool" "$connections" "$seconds"

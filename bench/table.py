@@ -3,14 +3,18 @@
 import sys
 
 path, pool, connections, seconds = sys.argv[1:5]
-runs, pgbenches, pipelined = {}, {}, {}
+runs, pgbenches, split_pgbenches, pipelined, split = {}, {}, {}, {}, {}
 for line in open(path):
     name, *fields = line.split()
     values = dict(f.split("=", 1) for f in fields if "=" in f)
-    if name.startswith("pgbench-") and name != "pgbench-pipelined":
-        pgbenches[name] = values
-    elif name == "pgbench-pipelined":
+    if name == "pgbench-pipelined":
         pipelined = values
+    elif name.startswith("pgbench-split-"):
+        split_pgbenches[name] = values
+    elif name.startswith("pgbench-"):
+        pgbenches[name] = values
+    elif name == "split":
+        split = values
     else:
         runs[name] = values
 
@@ -25,7 +29,7 @@ for name, values in runs.items():
     cpu = num(values, "cpu_s") / requests * 1000 if requests else float("nan")
     print(f"{name:<14}{num(values, 'rps'):>10.0f}{num(values, 'p50_ms'):>9.2f}{num(values, 'p99_ms'):>9.2f}"
           f"{cpu:>10.3f}{num(values, 'peak_rss_kib') / 1024:>14.1f}{int(num(values, 'non2xx')):>9}")
-for name, values in pgbenches.items():
+for name, values in {**pgbenches, **split_pgbenches}.items():
     print(f"{name:<14}{num(values, 'tps'):>10.0f}{'':>9}{'':>9}{'':>10}{'':>14}{'':>9}   (avg {values.get('avg_ms', '?')} ms)")
 # The best pgbench run is the baseline, as the best issues run is Lakehook's rate.
 best_pgbench = max(pgbenches.items(), key=lambda item: num(item[1], "tps"))
@@ -68,3 +72,17 @@ print(f"  /livez ÷ nginx (1 worker) {livez / nginx:6.2f}   (target ≥ 0.50)  {
 print(f"  p99 at half rate          {num(half, 'p99_ms'):6.2f} ms at {num(half, 'rps'):.0f} req/s (target ≤ 10 ms)  {verdict(num(half, 'p99_ms') <= 10)}")
 print(f"  peak RSS                  {peak:6.1f} MiB (target ≤ 64)  {verdict(peak <= 64)}")
 print(f"  RSS after run 1 / run 2   {rss1:.1f} / {rss2:.1f} MiB  {verdict(rss2 <= rss1 * 1.05 + 1)}")
+
+# The same comparison with PostgreSQL on cores of its own (bench/run.sh pins it): what each side
+# gets out of PostgreSQL when neither the client nor Lakehook takes CPU from it.
+split_issues = {k: v for k, v in runs.items() if k.startswith("issues-split-")}
+if split and split_issues and split_pgbenches:
+    best_split_name = max(split_issues, key=lambda name: num(split_issues[name], "rps"))
+    best_split = split_issues[best_split_name]
+    split_tps = max(num(v, "tps") for v in split_pgbenches.values())
+    cpus = split["postgres_cpus"].split("-")
+    postgres_cores = int(cpus[-1]) - int(cpus[0]) + 1
+    busy = num(best_split, "pg_cpu_s") / float(seconds) / postgres_cores
+    print(f"\nPostgreSQL on cores of its own (cpus {split['postgres_cpus']}; wrk, pgbench and Lakehook on {split['client_cpus']}):")
+    print(f"  issues ÷ pgbench          {num(best_split, 'rps') / split_tps:6.2f}   ({num(best_split, 'rps'):.0f} / {split_tps:.0f};"
+          f" PostgreSQL busy {busy:.0%} of its cores in {best_split_name})")
