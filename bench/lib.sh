@@ -8,7 +8,9 @@ start_lakehook() {
     swift build -c release --static-swift-stdlib --product lakehook >/dev/null
     bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/lakehook"
 
-    eval "$(scripts/dev-postgres.sh start)"
+    local database_env
+    database_env="$(scripts/dev-postgres.sh start)"
+    eval "$database_env"
     port="${LAKEHOOK_DEV_PGPORT:-54329}"
     psql -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt -d postgres \
         -c "DROP DATABASE IF EXISTS lakehook_bench WITH (FORCE)" -c "CREATE DATABASE lakehook_bench" 2>/dev/null

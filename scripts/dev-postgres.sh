@@ -27,14 +27,24 @@ fi
 data="$state/data"
 run="$state/run"
 
+running() { [ -f "$data/PG_VERSION" ] && "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; }
+# Something accepts connections on the port (bash's /dev/tcp connects, then closes at once).
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+
 start() {
+    if ! running && port_taken; then
+        echo "dev-postgres: 127.0.0.1:$port is taken by another program (another clone's throwaway PostgreSQL?" \
+            "ss -ltnp 'sport = :$port' names it), so the project's throwaway PostgreSQL cannot start on it." \
+            "Stop that program, or pick another port: LAKEHOOK_DEV_PGPORT=$((port + 1)) make run (or make test)" >&2
+        exit 1
+    fi
     mkdir -p "$state" "$run"
     if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$state" "$run"; fi
     if [ ! -f "$data/PG_VERSION" ]; then
         "${as_owner[@]}" "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$state/initdb.log" 2>&1 \
             || { cat "$state/initdb.log" >&2; exit 1; }
     fi
-    if ! "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    if ! running; then
         "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" -l "$state/postgres.log" -w -t 60 \
             -o "-p $port -k $run -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" \
             start >/dev/null || { tail -20 "$state/postgres.log" >&2; exit 1; }

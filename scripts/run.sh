@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ -z "${DATABASE_URL:-}" ] && [ -z "${PGHOST:-}" ]; then
-    eval "$(scripts/dev-postgres.sh start)"
+    # Not `eval "$(...)"`: eval of nothing succeeds, and a failed start must stop here.
+    database_env="$(scripts/dev-postgres.sh start)"
+    eval "$database_env"
     echo "lakehook: using the local PostgreSQL at $DATABASE_URL (data in .lakehook/; stop it with: make db-stop)"
 fi
 swift build --product lakehook

@@ -88,8 +88,14 @@ func spawnAndWait(_ argv: [String], outputPath: String) throws -> (Int32, String
 
 /// A TCP port nothing listens on right now.
 func freePort() throws -> Int {
+    let socket = try boundSocket(listening: false)
+    close(socket.fd)
+    return socket.port
+}
+
+/// A TCP socket on 127.0.0.1 with a port of its own, listening when `listening`; the caller closes it.
+func boundSocket(listening: Bool) throws -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = 0
@@ -97,10 +103,14 @@ func freePort() throws -> Int {
     let bound = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard bound == 0 else { throw ClientError("bind: \(errno)") }
+    guard bound == 0, !listening || listen(fd, 8) == 0 else {
+        let error = errno
+        close(fd)
+        throw ClientError("bind or listen: \(error)")
+    }
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
     }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }
