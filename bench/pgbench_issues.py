@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""The pgbench side of the issues baseline: the very statement Lakehook sends for an issues
-upsert (read from Sources/Webhooks/Ingest/IssueUpsert.swift), with the parameters Lakehook binds
-for the benchmark's body. The issue key varies over the same key space as bench/issues.lua.
+"""The pgbench side of the issues baseline: the very statement Lakehook sends for the benchmark's
+issues upsert (`IssueUpsert.issueSQL`, an issue that is not an incident, read from
+Sources/Webhooks/Ingest/IssueUpsert.swift with its `\\(Self.name)` fragments put in), with the
+parameters Lakehook binds for the benchmark's body. The issue key varies over the same key space
+as bench/issues.lua.
 
     pgbench_issues.py SOURCE CONNECTION_ID [N]   the pgbench script, on standard output
     pgbench_issues.py --defines CONNECTION_ID     its -D arguments, one per line
 
 With `-M prepared`, pgbench sends each :variable as a text parameter of the prepared statement,
-as Lakehook does with its 32 parameters. Two kinds of value cannot be pgbench variables and stay
+as Lakehook does with its 31 parameters. Two kinds of value cannot be pgbench variables and stay
 literals in the statement: the empty strings (-D refuses an empty value) and the NULLs.
 
 With N, the script sends N such statements in one libpq pipeline (\\startpipeline ...
@@ -27,7 +29,7 @@ def parameters(c):
         9: ":p9", 10: ":p10", 11: ":p11", 12: "''", 13: "''", 14: "''",
         15: ":p15", 16: ":p16", 17: "''", 18: "''", 19: "''", 20: ":p20", 21: "NULL", 22: "NULL",
         23: ":p23", 24: "''", 25: ":p25", 26: ":p26", 27: ":p27", 28: ":p28",
-        29: ":p29", 30: ":p30", 31: ":p31", 32: ":p32",
+        29: ":p29", 30: ":p30", 31: ":p31",
     }
 
 
@@ -38,7 +40,7 @@ def defines(c):
         "p5": f"webhook:{c}:BENCH", "p6": "BENCH", "p9": "TODO", "p10": "created",
         "p11": "2024-01-01 12:00:00+00", "p15": "BUG", "p16": "BUG", "p20": "3.0", "p23": "0",
         "p25": f"webhook:{c}:u1", "p26": "bench", "p27": f"webhook:{c}:u2", "p28": "bench",
-        "p29": "0", "p30": "0", "p31": "0", "p32": "false",
+        "p29": "0", "p30": "0", "p31": "0",
     }
 
 
@@ -50,7 +52,15 @@ if sys.argv[1] == "--defines":
 source, connection_id = sys.argv[1], sys.argv[2]
 pipeline = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 text = open(source).read()
-sql = re.search(r'static let sql = """\n(.*?)\n        """', text, re.S).group(1)
+
+
+def literal(name):
+    """A `static let NAME = \"\"\"...\"\"\"` of the source, its `\\(Self.other)` fragments put in."""
+    body = re.search(r'static let %s = """\n(.*?)\n        """' % name, text, re.S).group(1)
+    return re.sub(r"\\\(Self\.(\w+)\)", lambda m: literal(m.group(1)).strip(), body)
+
+
+sql = literal("issueSQL")
 binds = parameters(connection_id)
 assert max(int(n) for n in re.findall(r"\$(\d+)", sql)) == len(binds), "IssueUpsert's parameters changed"
 statement = re.sub(r"\$(\d+)", lambda m: binds[int(m.group(1))], sql)

@@ -11,7 +11,8 @@ protocol IngestOperation: Sendable {
 /// BEGIN/COMMIT): it can go through a connection's pipeline on the event loop, or be run
 /// blocking with `write`.
 protocol SingleStatementOperation: IngestOperation {
-    static var sql: String { get }
+    /// The statement; an operation may choose among several by what it writes.
+    var sql: String { get }
     func binds(for connection: WebhookConnection) -> [String?]
     /// The answer from the statement's result; throws `WebhookError` for refusals (404, 403),
     /// for which the statement wrote nothing.
@@ -20,15 +21,15 @@ protocol SingleStatementOperation: IngestOperation {
 
 extension SingleStatementOperation {
     func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
-        try answer(db.query(Self.sql, binds(for: connection)), for: connection)
+        try answer(db.query(sql, binds(for: connection)), for: connection)
     }
 }
 
 extension IssueUpsert: SingleStatementOperation {}
-extension TaskUpsert: SingleStatementOperation {}
-extension IssueClose: SingleStatementOperation {}
-extension DeploymentUpsert: SingleStatementOperation {}
-extension PullRequestUpsert: SingleStatementOperation {}
+extension TaskUpsert: SingleStatementOperation { var sql: String { Self.sql } }
+extension IssueClose: SingleStatementOperation { var sql: String { Self.sql } }
+extension DeploymentUpsert: SingleStatementOperation { var sql: String { Self.sql } }
+extension PullRequestUpsert: SingleStatementOperation { var sql: String { Self.sql } }
 extension PipelineFinish: IngestOperation {}
 
 /// What a write answers, and what it wrote (for `lakehook_rows_written_total`).

@@ -78,7 +78,7 @@ extension WebhookService {
             runBlocking()
             return
         }
-        let submitted = pipeline.submit(type(of: statement).sql, statement.binds(for: connection)) { [self] result in
+        let submitted = pipeline.submit(statement.sql, statement.binds(for: connection)) { [self] result in
             if case .failure(let error) = result, error.sqlState == Self.lockNotAvailable {
                 // It waited past the pipeline's lock_timeout and did nothing: wait on the pool.
                 runBlocking()
