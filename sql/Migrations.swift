@@ -19,5 +19,6 @@ public struct Migration: Sendable {
         Migration(2, "webhook_connections", PackageResources._002_webhook_connections_sql),
         Migration(3, "dora", PackageResources._003_dora_sql),
         Migration(4, "board_issues_by_issue", PackageResources._004_board_issues_by_issue_sql),
+        Migration(5, "dora_windows_in_utc", PackageResources._005_dora_windows_in_utc_sql),
     ]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Testing
 @testable import Webhooks
 
@@ -136,5 +137,50 @@ struct DoraEdgeCaseTests {
         try c.deployment("D2", commits: [sha("2")], started: "2024-03-05T23:40:00Z", finished: "2024-03-06T00:10:00Z")
         let frequency = try #require(try report(c)["deployment_frequency"])
         #expect(frequency.numerator == 2)
+    }
+
+    /// The deployment ids of `dora_report` in a session whose TimeZone is `zone`: `call` is the
+    /// FROM item, with `$1` the project.
+    func deploymentIds(_ connection: DoraConnection, inTimeZone zone: String, _ call: String) throws -> String? {
+        try TestDatabase.pool.withConnection { db in
+            _ = try db.query("SET TimeZone = '\(zone)'", [])
+            defer { _ = try? db.query("RESET TimeZone", []) }
+            return try db.query(
+                "SELECT to_json(ids)::text AS ids FROM \(call) WHERE metric = 'deployment_frequency'", [connection.name]
+            ).rows.first?["ids"]
+        }
+    }
+
+    @Test("SQL reads a window given as text in UTC whatever the session's TimeZone: a date alone is midnight UTC")
+    func sqlTextWindowInUTC() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-tz"), project: nil)
+        // Tokyo's midnights are 15:00 UTC the day before: read in Tokyo, the window would take
+        // EARLY and leave LATE out.
+        try c.deployment("EARLY", commits: [sha("e")], started: "2024-03-03T20:00:00Z", finished: "2024-03-03T20:00:00Z")
+        try c.deployment("LATE", commits: [sha("l")], started: "2024-03-31T20:00:00Z", finished: "2024-03-31T20:00:00Z")
+        let expected = #"["\#(c.rowId("LATE"))"]"#
+        #expect(try deploymentIds(c, inTimeZone: "Asia/Tokyo", "dora_report($1, '2024-03-04', '2024-04-01')") == expected)
+        #expect(try deploymentIds(c, inTimeZone: "Asia/Tokyo", "dora_report($1, '2024-03-04T00:00:00', '2024-04-01 00:00')") == expected)
+        // A bound with its own offset means that instant: 2024-04-01T05:00+09:00 is 20:00 UTC, LATE's time, excluded.
+        #expect(try deploymentIds(c, inTimeZone: "Asia/Tokyo", "dora_report($1, '2024-03-04', '2024-04-01T05:00:00+09:00')") == "[]")
+        let changes = try TestDatabase.pool.withConnection { db in
+            _ = try db.query("SET TimeZone = 'Asia/Tokyo'", [])
+            defer { _ = try? db.query("RESET TimeZone", []) }
+            return try db.query("SELECT deployment_id FROM dora_project_changes($1, '2024-03-04', '2024-04-01')", [c.name]).rows
+        }
+        #expect(changes.map { $0["deployment_id"] } == [c.rowId("LATE")])
+    }
+
+    @Test("SQL's default window is the 30 × 24 hours before its end, counted in UTC, also across a daylight-saving change")
+    func sqlDefaultWindowInUTC() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-dst"), project: nil)
+        // New York left daylight-saving time on 2026-11-01: 30 calendar days there before
+        // 2026-11-15T00:00Z are 721 hours, and would take OUT too.
+        try c.deployment("OUT", commits: [sha("o")], started: "2026-10-15T23:30:00Z", finished: "2026-10-15T23:30:00Z")
+        try c.deployment("IN", commits: [sha("i")], started: "2026-10-16T00:30:00Z", finished: "2026-10-16T00:30:00Z")
+        #expect(try deploymentIds(c, inTimeZone: "America/New_York", "dora_report($1, to_time => '2026-11-15T00:00:00Z'::timestamptz)")
+            == #"["\#(c.rowId("IN"))"]"#)
+        // No window at all: the last 30 days up to now, which holds neither.
+        #expect(try deploymentIds(c, inTimeZone: "America/New_York", "dora_report($1)") == "[]")
     }
 }
