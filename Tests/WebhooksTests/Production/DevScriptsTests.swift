@@ -19,37 +19,34 @@ struct DevScriptsTests {
         return folder
     }
 
-    /// Runs `scripts/NAME ARGUMENTS` of the copy with LAKEHOOK_DEV_PGPORT = `port`.
-    static func run(_ folder: URL, _ name: String, _ arguments: [String], port: Int) throws -> (status: Int32, output: String) {
+    /// Runs `scripts/NAME ARGUMENTS` of a fresh copy with LAKEHOOK_DEV_PGPORT set to a port that a
+    /// listening socket of this test holds.
+    static func runWithPortTaken(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String, port: Int, folder: URL) {
+        let folder = try scriptsCopy()
+        let holder = try boundSocket(listening: true)
+        defer { close(holder.fd) }
         let script = folder.appendingPathComponent("scripts/\(name)").path
-        let argv = ["/usr/bin/env", "-u", "DATABASE_URL", "-u", "PGHOST", "LAKEHOOK_DEV_PGPORT=\(port)", "/bin/bash", script] + arguments
+        let argv = ["/usr/bin/env", "-u", "DATABASE_URL", "-u", "PGHOST", "LAKEHOOK_DEV_PGPORT=\(holder.port)",
+                    "/bin/bash", script] + arguments
         let (status, output) = try spawnAndWait(argv, outputPath: folder.appendingPathComponent("output").path)
-        return (status, output)
+        return (status, output, holder.port, folder)
     }
 
     @Test("a port held by another program: dev-postgres.sh names it and the way out, and creates nothing")
     func takenPortNamed() throws {
-        let folder = try Self.scriptsCopy()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let holder = try boundSocket(listening: true)
-        defer { close(holder.fd) }
-
-        let run = try Self.run(folder, "dev-postgres.sh", ["start"], port: holder.port)
+        let run = try Self.runWithPortTaken("dev-postgres.sh", ["start"])
+        defer { try? FileManager.default.removeItem(at: run.folder) }
         #expect(run.status == 1)
-        #expect(run.output.contains("127.0.0.1:\(holder.port) is taken by another program"), "\(run.output)")
-        #expect(run.output.contains("LAKEHOOK_DEV_PGPORT=\(holder.port + 1) make run"), "\(run.output)")
+        #expect(run.output.contains("127.0.0.1:\(run.port) is taken by another program"), "\(run.output)")
+        #expect(run.output.contains("LAKEHOOK_DEV_PGPORT=\(run.port + 1) make run"), "\(run.output)")
         #expect(!run.output.contains("export DATABASE_URL"), "\(run.output)")
-        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".lakehook").path))
+        #expect(!FileManager.default.fileExists(atPath: run.folder.appendingPathComponent(".lakehook").path))
     }
 
     @Test("make run stops at that message (exit 1), not later at an unset DATABASE_URL")
     func runStopsAtTakenPort() throws {
-        let folder = try Self.scriptsCopy()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let holder = try boundSocket(listening: true)
-        defer { close(holder.fd) }
-
-        let run = try Self.run(folder, "run.sh", [], port: holder.port)
+        let run = try Self.runWithPortTaken("run.sh", [])
+        defer { try? FileManager.default.removeItem(at: run.folder) }
         #expect(run.status == 1)
         #expect(run.output.contains("is taken by another program"), "\(run.output)")
         #expect(!run.output.contains("unbound variable"), "\(run.output)")
