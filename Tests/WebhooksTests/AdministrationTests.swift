@@ -97,9 +97,12 @@ struct AdministrationTests {
         #expect(try plain.request("POST", "/api/rest/plugins/webhook/connections", body: #"{"name":"x"}"#, headers: admin).status == 403)
     }
 
-    @Test("bad administration requests: missing name, duplicate name, bad id")
+    @Test("bad administration requests: missing name, duplicate name, bad id, blank project")
     func badRequests() throws {
         #expect(try call("POST", "/connections", "{}").causes == ["name: is required"])
+        let blank = try call("POST", "/connections", #"{"name":"blank-\#(UUID().uuidString.prefix(8))","project":"  "}"#)
+        #expect(blank.status == 400 && blank.causes == ["project: must not start or end with a space"], "\(blank.text)")
+        #expect(try call("POST", "/connections", #"{"name":"padded-\#(UUID().uuidString.prefix(8))","project":"shop "}"#).status == 400)
         let (connection, _) = try server.newConnection("dup")
         #expect(try call("POST", "/connections", #"{"name":"\#(connection.name)"}"#).status == 409)
         #expect(try call("GET", "/connections/abc").status == 400)

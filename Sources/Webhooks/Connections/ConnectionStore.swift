@@ -20,10 +20,13 @@ public struct ConnectionStore: Sendable {
         return nil
     }
 
-    /// Checks a project name: 1–255 characters, no control characters.
+    /// Checks a project name: 1–255 characters, no control characters, no surrounding spaces (a
+    /// project is found by its exact name: `"shop "` would be a second project that looks like
+    /// `shop`, and `"  "` one that looks like none).
     public static func validateProject(_ project: String) -> String? {
         if project.isEmpty { return "project: must not be empty (use null for no project)" }
         if project.unicodeScalars.count > 255 { return "project: is longer than 255 characters" }
+        if project != project.trimmingCharacters(in: .whitespaces) { return "project: must not start or end with a space" }
         if project.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             return "project: must not contain control characters"
         }
