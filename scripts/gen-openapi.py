@@ -583,6 +583,11 @@ RESPONSES = {
     "Forbidden": refusal("Credentials that are not valid here."),
     "NotFound": refusal("Unknown route, connection, or row."),
     "Conflict": refusal("Another connection already has this name."),
+    "TaskIdTaken": refusal(
+        "A task of another pipeline already has this task's id: the id joins pipeline_name and name with `:`,"
+        " which names may contain (`a:b` + `c` and `a` + `b:c` are one id). The message names that task and its"
+        " pipeline; nothing is written."
+    ),
     "RequestTimeout": refusal("The request was not received within the read timeout; the connection is closed."),
     "ContentTooLarge": refusal("The body is larger than the body limit (default 1 MiB)."),
     "HeadersTooLarge": refusal("The request's headers are larger than the server's limit."),
@@ -656,6 +661,8 @@ def param(name):
 INGEST_SECURITY = [{"apiKey": []}, {"apiKeyBasic": []}]
 ADMIN_SECURITY = [{"adminToken": []}]
 INGEST_REFUSALS = refusals(*TRANSPORT, 401, 403, 404)
+# Refusals only some ingest routes give, by route suffix.
+ROUTE_REFUSALS = {"/cicd_tasks": {"409": {"$ref": "#/components/responses/TaskIdTaken"}}}
 
 # (suffix, operation verb, tag, summary, description, path parameters, request schema, answer data)
 INGEST_ROUTES = [
@@ -688,7 +695,7 @@ INGEST_ROUTES = [
         "/cicd_tasks", "upsertTask", "cicd", "Create or update a CI/CD task",
         "Writes the task webhook:<connectionId>:<pipeline_name>:<name>, creating its pipeline when missing, in one"
         " transaction with the pipeline row locked (API.md §4). A task of a pipeline already finished: 403, nothing"
-        " written.",
+        " written. A task whose id a task of another pipeline already has: 409, nothing written.",
         [], "CicdTask", data({"id": STRING, "pipelineId": STRING}),
     ),
     (
@@ -754,6 +761,7 @@ def ingest_operation(prefix, prefix_tag, form, form_tag, conn_param, route):
     name = verb[0].upper() + verb[1:] + "Done"
     responses = {"200": shared_ok(name, data_schema, "Written and committed: visible to SQL at once.")}
     responses.update(INGEST_REFUSALS)
+    responses.update(ROUTE_REFUSALS.get(suffix, {}))
     operation["responses"] = dict(sorted(responses.items()))
     return operation
 
