@@ -233,7 +233,8 @@ TASK = body(
     f" classic snake_case. The task id `webhook:<connectionId>:<pipeline_name>:<name>` must fit 255"
     f" characters (400 otherwise); this schema bounds each of the two to {TASK_NAME_ROOM} characters so that"
     " any two values fit. `started_date` is required; DevLake's own sample sends it as `created_date`,"
-    " accepted as its alias (when both are given, `started_date` wins).",
+    " accepted as its alias, read when started_date is absent, null or \"\" (when both carry a date,"
+    " `started_date` wins).",
     {
         "pipeline_name": text("Unique within the connection (`pipelineName`).", True, TASK_NAME_ROOM),
         "name": text("Unique within the pipeline; at most 255 characters on its own.", True, TASK_NAME_ROOM),
@@ -242,7 +243,7 @@ TASK = body(
         "type": enumeration("Type.", TASK_TYPES, True),
         "environment": enumeration("Environment.", ENVIRONMENTS, True),
         "started_date": date("When the task started (`startedDate`).", True),
-        "created_date": date("Alias of started_date, used when started_date is absent.", True),
+        "created_date": date("Alias of started_date, used when started_date is absent, null or \"\".", True),
         "finished_date": date("When the task finished (`finishedDate`)."),
         "repo_id": text("Any string naming the repository (`repoId`).", True, KEY),
         "branch": text("Branch.", max_length=KEY),
@@ -300,7 +301,8 @@ DEPLOYMENT_CURRENT = body(
     "Deployment (DevLake v1.0)",
     "A deployment and its commits (API.md §6, DeploymentUpsert.decode): the form chosen when `deploymentCommits`"
     " is present, or when neither `commit_sha` nor `repo_url` is. camelCase names; the aliases"
-    " `pipeline_id`, `start_time`, `end_time` and `create_time` are read when the canonical field is absent."
+    " `pipeline_id`, `start_time`, `end_time` and `create_time` are read when the canonical field is absent,"
+    " null or \"\" (also inside a commit)."
     " finishedDate must not be before startedDate (400). Re-posting replaces the commit set.",
     {
         "id": text(

@@ -50,6 +50,14 @@ public struct FieldReader: Sendable {
         return value != .null
     }
 
+    /// Whether the field carries a value: present, not `null` and not `""`. This is what decides
+    /// between a field and its alias: `""` is absent on every kind but optional text, and even
+    /// there it says "no value" rather than one that should hide the alias's.
+    public func hasValue(_ field: String) -> Bool {
+        guard let value = value(field) else { return false }
+        return value != .string("")
+    }
+
     /// Appends the causes of a reader of a nested object (its causes carry its own path).
     public mutating func absorb(_ nested: FieldReader) {
         causes.append(contentsOf: nested.causes)
