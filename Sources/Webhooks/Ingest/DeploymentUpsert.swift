@@ -40,6 +40,13 @@ struct DeploymentUpsert: Equatable, Sendable {
     /// `:<16 hex of md5(repoUrl)>:` between the deployment id and the sha.
     static let commitIdOverhead = 18
 
+    /// Whether the commit row id `webhook:<conn>:<id>:<16 hex>:<sha>` fits its 255 characters.
+    static func commitIdFits(id: String, sha: String, in connection: WebhookConnection) -> Bool {
+        id.unicodeScalars.count + commitIdOverhead + sha.unicodeScalars.count <= connection.maxKeyLength
+    }
+
+    static let commitIdTooLong = "together with the deployment id is longer than a 255-character commit id allows"
+
     static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
         var r = FieldReader(body)
         if r.has("deploymentCommits") || !(r.has("commit_sha") || r.has("repo_url")) {
@@ -57,8 +64,11 @@ struct DeploymentUpsert: Equatable, Sendable {
         let result = r.enumeration("result", allowed: results) ?? "SUCCESS"
         let environment = r.enumeration("environment", allowed: Vocabulary.environments) ?? "PRODUCTION"
         let originalEnvironment = r.string("originalEnvironment", maxLength: Width.key)
-        let startedDate = r.timestamp("startedDate", alias: "start_time", required: true)
-        let finishedDate = r.timestamp("finishedDate", alias: "end_time", required: true)
+        // The date order's cause names the dates as the client sent them.
+        let startedField = r.chosen("startedDate", alias: "start_time")
+        let finishedField = r.chosen("finishedDate", alias: "end_time")
+        let startedDate = r.timestamp(startedField, required: true)
+        let finishedDate = r.timestamp(finishedField, required: true)
         let createdDate = r.timestamp("createdDate", alias: "create_time")
         var commits: [Commit] = []
         for var c in r.objects("deploymentCommits", required: true) ?? [] {
@@ -74,6 +84,9 @@ struct DeploymentUpsert: Equatable, Sendable {
             let commitCreated = c.timestamp("createdDate", alias: "create_time")
             let commitStarted = c.timestamp("startedDate", alias: "start_time")
             let commitFinished = c.timestamp("finishedDate", alias: "end_time")
+            if let id, let commitSha, !Self.commitIdFits(id: id, sha: commitSha, in: connection) {
+                c.fail("commitSha", Self.commitIdTooLong)
+            }
             r.absorb(c)
             guard let repoUrl, let commitSha, let startedDate, let finishedDate else { continue }
             commits.append(Commit(
@@ -84,9 +97,10 @@ struct DeploymentUpsert: Equatable, Sendable {
                 finishedDate: commitFinished ?? finishedDate))
         }
         return finish(
-            &r, connection, id: id, name: name, displayTitle: displayTitle, url: url, result: result,
+            &r, id: id, name: name, displayTitle: displayTitle, url: url, result: result,
             environment: environment, originalEnvironment: originalEnvironment, createdDate: createdDate,
-            startedDate: startedDate, finishedDate: finishedDate, commits: commits, shaField: "commitSha")
+            startedDate: startedDate, finishedDate: finishedDate, commits: commits,
+            dateFields: (started: startedField, finished: finishedField))
     }
 
     private static func decodeSingleCommit(_ r: inout FieldReader, _ connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
@@ -109,10 +123,13 @@ struct DeploymentUpsert: Equatable, Sendable {
                 createdDate: startedDate, startedDate: startedDate, finishedDate: finishedDate))
         }
         let id = (pipelineId?.isEmpty == false ? pipelineId : nil) ?? commitSha
+        if let id, let commitSha, !Self.commitIdFits(id: id, sha: commitSha, in: connection) {
+            r.fail("commit_sha", Self.commitIdTooLong)
+        }
         return finish(
-            &r, connection, id: id, name: nil, displayTitle: displayTitle, url: nil, result: result,
+            &r, id: id, name: nil, displayTitle: displayTitle, url: nil, result: result,
             environment: environment, originalEnvironment: nil, createdDate: nil, startedDate: startedDate,
-            finishedDate: finishedDate, commits: commits, shaField: "commit_sha")
+            finishedDate: finishedDate, commits: commits, dateFields: (started: "start_time", finished: "end_time"))
     }
 
     /// A commit without a name of its own is named after the deployment's title (a text column),
@@ -123,18 +140,13 @@ struct DeploymentUpsert: Equatable, Sendable {
     }
 
     private static func finish(
-        _ r: inout FieldReader, _ connection: WebhookConnection, id: String?, name: String?, displayTitle: String?,
+        _ r: inout FieldReader, id: String?, name: String?, displayTitle: String?,
         url: String?, result: String, environment: String, originalEnvironment: String?, createdDate: Timestamp?,
-        startedDate: Timestamp?, finishedDate: Timestamp?, commits: [Commit], shaField: String
+        startedDate: Timestamp?, finishedDate: Timestamp?, commits: [Commit],
+        dateFields: (started: String, finished: String)
     ) -> Result<DeploymentUpsert, WebhookError> {
-        if let id {
-            let room = connection.maxKeyLength - id.unicodeScalars.count - commitIdOverhead
-            if commits.contains(where: { $0.commitSha.unicodeScalars.count > room }) {
-                r.fail(shaField, "together with the deployment id is longer than a 255-character commit id allows")
-            }
-        }
         if let startedDate, let finishedDate, finishedDate < startedDate {
-            r.fail("finishedDate", "is before startedDate")
+            r.fail(dateFields.finished, "is before \(r.spelling(of: dateFields.started))")
         }
         guard r.causes.isEmpty, let id, let startedDate, let finishedDate else { return .failure(.invalidBody(r.causes)) }
         // The same commit listed twice: the last listing wins (one row per repo and sha).

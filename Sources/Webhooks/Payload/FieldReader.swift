@@ -117,7 +117,13 @@ public struct FieldReader: Sendable {
 
     /// The field's name for a cause: the path, then the client's spelling or the canonical name.
     func name(of field: String) -> String {
-        path + (fields[Self.fold(field)]?.spelling ?? field)
+        path + spelling(of: field)
+    }
+
+    /// The field as the client spelled it, or the canonical name when it is absent; no path (for
+    /// naming a second field inside a cause: `"end_time: is before start_time"`).
+    public func spelling(of field: String) -> String {
+        fields[Self.fold(field)]?.spelling ?? field
     }
 
     /// The field's value; nil when absent or `null`.
