@@ -54,9 +54,10 @@ YEAR = "(000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-
 MONTH_DAY = "((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
 TIME = "[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?"
 DATE_TEXT = f"{YEAR}-{MONTH_DAY}({TIME})?"
-# Epoch milliseconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.
+# Epoch milliseconds of 0001-01-01T00:00:00Z and of 10000-01-01T00:00:00Z, the first instant
+# past the range (a number is read to the microsecond, truncated toward the past).
 EPOCH_MS_MIN = -62135596800000
-EPOCH_MS_MAX = 253402300799999
+EPOCH_MS_END = 253402300800000
 
 
 def ci(word):
@@ -116,15 +117,16 @@ def boolean(description):
 def date(description, required=False):
     """FieldReader.timestamp: a date string of TimestampParser's grammar, or epoch milliseconds."""
     return {
-        "type": ["string", "integer"] + ([] if required else ["null"]),
+        "type": ["string", "number"] + ([] if required else ["null"]),
         "pattern": f"^{DATE_TEXT}$" if required else f"^({DATE_TEXT})?$",
         "minimum": EPOCH_MS_MIN,
-        "maximum": EPOCH_MS_MAX,
+        "exclusiveMaximum": EPOCH_MS_END,
         "description": description
         + " RFC 3339 / ISO 8601 (2020-01-01T12:00:00Z, +05:30 or +0530 offsets, a fraction of 1-9 digits),"
         " `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` without a zone (UTC), or `YYYY-MM-DD` (UTC"
-        " midnight); or a JSON number of epoch milliseconds (up to 3 fraction digits, no exponent)."
-        " Years 0001-9999 after the offset."
+        " midnight); or a JSON number of epoch milliseconds in any notation (1577880000000, 1.57788e12,"
+        " 1577880000000.5), read exactly, digits finer than a microsecond truncated toward the past;"
+        " a numeric string is not a date. Years 0001-9999 after the offset."
         + ("" if required else " \"\" or null is absent."),
         "examples": ["2020-01-01T12:00:00+00:00", "2020-01-01T12:00:00+0000", 1577880000000],
     }

@@ -104,6 +104,43 @@ struct DecimalLiteral {
         return .value(-value)
     }
 
+    /// ⌊value × 10^`shift`⌋ exactly (toward the past for a negative value: `-1.5` with shift 0
+    /// is -2), or nil when that does not fit an `Int64`. No `Double` on the way, so every digit
+    /// counts whatever the notation: `1.5e12`, `15e11` and `1500000000000.0` are one value.
+    func floored(timesTenToThe shift: Int) -> Int64? {
+        // The significant digits, then the power of ten they are multiplied by.
+        var digits = Array(integerDigits) + Array(fractionDigits)
+        var power = exponent - fractionDigits.count + shift
+        guard let firstNonZero = digits.firstIndex(where: { $0 != UInt8(ascii: "0") }) else { return 0 }
+        digits.removeFirst(firstNonZero)
+        while digits.last == UInt8(ascii: "0") {
+            digits.removeLast()
+            power += 1
+        }
+        // How many of the digits are the integer part; the rest (ending in a non-zero digit, so
+        // never all zeros) are a fraction.
+        let wholeCount = digits.count + power
+        guard wholeCount <= 19 else { return nil }
+        let whole = power >= 0
+            ? digits + Array(repeating: UInt8(ascii: "0"), count: power)
+            : Array(digits.prefix(max(wholeCount, 0)))
+        let hasFraction = power < 0
+        // Accumulate negatively so that Int64.min is reachable.
+        var value: Int64 = 0
+        for digit in whole {
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = shifted.subtractingReportingOverflow(Int64(digit - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { return nil }
+            value = next
+        }
+        if isNegative {
+            guard hasFraction else { return value }
+            let (below, overflow) = value.subtractingReportingOverflow(1)
+            return overflow ? nil : below
+        }
+        return value == Int64.min ? nil : -value
+    }
+
     enum Int64Conversion: Equatable {
         case value(Int64)
         case fraction
