@@ -240,8 +240,8 @@ TASK = body(
     {
         "pipeline_name": text("Unique within the connection (`pipelineName`).", True, TASK_NAME_ROOM),
         "name": text("Unique within the pipeline; at most 255 characters on its own.", True, TASK_NAME_ROOM),
-        "result": enumeration("Result.", TASK_RESULTS, True),
-        "status": enumeration("Status.", TASK_STATUSES, True),
+        "result": enumeration("Result; original_result keeps the text as posted.", TASK_RESULTS, True),
+        "status": enumeration("Status; original_status keeps the text as posted.", TASK_STATUSES, True),
         "type": enumeration("Type.", TASK_TYPES, True),
         "environment": enumeration("Environment.", ENVIRONMENTS, True),
         "started_date": date("When the task started (`startedDate`).", True),
@@ -290,8 +290,10 @@ DEPLOYMENT_COMMIT = {
         "name": text("Name; defaults to the deployment's displayTitle, then its name.", max_length=KEY),
         "displayTitle": text("Title; defaults to the deployment's displayTitle."),
         "commitMsg": text("Commit message."),
-        "result": enumeration("Result; defaults to the deployment's.", DEPLOYMENT_RESULTS),
-        "status": enumeration("Status; defaults to DONE.", DEPLOYMENT_COMMIT_STATUSES),
+        "result": enumeration(
+            "Result; defaults to the deployment's. original_result keeps the text as posted.", DEPLOYMENT_RESULTS
+        ),
+        "status": enumeration("Status; defaults to DONE. original_status keeps the text as posted.", DEPLOYMENT_COMMIT_STATUSES),
         "createdDate": date("Defaults to the deployment's createdDate (`create_time`)."),
         "startedDate": date("Defaults to the deployment's startedDate (`start_time`)."),
         "finishedDate": date("Defaults to the deployment's finishedDate (`end_time`)."),
@@ -326,9 +328,11 @@ DEPLOYMENT_CURRENT = body(
             max_length=DEPLOYMENT_NAME_ROOM,
         ),
         "url": text("Link to the deployment."),
-        "result": enumeration("Result; defaults to SUCCESS.", DEPLOYMENT_RESULTS),
+        "result": enumeration("Result; defaults to SUCCESS. original_result keeps the text as posted.", DEPLOYMENT_RESULTS),
         "environment": enumeration("Environment; defaults to PRODUCTION.", ENVIRONMENTS),
-        "originalEnvironment": text("The environment as the source names it; defaults to environment.", max_length=KEY),
+        "originalEnvironment": text(
+            "The environment as the source names it; defaults to environment as posted.", max_length=KEY
+        ),
         "createdDate": date("Defaults to startedDate (alias `create_time`)."),
         "create_time": date("Alias of createdDate."),
         "startedDate": date("When the deployment started (alias `start_time`).", True),
@@ -378,8 +382,10 @@ DEPLOYMENT_SINGLE = body(
             max_length=DEPLOYMENT_ID_ROOM,
         ),
         "ref_name": text("Ref name.", max_length=KEY),
-        "result": enumeration("Result; defaults to SUCCESS.", DEPLOYMENT_RESULTS),
-        "environment": enumeration("Environment; defaults to PRODUCTION.", ENVIRONMENTS),
+        "result": enumeration("Result; defaults to SUCCESS. original_result keeps the text as posted.", DEPLOYMENT_RESULTS),
+        "environment": enumeration(
+            "Environment; defaults to PRODUCTION. original_environment keeps the text as posted.", ENVIRONMENTS
+        ),
         "repo_id": text("Repository id.", max_length=KEY),
         "commit_msg": text("Commit message."),
         "display_title": text(
@@ -402,7 +408,9 @@ PULL_REQUEST = body(
         "displayTitle": text("The title.", True),
         "createdDate": date("When it was opened.", True),
         "status": enumeration("Status.", PULL_REQUEST_STATUSES),
-        "originalStatus": text("The status in the source system; defaults to status.", max_length=SHORT),
+        "originalStatus": text(
+            "The status in the source system; defaults to status as posted, else the derived one.", max_length=SHORT
+        ),
         "description": text("Free text."),
         "url": text("Link to the pull request.", max_length=KEY),
         "authorName": text("Author name.", max_length=SHORT),

@@ -6,7 +6,8 @@ import Postgres
 /// form of v0.17–v0.20 (`repo_url`, `commit_sha`, `start_time`, `end_time`, `pipeline_id`, …).
 /// Ids are namespaced by connection, so two connections sending the same id keep two
 /// deployments. A commit without a result takes the deployment's. Re-posting replaces the commit
-/// set.
+/// set. The `original_*` columns keep the client's spelling of what it posted (`failure`), as a
+/// task's do (API.md §4); a value not posted is its default, upper-case.
 struct DeploymentUpsert: Equatable, Sendable {
     struct Commit: Equatable {
         var repoUrl: String
@@ -17,7 +18,9 @@ struct DeploymentUpsert: Equatable, Sendable {
         var displayTitle: String
         var commitMsg: String
         var result: String
+        var originalResult: String
         var status: String
+        var originalStatus: String
         var createdDate: Timestamp
         var startedDate: Timestamp
         var finishedDate: Timestamp
@@ -28,6 +31,7 @@ struct DeploymentUpsert: Equatable, Sendable {
     var displayTitle: String
     var url: String
     var result: String
+    var originalResult: String
     var environment: String
     var originalEnvironment: String
     var createdDate: Timestamp
@@ -61,8 +65,8 @@ struct DeploymentUpsert: Equatable, Sendable {
         let name = r.string("name", maxLength: Width.key)
         let displayTitle = r.string("displayTitle")
         let url = r.string("url")
-        let result = r.enumeration("result", allowed: results) ?? "SUCCESS"
-        let environment = r.enumeration("environment", allowed: Vocabulary.environments) ?? "PRODUCTION"
+        let result = r.postedEnumeration("result", allowed: results) ?? ("SUCCESS", "SUCCESS")
+        let environment = r.postedEnumeration("environment", allowed: Vocabulary.environments) ?? ("PRODUCTION", "PRODUCTION")
         let originalEnvironment = r.string("originalEnvironment", maxLength: Width.key)
         // The date order's cause names the dates as the client sent them.
         let startedField = r.chosen("startedDate", alias: "start_time")
@@ -79,8 +83,8 @@ struct DeploymentUpsert: Equatable, Sendable {
             let commitName = c.string("name", maxLength: Width.key)
             let commitTitle = c.string("displayTitle")
             let commitMsg = c.string("commitMsg") ?? ""
-            let commitResult = c.enumeration("result", allowed: results)
-            let status = c.enumeration("status", allowed: statuses) ?? "DONE"
+            let commitResult = c.postedEnumeration("result", allowed: results) ?? result
+            let status = c.postedEnumeration("status", allowed: statuses) ?? ("DONE", "DONE")
             let commitCreated = c.timestamp("createdDate", alias: "create_time")
             let commitStarted = c.timestamp("startedDate", alias: "start_time")
             let commitFinished = c.timestamp("finishedDate", alias: "end_time")
@@ -92,14 +96,15 @@ struct DeploymentUpsert: Equatable, Sendable {
             commits.append(Commit(
                 repoUrl: repoUrl, commitSha: commitSha, repoId: repoId, refName: refName,
                 name: commitName ?? name ?? Self.nameFromTitle(displayTitle), displayTitle: commitTitle ?? displayTitle ?? "",
-                commitMsg: commitMsg, result: commitResult ?? result, status: status,
+                commitMsg: commitMsg, result: commitResult.value, originalResult: commitResult.posted,
+                status: status.value, originalStatus: status.posted,
                 createdDate: commitCreated ?? createdDate ?? startedDate, startedDate: commitStarted ?? startedDate,
                 finishedDate: commitFinished ?? finishedDate))
         }
         return finish(
             &r, id: id, name: name, displayTitle: displayTitle, url: url, result: result,
-            environment: environment, originalEnvironment: originalEnvironment, createdDate: createdDate,
-            startedDate: startedDate, finishedDate: finishedDate, commits: commits,
+            environment: environment, originalEnvironment: originalEnvironment ?? environment.posted,
+            createdDate: createdDate, startedDate: startedDate, finishedDate: finishedDate, commits: commits,
             dateFields: (started: startedField, finished: finishedField))
     }
 
@@ -110,8 +115,8 @@ struct DeploymentUpsert: Equatable, Sendable {
         let finishedDate = r.timestamp("end_time", required: true)
         let pipelineId = r.string("pipeline_id", maxLength: connection.maxKeyLength)
         let refName = r.string("ref_name", maxLength: Width.key) ?? ""
-        let result = r.enumeration("result", allowed: results) ?? "SUCCESS"
-        let environment = r.enumeration("environment", allowed: Vocabulary.environments) ?? "PRODUCTION"
+        let result = r.postedEnumeration("result", allowed: results) ?? ("SUCCESS", "SUCCESS")
+        let environment = r.postedEnumeration("environment", allowed: Vocabulary.environments) ?? ("PRODUCTION", "PRODUCTION")
         let repoId = r.string("repo_id", maxLength: Width.key) ?? ""
         let commitMsg = r.string("commit_msg") ?? ""
         let displayTitle = r.string("display_title")
@@ -119,7 +124,8 @@ struct DeploymentUpsert: Equatable, Sendable {
         if let repoUrl, let commitSha, let startedDate, let finishedDate {
             commits.append(Commit(
                 repoUrl: repoUrl, commitSha: commitSha, repoId: repoId, refName: refName, name: Self.nameFromTitle(displayTitle),
-                displayTitle: displayTitle ?? "", commitMsg: commitMsg, result: result, status: "DONE",
+                displayTitle: displayTitle ?? "", commitMsg: commitMsg, result: result.value,
+                originalResult: result.posted, status: "DONE", originalStatus: "DONE",
                 createdDate: startedDate, startedDate: startedDate, finishedDate: finishedDate))
         }
         let id = (pipelineId?.isEmpty == false ? pipelineId : nil) ?? commitSha
@@ -128,7 +134,7 @@ struct DeploymentUpsert: Equatable, Sendable {
         }
         return finish(
             &r, id: id, name: nil, displayTitle: displayTitle, url: nil, result: result,
-            environment: environment, originalEnvironment: nil, createdDate: nil, startedDate: startedDate,
+            environment: environment, originalEnvironment: environment.posted, createdDate: nil, startedDate: startedDate,
             finishedDate: finishedDate, commits: commits, dateFields: (started: "start_time", finished: "end_time"))
     }
 
@@ -141,7 +147,8 @@ struct DeploymentUpsert: Equatable, Sendable {
 
     private static func finish(
         _ r: inout FieldReader, id: String?, name: String?, displayTitle: String?,
-        url: String?, result: String, environment: String, originalEnvironment: String?, createdDate: Timestamp?,
+        url: String?, result: (value: String, posted: String), environment: (value: String, posted: String),
+        originalEnvironment: String, createdDate: Timestamp?,
         startedDate: Timestamp?, finishedDate: Timestamp?, commits: [Commit],
         dateFields: (started: String, finished: String)
     ) -> Result<DeploymentUpsert, WebhookError> {
@@ -154,7 +161,8 @@ struct DeploymentUpsert: Equatable, Sendable {
         let unique = commits.reversed().filter { seen.insert($0.repoUrl + "\u{0}" + $0.commitSha).inserted }.reversed()
         return .success(DeploymentUpsert(
             id: id, name: name ?? displayTitle ?? id, displayTitle: displayTitle ?? name ?? "", url: url ?? "",
-            result: result, environment: environment, originalEnvironment: originalEnvironment ?? environment,
+            result: result.value, originalResult: result.posted, environment: environment.value,
+            originalEnvironment: originalEnvironment,
             createdDate: createdDate ?? startedDate, startedDate: startedDate, finishedDate: finishedDate,
             commits: Array(unique)))
     }
@@ -167,7 +175,7 @@ struct DeploymentUpsert: Equatable, Sendable {
                 id, cicd_scope_id, name, display_title, url, result, original_result, status, original_status,
                 environment, original_environment, created_date, started_date, finished_date, duration_sec,
                 subtask_name, _raw_data_table, _raw_data_params)
-            VALUES ($1, $2, $3, $4, $5, $6, $6, 'DONE', 'DONE', $7, $8, $9::timestamptz, $10::timestamptz,
+            VALUES ($1, $2, $3, $4, $5, $6, $14, 'DONE', 'DONE', $7, $8, $9::timestamptz, $10::timestamptz,
                 $11::timestamptz, extract(epoch FROM $11::timestamptz - $10::timestamptz)::float8, '', 'webhook', $12)
             ON CONFLICT (id) DO UPDATE SET
                 name = EXCLUDED.name, display_title = EXCLUDED.display_title, url = EXCLUDED.url,
@@ -180,7 +188,8 @@ struct DeploymentUpsert: Equatable, Sendable {
             SELECT $1 || ':' || left(md5(c.repo_url), 16) || ':' || c.commit_sha AS id, c.*
             FROM jsonb_to_recordset($13::jsonb) AS c(
                 repo_url text, commit_sha text, repo_id text, ref_name text, name text, display_title text,
-                commit_msg text, result text, status text, created_date timestamptz, started_date timestamptz,
+                commit_msg text, result text, original_result text, status text, original_status text,
+                created_date timestamptz, started_date timestamptz,
                 finished_date timestamptz)
         ), stale AS (
             DELETE FROM cicd_deployment_commits
@@ -192,7 +201,7 @@ struct DeploymentUpsert: Equatable, Sendable {
                 started_date, finished_date, duration_sec, commit_msg, ref_name, repo_id, repo_url,
                 prev_success_deployment_commit_id, subtask_name, _raw_data_table, _raw_data_params)
             SELECT listed.id, commit_sha, $2, deployment.id, listed.name, display_title, '', result,
-                result, status, status, $7, $8, created_date,
+                original_result, status, original_status, $7, $8, created_date,
                 started_date, finished_date, extract(epoch FROM finished_date - started_date)::float8,
                 commit_msg, ref_name, repo_id, repo_url, '', '', 'webhook', $12
             FROM listed, deployment
@@ -217,7 +226,8 @@ struct DeploymentUpsert: Equatable, Sendable {
                 (key: "repo_id", value: .string(c.repoId)), (key: "ref_name", value: .string(c.refName)),
                 (key: "name", value: .string(c.name)), (key: "display_title", value: .string(c.displayTitle)),
                 (key: "commit_msg", value: .string(c.commitMsg)), (key: "result", value: .string(c.result)),
-                (key: "status", value: .string(c.status)),
+                (key: "original_result", value: .string(c.originalResult)), (key: "status", value: .string(c.status)),
+                (key: "original_status", value: .string(c.originalStatus)),
                 (key: "created_date", value: .string(c.createdDate.iso8601)),
                 (key: "started_date", value: .string(c.startedDate.iso8601)),
                 (key: "finished_date", value: .string(c.finishedDate.iso8601)),
@@ -230,6 +240,7 @@ struct DeploymentUpsert: Equatable, Sendable {
             connection.rowId(id), connection.scopeId, name, displayTitle, url, result, environment, // $1–$7
             originalEnvironment, createdDate.postgresText, startedDate.postgresText,              // $8–$10
             finishedDate.postgresText, connection.rawDataParams, commitsJSON,                     // $11–$13
+            originalResult,                                                                       // $14
         ]
     }
 

@@ -35,8 +35,9 @@ struct TaskUpsert: Equatable, Sendable {
         var r = FieldReader(body)
         let pipelineName = r.key("pipeline_name", in: connection)
         let name = r.string("name", required: true, maxLength: Width.key)
-        let result = r.enumeration("result", allowed: Vocabulary.taskResults, required: true)
-        let status = r.enumeration("status", allowed: Vocabulary.taskStatuses, required: true)
+        // `original_result` / `original_status` keep the posted text (API.md §4).
+        let result = r.postedEnumeration("result", allowed: Vocabulary.taskResults, required: true)
+        let status = r.postedEnumeration("status", allowed: Vocabulary.taskStatuses, required: true)
         let type = r.enumeration("type", allowed: Vocabulary.taskTypes, required: true)
         let environment = r.enumeration("environment", allowed: Vocabulary.environments, required: true)
         // DevLake's own sample sends `created_date`; `started_date` wins when both are given.
@@ -52,8 +53,8 @@ struct TaskUpsert: Equatable, Sendable {
             let startedDate, let repoId
         else { return .failure(.invalidBody(r.causes)) }
         return .success(TaskUpsert(
-            pipelineName: pipelineName, name: name, result: result, originalResult: result, status: status,
-            originalStatus: status, type: type, environment: environment, startedDate: startedDate,
+            pipelineName: pipelineName, name: name, result: result.value, originalResult: result.posted,
+            status: status.value, originalStatus: status.posted, type: type, environment: environment, startedDate: startedDate,
             finishedDate: finishedDate, repoId: repoId, branch: branch, commitSha: commitSha))
     }
 

@@ -112,10 +112,18 @@ extension FieldReader {
     /// Anything else, including numbers and booleans → `"must be one of A, B, C"` listing
     /// `allowed` in the given order.
     public mutating func enumeration(_ field: String, allowed: [String], required: Bool = false) -> String? {
+        postedEnumeration(field, allowed: allowed, required: required)?.value
+    }
+
+    /// As `enumeration`, with the text as posted too (`"success"` → value `SUCCESS`, posted
+    /// `success`), for the `original_*` columns, which keep the client's spelling (API.md §4).
+    public mutating func postedEnumeration(
+        _ field: String, allowed: [String], required: Bool = false
+    ) -> (value: String, posted: String)? {
         read(field, required: required) { value in
             if case .string(let text) = value,
                let match = allowed.first(where: { Self.equalIgnoringASCIICase(text, $0) }) {
-                return .value(match)
+                return .value((match, text))
             }
             return .problem("must be one of \(allowed.joined(separator: ", "))")
         }
