@@ -48,8 +48,9 @@ INT64_MAX = 9223372036854775807
 # Value schemas: what FieldReader really accepts.
 
 NO_NUL = "^[^\\u0000]*$"
-NUMBER_TEXT = "-?(0|[1-9][0-9]{0,15})(\\.[0-9]{1,15})?([eE][+-]?[0-9]{1,2})?"
-INTEGER_TEXT = "-?(0|[1-9][0-9]{0,17})"
+# A number inside a string may have leading zeros ("007"); a JSON number may not.
+NUMBER_TEXT = "-?0*(0|[1-9][0-9]{0,15})(\\.[0-9]{1,15})?([eE][+-]?[0-9]{1,2})?"
+INTEGER_TEXT = "-?0*(0|[1-9][0-9]{0,17})"
 YEAR = "(000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
 MONTH_DAY = "((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
 TIME = "[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?"
@@ -87,7 +88,8 @@ def number(description, required=False):
         "minimum": -1e300,
         "maximum": 1e300,
         "pattern": f"^{NUMBER_TEXT}$" if required else f"^({NUMBER_TEXT})?$",
-        "description": description + " A number, or a string holding one (\"3.5\"); \"\" or null is absent.",
+        "description": description
+        + " A number, or a string holding one (\"3.5\", leading zeros allowed: \"03\"); \"\" or null is absent.",
     }
 
 
@@ -99,7 +101,8 @@ def integer(description, required=False, minimum=INT64_MIN, maximum=INT64_MAX):
         "maximum": maximum,
         "pattern": f"^{INTEGER_TEXT}$" if required else f"^({INTEGER_TEXT})?$",
         "description": description
-        + " A whole number (3, 3.0 and 1e3 are accepted), or a string holding one; \"\" or null is absent.",
+        + " A whole number (3, 3.0 and 1e3 are accepted), or a string holding one (\"007\" is 7); \"\" or null is"
+        " absent.",
     }
 
 

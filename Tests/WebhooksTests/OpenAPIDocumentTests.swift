@@ -229,6 +229,7 @@ struct OpenAPIDocumentTests {
         ("/deployments", "Deployment", #"{"id":"d-4","result":"IN_PROGRESS","startedDate":"2024-01-01T10:00:00Z","finishedDate":"2024-01-01T10:05:00Z","deploymentCommits":[{"repoUrl":"r","commitSha":"abc"}]}"#, false),
         ("/pull_requests", "PullRequest", #"{"pullRequestKey":17,"displayTitle":"Fix","createdDate":"2024-01-01T09:00:00Z","status":"merged","mergedDate":"2024-01-02T09:00:00Z","isDraft":"TRUE","additions":"10","deletions":3.0}"#, true),
         ("/pull_requests", "PullRequest", #"{"pullRequestKey":"18","displayTitle":"Fix","createdDate":"2024-01-01","isDraft":0}"#, true),
+        ("/pull_requests", "PullRequest", #"{"pullRequestKey":"007","displayTitle":"Fix","createdDate":"2024-01-01","additions":"0012"}"#, true),
         ("/pull_requests", "PullRequest", #"{"pullRequestKey":"abc","displayTitle":"Fix","createdDate":"2024-01-01"}"#, false),
         ("/pull_requests", "PullRequest", #"{"pullRequestKey":19,"createdDate":"2024-01-01"}"#, false),
         ("/pull_requests", "PullRequest", #"{"pullRequestKey":20,"displayTitle":"Fix","createdDate":"2024-01-01","isDraft":"maybe"}"#, false),

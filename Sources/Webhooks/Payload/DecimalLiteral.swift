@@ -2,8 +2,10 @@
 /// so it can be converted exactly: `-12.50e3` is negative, digits "1250", scale 2, exponent 3.
 ///
 /// Used for JSON number literals and for numbers sent inside strings (`"3.5"`). The grammar is
-/// JSON's on purpose: no leading `+`, no leading zeros, no `.5` or `5.`, no surrounding spaces,
-/// no `inf`/`nan`/hex — a string is numeric exactly when it would be a valid JSON number.
+/// JSON's on purpose: no leading `+`, no `.5` or `5.`, no surrounding spaces, no `inf`/`nan`/hex.
+/// The one difference a string may have (`allowingLeadingZeros`): zeros before the integer
+/// part, as `"007"` — read as 7, as anyone reading the text would, while the JSON parser still
+/// refuses the *number* `007` (RFC 8259 §6).
 struct DecimalLiteral {
     let text: Substring
     let isNegative: Bool
@@ -14,10 +16,9 @@ struct DecimalLiteral {
     /// beyond any number of digits a literal can have, so that digits and exponent still cancel
     /// exactly (saturating at 1_000_000 read `0.<999999 zeros>1e1000001` as 1, not 10).
     let exponent: Int
-    let hasExponent: Bool
     static let exponentLimit = 1 << 52
 
-    init?(_ text: some StringProtocol) {
+    init?(_ text: some StringProtocol, allowingLeadingZeros: Bool = false) {
         let text = Substring(text)
         let utf8 = text.utf8
         var index = utf8.startIndex
@@ -31,7 +32,9 @@ struct DecimalLiteral {
         if isNegative { index = utf8.index(after: index) }
         guard isDigit(index) else { return nil }
         let integerStart = index
-        if utf8[index] == UInt8(ascii: "0") {
+        if allowingLeadingZeros {
+            skipDigits()
+        } else if utf8[index] == UInt8(ascii: "0") {
             index = utf8.index(after: index)
             if isDigit(index) { return nil }
         } else {
@@ -47,9 +50,7 @@ struct DecimalLiteral {
         }
         fractionDigits = utf8[fractionStart..<index]
         var exponent = 0
-        hasExponent = index < utf8.endIndex
-            && (utf8[index] == UInt8(ascii: "e") || utf8[index] == UInt8(ascii: "E"))
-        if hasExponent {
+        if index < utf8.endIndex && (utf8[index] == UInt8(ascii: "e") || utf8[index] == UInt8(ascii: "E")) {
             index = utf8.index(after: index)
             var negativeExponent = false
             if index < utf8.endIndex && (utf8[index] == UInt8(ascii: "+") || utf8[index] == UInt8(ascii: "-")) {
