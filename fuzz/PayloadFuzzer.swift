@@ -320,7 +320,8 @@ extension DeploymentUpsert: DecodableOperation {
         "repo_url": .varchar(500), "commit_sha": .varchar(255), "repo_id": .varchar(255),
         "ref_name": .varchar(255), "name": .varchar(255),
         "display_title": .text, "commit_msg": .text,
-        "result": .varchar(100), "status": .varchar(100), "created_date": Column(kind: .rfc3339),
+        "result": .varchar(100), "original_result": .varchar(100), "status": .varchar(100),
+        "original_status": .varchar(100), "created_date": Column(kind: .rfc3339),
         "started_date": Column(kind: .rfc3339), "finished_date": Column(kind: .rfc3339),
     ]
 
@@ -328,6 +329,7 @@ extension DeploymentUpsert: DecodableOperation {
         .varchar(255), .varchar(255), .text, .text, .text, .varchar(100), .varchar(255), // $1–$7
         .varchar(255), .timestamp, .timestamp,                               // $8–$10
         .timestamp, .varchar(255), Column(kind: .commits(commitColumns)),    // $11–$13
+        .varchar(100),                                                       // $14
     ]
 }
 

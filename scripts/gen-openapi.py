@@ -48,15 +48,17 @@ INT64_MAX = 9223372036854775807
 # Value schemas: what FieldReader really accepts.
 
 NO_NUL = "^[^\\u0000]*$"
-NUMBER_TEXT = "-?(0|[1-9][0-9]{0,15})(\\.[0-9]{1,15})?([eE][+-]?[0-9]{1,2})?"
-INTEGER_TEXT = "-?(0|[1-9][0-9]{0,17})"
+# A number inside a string may have leading zeros ("007"); a JSON number may not.
+NUMBER_TEXT = "-?0*(0|[1-9][0-9]{0,15})(\\.[0-9]{1,15})?([eE][+-]?[0-9]{1,2})?"
+INTEGER_TEXT = "-?0*(0|[1-9][0-9]{0,17})"
 YEAR = "(000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
 MONTH_DAY = "((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
 TIME = "[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?"
 DATE_TEXT = f"{YEAR}-{MONTH_DAY}({TIME})?"
-# Epoch milliseconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.
+# Epoch milliseconds of 0001-01-01T00:00:00Z and of 10000-01-01T00:00:00Z, the first instant
+# past the range (a number is read to the microsecond, truncated toward the past).
 EPOCH_MS_MIN = -62135596800000
-EPOCH_MS_MAX = 253402300799999
+EPOCH_MS_END = 253402300800000
 
 
 def ci(word):
@@ -86,7 +88,8 @@ def number(description, required=False):
         "minimum": -1e300,
         "maximum": 1e300,
         "pattern": f"^{NUMBER_TEXT}$" if required else f"^({NUMBER_TEXT})?$",
-        "description": description + " A number, or a string holding one (\"3.5\"); \"\" or null is absent.",
+        "description": description
+        + " A number, or a string holding one (\"3.5\", leading zeros allowed: \"03\"); \"\" or null is absent.",
     }
 
 
@@ -98,7 +101,8 @@ def integer(description, required=False, minimum=INT64_MIN, maximum=INT64_MAX):
         "maximum": maximum,
         "pattern": f"^{INTEGER_TEXT}$" if required else f"^({INTEGER_TEXT})?$",
         "description": description
-        + " A whole number (3, 3.0 and 1e3 are accepted), or a string holding one; \"\" or null is absent.",
+        + " A whole number (3, 3.0 and 1e3 are accepted), or a string holding one (\"007\" is 7); \"\" or null is"
+        " absent.",
     }
 
 
@@ -116,15 +120,16 @@ def boolean(description):
 def date(description, required=False):
     """FieldReader.timestamp: a date string of TimestampParser's grammar, or epoch milliseconds."""
     return {
-        "type": ["string", "integer"] + ([] if required else ["null"]),
+        "type": ["string", "number"] + ([] if required else ["null"]),
         "pattern": f"^{DATE_TEXT}$" if required else f"^({DATE_TEXT})?$",
         "minimum": EPOCH_MS_MIN,
-        "maximum": EPOCH_MS_MAX,
+        "exclusiveMaximum": EPOCH_MS_END,
         "description": description
         + " RFC 3339 / ISO 8601 (2020-01-01T12:00:00Z, +05:30 or +0530 offsets, a fraction of 1-9 digits),"
         " `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` without a zone (UTC), or `YYYY-MM-DD` (UTC"
-        " midnight); or a JSON number of epoch milliseconds (up to 3 fraction digits, no exponent)."
-        " Years 0001-9999 after the offset."
+        " midnight); or a JSON number of epoch milliseconds in any notation (1577880000000, 1.57788e12,"
+        " 1577880000000.5), read exactly, digits finer than a microsecond truncated toward the past;"
+        " a numeric string is not a date. Years 0001-9999 after the offset."
         + ("" if required else " \"\" or null is absent."),
         "examples": ["2020-01-01T12:00:00+00:00", "2020-01-01T12:00:00+0000", 1577880000000],
     }
@@ -233,16 +238,17 @@ TASK = body(
     f" classic snake_case. The task id `webhook:<connectionId>:<pipeline_name>:<name>` must fit 255"
     f" characters (400 otherwise); this schema bounds each of the two to {TASK_NAME_ROOM} characters so that"
     " any two values fit. `started_date` is required; DevLake's own sample sends it as `created_date`,"
-    " accepted as its alias (when both are given, `started_date` wins).",
+    " accepted as its alias, read when started_date is absent, null or \"\" (when both carry a date,"
+    " `started_date` wins).",
     {
         "pipeline_name": text("Unique within the connection (`pipelineName`).", True, TASK_NAME_ROOM),
         "name": text("Unique within the pipeline; at most 255 characters on its own.", True, TASK_NAME_ROOM),
-        "result": enumeration("Result.", TASK_RESULTS, True),
-        "status": enumeration("Status.", TASK_STATUSES, True),
+        "result": enumeration("Result; original_result keeps the text as posted.", TASK_RESULTS, True),
+        "status": enumeration("Status; original_status keeps the text as posted.", TASK_STATUSES, True),
         "type": enumeration("Type.", TASK_TYPES, True),
         "environment": enumeration("Environment.", ENVIRONMENTS, True),
         "started_date": date("When the task started (`startedDate`).", True),
-        "created_date": date("Alias of started_date, used when started_date is absent.", True),
+        "created_date": date("Alias of started_date, used when started_date is absent, null or \"\".", True),
         "finished_date": date("When the task finished (`finishedDate`)."),
         "repo_id": text("Any string naming the repository (`repoId`).", True, KEY),
         "branch": text("Branch.", max_length=KEY),
@@ -287,8 +293,10 @@ DEPLOYMENT_COMMIT = {
         "name": text("Name; defaults to the deployment's displayTitle, then its name.", max_length=KEY),
         "displayTitle": text("Title; defaults to the deployment's displayTitle."),
         "commitMsg": text("Commit message."),
-        "result": enumeration("Result; defaults to the deployment's.", DEPLOYMENT_RESULTS),
-        "status": enumeration("Status; defaults to DONE.", DEPLOYMENT_COMMIT_STATUSES),
+        "result": enumeration(
+            "Result; defaults to the deployment's. original_result keeps the text as posted.", DEPLOYMENT_RESULTS
+        ),
+        "status": enumeration("Status; defaults to DONE. original_status keeps the text as posted.", DEPLOYMENT_COMMIT_STATUSES),
         "createdDate": date("Defaults to the deployment's createdDate (`create_time`)."),
         "startedDate": date("Defaults to the deployment's startedDate (`start_time`)."),
         "finishedDate": date("Defaults to the deployment's finishedDate (`end_time`)."),
@@ -300,7 +308,8 @@ DEPLOYMENT_CURRENT = body(
     "Deployment (DevLake v1.0)",
     "A deployment and its commits (API.md §6, DeploymentUpsert.decode): the form chosen when `deploymentCommits`"
     " is present, or when neither `commit_sha` nor `repo_url` is. camelCase names; the aliases"
-    " `pipeline_id`, `start_time`, `end_time` and `create_time` are read when the canonical field is absent."
+    " `pipeline_id`, `start_time`, `end_time` and `create_time` are read when the canonical field is absent,"
+    " null or \"\" (also inside a commit)."
     " finishedDate must not be before startedDate (400). Re-posting replaces the commit set.",
     {
         "id": text(
@@ -322,9 +331,11 @@ DEPLOYMENT_CURRENT = body(
             max_length=DEPLOYMENT_NAME_ROOM,
         ),
         "url": text("Link to the deployment."),
-        "result": enumeration("Result; defaults to SUCCESS.", DEPLOYMENT_RESULTS),
+        "result": enumeration("Result; defaults to SUCCESS. original_result keeps the text as posted.", DEPLOYMENT_RESULTS),
         "environment": enumeration("Environment; defaults to PRODUCTION.", ENVIRONMENTS),
-        "originalEnvironment": text("The environment as the source names it; defaults to environment.", max_length=KEY),
+        "originalEnvironment": text(
+            "The environment as the source names it; defaults to environment as posted.", max_length=KEY
+        ),
         "createdDate": date("Defaults to startedDate (alias `create_time`)."),
         "create_time": date("Alias of createdDate."),
         "startedDate": date("When the deployment started (alias `start_time`).", True),
@@ -374,8 +385,10 @@ DEPLOYMENT_SINGLE = body(
             max_length=DEPLOYMENT_ID_ROOM,
         ),
         "ref_name": text("Ref name.", max_length=KEY),
-        "result": enumeration("Result; defaults to SUCCESS.", DEPLOYMENT_RESULTS),
-        "environment": enumeration("Environment; defaults to PRODUCTION.", ENVIRONMENTS),
+        "result": enumeration("Result; defaults to SUCCESS. original_result keeps the text as posted.", DEPLOYMENT_RESULTS),
+        "environment": enumeration(
+            "Environment; defaults to PRODUCTION. original_environment keeps the text as posted.", ENVIRONMENTS
+        ),
         "repo_id": text("Repository id.", max_length=KEY),
         "commit_msg": text("Commit message."),
         "display_title": text(
@@ -398,7 +411,9 @@ PULL_REQUEST = body(
         "displayTitle": text("The title.", True),
         "createdDate": date("When it was opened.", True),
         "status": enumeration("Status.", PULL_REQUEST_STATUSES),
-        "originalStatus": text("The status in the source system; defaults to status.", max_length=SHORT),
+        "originalStatus": text(
+            "The status in the source system; defaults to status as posted, else the derived one.", max_length=SHORT
+        ),
         "description": text("Free text."),
         "url": text("Link to the pull request.", max_length=KEY),
         "authorName": text("Author name.", max_length=SHORT),
@@ -583,6 +598,11 @@ RESPONSES = {
     "Forbidden": refusal("Credentials that are not valid here."),
     "NotFound": refusal("Unknown route, connection, or row."),
     "Conflict": refusal("Another connection already has this name."),
+    "TaskIdTaken": refusal(
+        "A task of another pipeline already has this task's id: the id joins pipeline_name and name with `:`,"
+        " which names may contain (`a:b` + `c` and `a` + `b:c` are one id). The message names that task and its"
+        " pipeline; nothing is written."
+    ),
     "RequestTimeout": refusal("The request was not received within the read timeout; the connection is closed."),
     "ContentTooLarge": refusal("The body is larger than the body limit (default 1 MiB)."),
     "HeadersTooLarge": refusal("The request's headers are larger than the server's limit."),
@@ -656,6 +676,8 @@ def param(name):
 INGEST_SECURITY = [{"apiKey": []}, {"apiKeyBasic": []}]
 ADMIN_SECURITY = [{"adminToken": []}]
 INGEST_REFUSALS = refusals(*TRANSPORT, 401, 403, 404)
+# Refusals only some ingest routes give, by route suffix.
+ROUTE_REFUSALS = {"/cicd_tasks": {"409": {"$ref": "#/components/responses/TaskIdTaken"}}}
 
 # (suffix, operation verb, tag, summary, description, path parameters, request schema, answer data)
 INGEST_ROUTES = [
@@ -688,7 +710,7 @@ INGEST_ROUTES = [
         "/cicd_tasks", "upsertTask", "cicd", "Create or update a CI/CD task",
         "Writes the task webhook:<connectionId>:<pipeline_name>:<name>, creating its pipeline when missing, in one"
         " transaction with the pipeline row locked (API.md §4). A task of a pipeline already finished: 403, nothing"
-        " written.",
+        " written. A task whose id a task of another pipeline already has: 409, nothing written.",
         [], "CicdTask", data({"id": STRING, "pipelineId": STRING}),
     ),
     (
@@ -754,6 +776,7 @@ def ingest_operation(prefix, prefix_tag, form, form_tag, conn_param, route):
     name = verb[0].upper() + verb[1:] + "Done"
     responses = {"200": shared_ok(name, data_schema, "Written and committed: visible to SQL at once.")}
     responses.update(INGEST_REFUSALS)
+    responses.update(ROUTE_REFUSALS.get(suffix, {}))
     operation["responses"] = dict(sorted(responses.items()))
     return operation
 

@@ -6,7 +6,8 @@ import Postgres
 /// form of v0.17–v0.20 (`repo_url`, `commit_sha`, `start_time`, `end_time`, `pipeline_id`, …).
 /// Ids are namespaced by connection, so two connections sending the same id keep two
 /// deployments. A commit without a result takes the deployment's. Re-posting replaces the commit
-/// set.
+/// set. The `original_*` columns keep the client's spelling of what it posted (`failure`), as a
+/// task's do (API.md §4); a value not posted is its default, upper-case.
 struct DeploymentUpsert: Equatable, Sendable {
     struct Commit: Equatable {
         var repoUrl: String
@@ -17,7 +18,9 @@ struct DeploymentUpsert: Equatable, Sendable {
         var displayTitle: String
         var commitMsg: String
         var result: String
+        var originalResult: String
         var status: String
+        var originalStatus: String
         var createdDate: Timestamp
         var startedDate: Timestamp
         var finishedDate: Timestamp
@@ -28,6 +31,7 @@ struct DeploymentUpsert: Equatable, Sendable {
     var displayTitle: String
     var url: String
     var result: String
+    var originalResult: String
     var environment: String
     var originalEnvironment: String
     var createdDate: Timestamp
@@ -39,6 +43,13 @@ struct DeploymentUpsert: Equatable, Sendable {
     static let statuses = ["DONE", "IN_PROGRESS"]
     /// `:<16 hex of md5(repoUrl)>:` between the deployment id and the sha.
     static let commitIdOverhead = 18
+
+    /// Whether the commit row id `webhook:<conn>:<id>:<16 hex>:<sha>` fits its 255 characters.
+    static func commitIdFits(id: String, sha: String, in connection: WebhookConnection) -> Bool {
+        id.unicodeScalars.count + commitIdOverhead + sha.unicodeScalars.count <= connection.maxKeyLength
+    }
+
+    static let commitIdTooLong = "together with the deployment id is longer than a 255-character commit id allows"
 
     static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
         var r = FieldReader(body)
@@ -54,11 +65,14 @@ struct DeploymentUpsert: Equatable, Sendable {
         let name = r.string("name", maxLength: Width.key)
         let displayTitle = r.string("displayTitle")
         let url = r.string("url")
-        let result = r.enumeration("result", allowed: results) ?? "SUCCESS"
-        let environment = r.enumeration("environment", allowed: Vocabulary.environments) ?? "PRODUCTION"
+        let result = r.postedEnumeration("result", allowed: results) ?? ("SUCCESS", "SUCCESS")
+        let environment = r.postedEnumeration("environment", allowed: Vocabulary.environments) ?? ("PRODUCTION", "PRODUCTION")
         let originalEnvironment = r.string("originalEnvironment", maxLength: Width.key)
-        let startedDate = r.timestamp("startedDate", alias: "start_time", required: true)
-        let finishedDate = r.timestamp("finishedDate", alias: "end_time", required: true)
+        // The date order's cause names the dates as the client sent them.
+        let startedField = r.chosen("startedDate", alias: "start_time")
+        let finishedField = r.chosen("finishedDate", alias: "end_time")
+        let startedDate = r.timestamp(startedField, required: true)
+        let finishedDate = r.timestamp(finishedField, required: true)
         let createdDate = r.timestamp("createdDate", alias: "create_time")
         var commits: [Commit] = []
         for var c in r.objects("deploymentCommits", required: true) ?? [] {
@@ -69,24 +83,29 @@ struct DeploymentUpsert: Equatable, Sendable {
             let commitName = c.string("name", maxLength: Width.key)
             let commitTitle = c.string("displayTitle")
             let commitMsg = c.string("commitMsg") ?? ""
-            let commitResult = c.enumeration("result", allowed: results)
-            let status = c.enumeration("status", allowed: statuses) ?? "DONE"
+            let commitResult = c.postedEnumeration("result", allowed: results) ?? result
+            let status = c.postedEnumeration("status", allowed: statuses) ?? ("DONE", "DONE")
             let commitCreated = c.timestamp("createdDate", alias: "create_time")
             let commitStarted = c.timestamp("startedDate", alias: "start_time")
             let commitFinished = c.timestamp("finishedDate", alias: "end_time")
+            if let id, let commitSha, !Self.commitIdFits(id: id, sha: commitSha, in: connection) {
+                c.fail("commitSha", Self.commitIdTooLong)
+            }
             r.absorb(c)
             guard let repoUrl, let commitSha, let startedDate, let finishedDate else { continue }
             commits.append(Commit(
                 repoUrl: repoUrl, commitSha: commitSha, repoId: repoId, refName: refName,
                 name: commitName ?? name ?? Self.nameFromTitle(displayTitle), displayTitle: commitTitle ?? displayTitle ?? "",
-                commitMsg: commitMsg, result: commitResult ?? result, status: status,
+                commitMsg: commitMsg, result: commitResult.value, originalResult: commitResult.posted,
+                status: status.value, originalStatus: status.posted,
                 createdDate: commitCreated ?? createdDate ?? startedDate, startedDate: commitStarted ?? startedDate,
                 finishedDate: commitFinished ?? finishedDate))
         }
         return finish(
-            &r, connection, id: id, name: name, displayTitle: displayTitle, url: url, result: result,
-            environment: environment, originalEnvironment: originalEnvironment, createdDate: createdDate,
-            startedDate: startedDate, finishedDate: finishedDate, commits: commits, shaField: "commitSha")
+            &r, id: id, name: name, displayTitle: displayTitle, url: url, result: result,
+            environment: environment, originalEnvironment: originalEnvironment ?? environment.posted,
+            createdDate: createdDate, startedDate: startedDate, finishedDate: finishedDate, commits: commits,
+            dateFields: (started: startedField, finished: finishedField))
     }
 
     private static func decodeSingleCommit(_ r: inout FieldReader, _ connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
@@ -96,8 +115,8 @@ struct DeploymentUpsert: Equatable, Sendable {
         let finishedDate = r.timestamp("end_time", required: true)
         let pipelineId = r.string("pipeline_id", maxLength: connection.maxKeyLength)
         let refName = r.string("ref_name", maxLength: Width.key) ?? ""
-        let result = r.enumeration("result", allowed: results) ?? "SUCCESS"
-        let environment = r.enumeration("environment", allowed: Vocabulary.environments) ?? "PRODUCTION"
+        let result = r.postedEnumeration("result", allowed: results) ?? ("SUCCESS", "SUCCESS")
+        let environment = r.postedEnumeration("environment", allowed: Vocabulary.environments) ?? ("PRODUCTION", "PRODUCTION")
         let repoId = r.string("repo_id", maxLength: Width.key) ?? ""
         let commitMsg = r.string("commit_msg") ?? ""
         let displayTitle = r.string("display_title")
@@ -105,14 +124,18 @@ struct DeploymentUpsert: Equatable, Sendable {
         if let repoUrl, let commitSha, let startedDate, let finishedDate {
             commits.append(Commit(
                 repoUrl: repoUrl, commitSha: commitSha, repoId: repoId, refName: refName, name: Self.nameFromTitle(displayTitle),
-                displayTitle: displayTitle ?? "", commitMsg: commitMsg, result: result, status: "DONE",
+                displayTitle: displayTitle ?? "", commitMsg: commitMsg, result: result.value,
+                originalResult: result.posted, status: "DONE", originalStatus: "DONE",
                 createdDate: startedDate, startedDate: startedDate, finishedDate: finishedDate))
         }
         let id = (pipelineId?.isEmpty == false ? pipelineId : nil) ?? commitSha
+        if let id, let commitSha, !Self.commitIdFits(id: id, sha: commitSha, in: connection) {
+            r.fail("commit_sha", Self.commitIdTooLong)
+        }
         return finish(
-            &r, connection, id: id, name: nil, displayTitle: displayTitle, url: nil, result: result,
-            environment: environment, originalEnvironment: nil, createdDate: nil, startedDate: startedDate,
-            finishedDate: finishedDate, commits: commits, shaField: "commit_sha")
+            &r, id: id, name: nil, displayTitle: displayTitle, url: nil, result: result,
+            environment: environment, originalEnvironment: environment.posted, createdDate: nil, startedDate: startedDate,
+            finishedDate: finishedDate, commits: commits, dateFields: (started: "start_time", finished: "end_time"))
     }
 
     /// A commit without a name of its own is named after the deployment's title (a text column),
@@ -123,18 +146,14 @@ struct DeploymentUpsert: Equatable, Sendable {
     }
 
     private static func finish(
-        _ r: inout FieldReader, _ connection: WebhookConnection, id: String?, name: String?, displayTitle: String?,
-        url: String?, result: String, environment: String, originalEnvironment: String?, createdDate: Timestamp?,
-        startedDate: Timestamp?, finishedDate: Timestamp?, commits: [Commit], shaField: String
+        _ r: inout FieldReader, id: String?, name: String?, displayTitle: String?,
+        url: String?, result: (value: String, posted: String), environment: (value: String, posted: String),
+        originalEnvironment: String, createdDate: Timestamp?,
+        startedDate: Timestamp?, finishedDate: Timestamp?, commits: [Commit],
+        dateFields: (started: String, finished: String)
     ) -> Result<DeploymentUpsert, WebhookError> {
-        if let id {
-            let room = connection.maxKeyLength - id.unicodeScalars.count - commitIdOverhead
-            if commits.contains(where: { $0.commitSha.unicodeScalars.count > room }) {
-                r.fail(shaField, "together with the deployment id is longer than a 255-character commit id allows")
-            }
-        }
         if let startedDate, let finishedDate, finishedDate < startedDate {
-            r.fail("finishedDate", "is before startedDate")
+            r.fail(dateFields.finished, "is before \(r.spelling(of: dateFields.started))")
         }
         guard r.causes.isEmpty, let id, let startedDate, let finishedDate else { return .failure(.invalidBody(r.causes)) }
         // The same commit listed twice: the last listing wins (one row per repo and sha).
@@ -142,7 +161,8 @@ struct DeploymentUpsert: Equatable, Sendable {
         let unique = commits.reversed().filter { seen.insert($0.repoUrl + "\u{0}" + $0.commitSha).inserted }.reversed()
         return .success(DeploymentUpsert(
             id: id, name: name ?? displayTitle ?? id, displayTitle: displayTitle ?? name ?? "", url: url ?? "",
-            result: result, environment: environment, originalEnvironment: originalEnvironment ?? environment,
+            result: result.value, originalResult: result.posted, environment: environment.value,
+            originalEnvironment: originalEnvironment,
             createdDate: createdDate ?? startedDate, startedDate: startedDate, finishedDate: finishedDate,
             commits: Array(unique)))
     }
@@ -155,7 +175,7 @@ struct DeploymentUpsert: Equatable, Sendable {
                 id, cicd_scope_id, name, display_title, url, result, original_result, status, original_status,
                 environment, original_environment, created_date, started_date, finished_date, duration_sec,
                 subtask_name, _raw_data_table, _raw_data_params)
-            VALUES ($1, $2, $3, $4, $5, $6, $6, 'DONE', 'DONE', $7, $8, $9::timestamptz, $10::timestamptz,
+            VALUES ($1, $2, $3, $4, $5, $6, $14, 'DONE', 'DONE', $7, $8, $9::timestamptz, $10::timestamptz,
                 $11::timestamptz, extract(epoch FROM $11::timestamptz - $10::timestamptz)::float8, '', 'webhook', $12)
             ON CONFLICT (id) DO UPDATE SET
                 name = EXCLUDED.name, display_title = EXCLUDED.display_title, url = EXCLUDED.url,
@@ -168,7 +188,8 @@ struct DeploymentUpsert: Equatable, Sendable {
             SELECT $1 || ':' || left(md5(c.repo_url), 16) || ':' || c.commit_sha AS id, c.*
             FROM jsonb_to_recordset($13::jsonb) AS c(
                 repo_url text, commit_sha text, repo_id text, ref_name text, name text, display_title text,
-                commit_msg text, result text, status text, created_date timestamptz, started_date timestamptz,
+                commit_msg text, result text, original_result text, status text, original_status text,
+                created_date timestamptz, started_date timestamptz,
                 finished_date timestamptz)
         ), stale AS (
             DELETE FROM cicd_deployment_commits
@@ -180,7 +201,7 @@ struct DeploymentUpsert: Equatable, Sendable {
                 started_date, finished_date, duration_sec, commit_msg, ref_name, repo_id, repo_url,
                 prev_success_deployment_commit_id, subtask_name, _raw_data_table, _raw_data_params)
             SELECT listed.id, commit_sha, $2, deployment.id, listed.name, display_title, '', result,
-                result, status, status, $7, $8, created_date,
+                original_result, status, original_status, $7, $8, created_date,
                 started_date, finished_date, extract(epoch FROM finished_date - started_date)::float8,
                 commit_msg, ref_name, repo_id, repo_url, '', '', 'webhook', $12
             FROM listed, deployment
@@ -205,7 +226,8 @@ struct DeploymentUpsert: Equatable, Sendable {
                 (key: "repo_id", value: .string(c.repoId)), (key: "ref_name", value: .string(c.refName)),
                 (key: "name", value: .string(c.name)), (key: "display_title", value: .string(c.displayTitle)),
                 (key: "commit_msg", value: .string(c.commitMsg)), (key: "result", value: .string(c.result)),
-                (key: "status", value: .string(c.status)),
+                (key: "original_result", value: .string(c.originalResult)), (key: "status", value: .string(c.status)),
+                (key: "original_status", value: .string(c.originalStatus)),
                 (key: "created_date", value: .string(c.createdDate.iso8601)),
                 (key: "started_date", value: .string(c.startedDate.iso8601)),
                 (key: "finished_date", value: .string(c.finishedDate.iso8601)),
@@ -218,6 +240,7 @@ struct DeploymentUpsert: Equatable, Sendable {
             connection.rowId(id), connection.scopeId, name, displayTitle, url, result, environment, // $1–$7
             originalEnvironment, createdDate.postgresText, startedDate.postgresText,              // $8–$10
             finishedDate.postgresText, connection.rawDataParams, commitsJSON,                     // $11–$13
+            originalResult,                                                                       // $14
         ]
     }
 

@@ -14,14 +14,28 @@ protocol SingleStatementOperation: IngestOperation {
     /// The statement; an operation may choose among several by what it writes.
     var sql: String { get }
     func binds(for connection: WebhookConnection) -> [String?]
-    /// The answer from the statement's result; throws `WebhookError` for refusals (404, 403),
+    /// The answer from the statement's result; throws `WebhookError` for refusals (404, 403, 409),
     /// for which the statement wrote nothing.
     func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult
+    /// Whether `error` says the statement met a concurrent write its snapshot could not see and
+    /// failed whole, so that running it once more (on a blocking connection) gives the true answer.
+    func runsAgain(after error: PostgresError) -> Bool
 }
 
 extension SingleStatementOperation {
+    func runsAgain(after error: PostgresError) -> Bool { false }
+
     func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
-        try answer(db.query(sql, binds(for: connection)), for: connection)
+        do {
+            return try answer(db.query(sql, binds(for: connection)), for: connection)
+        } catch let error as PostgresError where runsAgain(after: error) {
+            do {
+                return try answer(db.query(sql, binds(for: connection)), for: connection)
+            } catch let again as PostgresError where runsAgain(after: again) {
+                // Yet another concurrent write in between: nothing was written; the client may retry.
+                throw WebhookError.unavailable("a concurrent request wrote the same row; retry later")
+            }
+        }
     }
 }
 

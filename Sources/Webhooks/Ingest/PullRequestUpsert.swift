@@ -33,13 +33,13 @@ struct PullRequestUpsert: Equatable, Sendable {
     static let sha = 40
 
     /// `status` may be left out: it is then MERGED when a merge date is given, CLOSED when a close
-    /// date is, else OPEN.
+    /// date is, else OPEN. `originalStatus` defaults to `status` as posted, else the derived one.
     static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<PullRequestUpsert, WebhookError> {
         var r = FieldReader(body)
         let key = r.integer("pullRequestKey", required: true)
         let title = r.string("displayTitle", required: true)
         let createdDate = r.timestamp("createdDate", required: true)
-        let status = r.enumeration("status", allowed: statuses)
+        let status = r.postedEnumeration("status", allowed: statuses)
         let originalStatus = r.string("originalStatus", maxLength: Width.short)
         let description = r.string("description") ?? ""
         let url = r.string("url", maxLength: Width.key) ?? ""
@@ -62,10 +62,10 @@ struct PullRequestUpsert: Equatable, Sendable {
         let deletions = r.integer("deletions") ?? 0
         let isDraft = r.boolean("isDraft") ?? false
         guard r.causes.isEmpty, let key, let title, let createdDate else { return .failure(.invalidBody(r.causes)) }
-        let derivedStatus = status ?? (mergedDate != nil ? "MERGED" : closedDate != nil ? "CLOSED" : "OPEN")
+        let derivedStatus = status?.value ?? (mergedDate != nil ? "MERGED" : closedDate != nil ? "CLOSED" : "OPEN")
         return .success(PullRequestUpsert(
             key: key, title: title, createdDate: createdDate, status: derivedStatus,
-            originalStatus: originalStatus ?? derivedStatus, description: description, url: url,
+            originalStatus: originalStatus ?? status?.posted ?? derivedStatus, description: description, url: url,
             authorName: authorName, authorId: authorId, mergedByName: mergedByName, mergedById: mergedById,
             parentPrId: parentPrId, mergedDate: mergedDate, closedDate: closedDate, type: type, component: component,
             mergeCommitSha: mergeCommitSha, headRef: headRef, baseRef: baseRef, baseCommitSha: baseCommitSha,

@@ -6,6 +6,14 @@ import Postgres
 /// the row even when its WHERE keeps it unchanged), so a concurrent finish or task of the same
 /// pipeline, on any instance, is serialised; when the pipeline is already DONE the upsert returns
 /// no row and nothing else is written.
+///
+/// The task id joins the pipeline's name and the task's with `:`, which names may contain, so
+/// `a:b` + `c` and `a` + `b:c` are one id. A task of another pipeline that already has the id is
+/// found first (`taken`) and nothing is written: 409. When that task is being written at the same
+/// moment, this statement's snapshot cannot see it; its task insert then waits for it and meets
+/// the row, which the upsert's WHERE leaves alone, and `collision` makes the statement fail whole
+/// (a unique violation) so that the pipeline row it made is not kept. `runsAgain(after:)` then
+/// has it run once more, and the fresh snapshot finds the task: 409 naming its pipeline.
 struct TaskUpsert: Equatable, Sendable {
     var pipelineName: String
     var name: String
@@ -27,8 +35,9 @@ struct TaskUpsert: Equatable, Sendable {
         var r = FieldReader(body)
         let pipelineName = r.key("pipeline_name", in: connection)
         let name = r.string("name", required: true, maxLength: Width.key)
-        let result = r.enumeration("result", allowed: Vocabulary.taskResults, required: true)
-        let status = r.enumeration("status", allowed: Vocabulary.taskStatuses, required: true)
+        // `original_result` / `original_status` keep the posted text (API.md §4).
+        let result = r.postedEnumeration("result", allowed: Vocabulary.taskResults, required: true)
+        let status = r.postedEnumeration("status", allowed: Vocabulary.taskStatuses, required: true)
         let type = r.enumeration("type", allowed: Vocabulary.taskTypes, required: true)
         let environment = r.enumeration("environment", allowed: Vocabulary.environments, required: true)
         // DevLake's own sample sends `created_date`; `started_date` wins when both are given.
@@ -44,18 +53,23 @@ struct TaskUpsert: Equatable, Sendable {
             let startedDate, let repoId
         else { return .failure(.invalidBody(r.causes)) }
         return .success(TaskUpsert(
-            pipelineName: pipelineName, name: name, result: result, originalResult: result, status: status,
-            originalStatus: status, type: type, environment: environment, startedDate: startedDate,
+            pipelineName: pipelineName, name: name, result: result.value, originalResult: result.posted,
+            status: status.value, originalStatus: status.posted, type: type, environment: environment, startedDate: startedDate,
             finishedDate: finishedDate, repoId: repoId, branch: branch, commitSha: commitSha))
     }
 
     static let sql = """
-        WITH pipeline AS (
+        WITH taken AS (
+            SELECT t.name, COALESCE(p.name, t.pipeline_id, '') AS pipeline_name
+            FROM cicd_tasks t LEFT JOIN cicd_pipelines p ON p.id = t.pipeline_id
+            WHERE t.id = $6 AND t.pipeline_id IS DISTINCT FROM $1
+        ), pipeline AS (
             INSERT INTO cicd_pipelines AS p (
                 id, name, display_title, url, result, original_result, status, original_status, type,
                 environment, created_date, started_date, cicd_scope_id, is_child, _raw_data_table, _raw_data_params)
-            VALUES ($1, $2, $2, '', '', '', 'IN_PROGRESS', 'IN_PROGRESS', '', '',
-                $3::timestamptz, $3::timestamptz, $4, false, 'webhook', $5)
+            SELECT $1, $2, $2, '', '', '', 'IN_PROGRESS', 'IN_PROGRESS', '', '',
+                $3::timestamptz, $3::timestamptz, $4, false, 'webhook', $5
+            WHERE NOT EXISTS (SELECT FROM taken)
             ON CONFLICT (id) DO UPDATE SET
                 created_date = LEAST(p.created_date, EXCLUDED.created_date),
                 started_date = LEAST(p.started_date, EXCLUDED.started_date),
@@ -63,19 +77,18 @@ struct TaskUpsert: Equatable, Sendable {
             WHERE p.status <> 'DONE'
             RETURNING p.id
         ), task AS (
-            INSERT INTO cicd_tasks (
-                id, name, pipeline_id, result, original_result, status, original_status, type, environment,
-                duration_sec, created_date, started_date, finished_date, cicd_scope_id,
-                _raw_data_table, _raw_data_params)
-            SELECT $6, $7, pipeline.id, $8, $9, $10, $11, $12, $13,
-                $14::float8, $3::timestamptz, $3::timestamptz, $15::timestamptz, $4, 'webhook', $5
-            FROM pipeline
+            \(taskInsert)
             ON CONFLICT (id) DO UPDATE SET
                 name = EXCLUDED.name, result = EXCLUDED.result, original_result = EXCLUDED.original_result,
                 status = EXCLUDED.status, original_status = EXCLUDED.original_status, type = EXCLUDED.type,
                 environment = EXCLUDED.environment, duration_sec = EXCLUDED.duration_sec,
                 created_date = EXCLUDED.created_date, started_date = EXCLUDED.started_date,
                 finished_date = EXCLUDED.finished_date, updated_at = now()
+            WHERE cicd_tasks.pipeline_id = EXCLUDED.pipeline_id
+            RETURNING 1
+        ), collision AS (
+            \(taskInsert)
+            WHERE NOT EXISTS (SELECT FROM task)
             RETURNING 1
         ), pipeline_commit AS (
             INSERT INTO cicd_pipeline_commits (
@@ -87,9 +100,23 @@ struct TaskUpsert: Equatable, Sendable {
                 branch = EXCLUDED.branch, repo_id = EXCLUDED.repo_id, updated_at = now()
             RETURNING 1
         )
-        SELECT 1 AS cicd_pipelines, (SELECT count(*) FROM task) AS cicd_tasks,
-            (SELECT count(*) FROM pipeline_commit) AS cicd_pipeline_commits
-        FROM pipeline
+        SELECT (SELECT count(*) FROM pipeline) AS cicd_pipelines,
+            (SELECT count(*) FROM task) + (SELECT count(*) FROM collision) AS cicd_tasks,
+            (SELECT count(*) FROM pipeline_commit) AS cicd_pipeline_commits,
+            (SELECT name FROM taken) AS taken_by_task, (SELECT pipeline_name FROM taken) AS taken_by_pipeline
+        """
+
+    /// The task row, for the pipeline `pipeline` returned. `collision` runs it without ON CONFLICT
+    /// only when `task`'s upsert left another pipeline's row alone: the id is there, so it fails
+    /// (and should that row be deleted in between, it writes this task, as `task` would have).
+    private static let taskInsert = """
+        INSERT INTO cicd_tasks (
+                id, name, pipeline_id, result, original_result, status, original_status, type, environment,
+                duration_sec, created_date, started_date, finished_date, cicd_scope_id,
+                _raw_data_table, _raw_data_params)
+            SELECT $6, $7, pipeline.id, $8, $9, $10, $11, $12, $13,
+                $14::float8, $3::timestamptz, $3::timestamptz, $15::timestamptz, $4, 'webhook', $5
+            FROM pipeline
         """
 
     func binds(for connection: WebhookConnection) -> [String?] {
@@ -103,9 +130,18 @@ struct TaskUpsert: Equatable, Sendable {
         ]
     }
 
-    /// 403 when the pipeline is already finished (as DevLake), with nothing written.
+    /// 409 when another pipeline's task has the id, 403 when the pipeline is already finished (as
+    /// DevLake); either way nothing was written.
     func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
-        guard let row = result.rows.first else {
+        let row = result.rows.first
+        if let takenBy = row?["taken_by_pipeline"] {
+            throw WebhookError(
+                status: 409,
+                message: "the task id \"\(connection.rowId("\(pipelineName):\(name)"))\" is already taken by task"
+                    + " \"\(row?["taken_by_task"] ?? "")\" of pipeline \"\(takenBy)\" (a task id joins pipeline_name and"
+                    + " name with \":\"); give this task or its pipeline another name")
+        }
+        guard let row, row["cicd_pipelines"] == "1" else {
             throw WebhookError(
                 status: 403, message: "pipeline \"\(pipelineName)\" is already finished; it takes no more tasks")
         }
@@ -115,5 +151,11 @@ struct TaskUpsert: Equatable, Sendable {
                 "pipelineId": .string(connection.rowId(pipelineName)),
             ]),
             rows: WriteResult.counts(row, ["cicd_pipelines", "cicd_tasks", "cicd_pipeline_commits"]))
+    }
+
+    /// The unique violation `collision` raises: the statement wrote nothing, and a run with a
+    /// fresh snapshot sees the task it collided with.
+    func runsAgain(after error: PostgresError) -> Bool {
+        error.sqlState == "23505" && error.constraint == "cicd_tasks_pkey"
     }
 }

@@ -31,14 +31,20 @@ extension FieldReader {
 }
 
 extension FieldReader {
-    /// A field that some DevLake versions name differently: the canonical name wins when both are sent.
+    /// Which of a field and its alias (the name some DevLake versions use) to read: the canonical
+    /// name when it carries a value or neither does (so `"is required"` names it), else the alias.
+    /// `""` carries no value (`hasValue`), so `{"started_date":"","created_date":"..."}` reads
+    /// `created_date`.
+    func chosen(_ field: String, alias: String) -> String {
+        hasValue(field) || !hasValue(alias) ? field : alias
+    }
+
+    /// A date that some DevLake versions name differently: the canonical name wins when both carry one.
     mutating func timestamp(_ field: String, alias: String, required: Bool = false) -> Timestamp? {
-        has(field) || !has(alias) ? timestamp(field, required: required) : timestamp(alias, required: required)
+        timestamp(chosen(field, alias: alias), required: required)
     }
 
     mutating func string(_ field: String, alias: String, required: Bool = false, maxLength: Int? = nil) -> String? {
-        has(field) || !has(alias)
-            ? string(field, required: required, maxLength: maxLength)
-            : string(alias, required: required, maxLength: maxLength)
+        string(chosen(field, alias: alias), required: required, maxLength: maxLength)
     }
 }

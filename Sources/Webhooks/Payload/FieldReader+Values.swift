@@ -36,24 +36,24 @@ extension FieldReader {
         return text
     }
 
-    /// A finite number: a JSON number, or a string holding one with the JSON number grammar
-    /// (`"3.5"`, `"-2"`, `"1e3"`; not `" 3.5"`, `"+3"`, `".5"`, `"0x10"`, `"NaN"`).
-    /// Anything else, or a value beyond `Double`'s range → `"must be a number"`.
+    /// A finite number: a JSON number, or a string holding one with the JSON number grammar,
+    /// leading zeros allowed (`"3.5"`, `"-2"`, `"1e3"`, `"03"`; not `" 3.5"`, `"+3"`, `".5"`,
+    /// `"0x10"`, `"NaN"`). Anything else, or a value beyond `Double`'s range → `"must be a number"`.
     public mutating func double(_ field: String, required: Bool = false) -> Double? {
         read(field, required: required) { value in
-            guard let literal = Self.numericText(value), let number = DecimalLiteral(literal)?.double
+            guard let literal = Self.numericText(value), let number = Self.decimal(literal)?.double
             else { return .problem("must be a number") }
             return .value(number)
         }
     }
 
     /// An integer that fits `Int64`, given as a number or a numeric string (as `double`).
-    /// Integral values in any notation are accepted exactly (`3.0` → 3, `1e3` → 1000, no
-    /// rounding through `Double`); `3.5` or non-numeric → `"must be an integer"`; too large →
+    /// Integral values in any notation are accepted exactly (`3.0` → 3, `1e3` → 1000, `"007"` →
+    /// 7, no rounding through `Double`); `3.5` or non-numeric → `"must be an integer"`; too large →
     /// `"must be an integer between -9223372036854775808 and 9223372036854775807"`.
     public mutating func integer(_ field: String, required: Bool = false) -> Int64? {
         read(field, required: required) { value in
-            guard let literal = Self.numericText(value), let decimal = DecimalLiteral(literal) else {
+            guard let literal = Self.numericText(value), let decimal = Self.decimal(literal) else {
                 return .problem("must be an integer")
             }
             switch decimal.int64 {
@@ -112,10 +112,18 @@ extension FieldReader {
     /// Anything else, including numbers and booleans → `"must be one of A, B, C"` listing
     /// `allowed` in the given order.
     public mutating func enumeration(_ field: String, allowed: [String], required: Bool = false) -> String? {
+        postedEnumeration(field, allowed: allowed, required: required)?.value
+    }
+
+    /// As `enumeration`, with the text as posted too (`"success"` → value `SUCCESS`, posted
+    /// `success`), for the `original_*` columns, which keep the client's spelling (API.md §4).
+    public mutating func postedEnumeration(
+        _ field: String, allowed: [String], required: Bool = false
+    ) -> (value: String, posted: String)? {
         read(field, required: required) { value in
             if case .string(let text) = value,
                let match = allowed.first(where: { Self.equalIgnoringASCIICase(text, $0) }) {
-                return .value(match)
+                return .value((match, text))
             }
             return .problem("must be one of \(allowed.joined(separator: ", "))")
         }
@@ -155,6 +163,13 @@ extension FieldReader {
         case .number(let literal), .string(let literal): literal
         default: nil
         }
+    }
+
+    /// A number's text taken apart. Leading zeros are allowed: in a string they are just how
+    /// someone wrote the number (`"007"`), and a JSON number literal has none (the parser refuses
+    /// them), so this is the one rule for both.
+    private static func decimal(_ text: String) -> DecimalLiteral? {
+        DecimalLiteral(text, allowingLeadingZeros: true)
     }
 
     static func equalIgnoringASCIICase(_ text: String, _ other: String) -> Bool {

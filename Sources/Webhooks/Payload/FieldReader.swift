@@ -50,6 +50,14 @@ public struct FieldReader: Sendable {
         return value != .null
     }
 
+    /// Whether the field carries a value: present, not `null` and not `""`. This is what decides
+    /// between a field and its alias: `""` is absent on every kind but optional text, and even
+    /// there it says "no value" rather than one that should hide the alias's.
+    public func hasValue(_ field: String) -> Bool {
+        guard let value = value(field) else { return false }
+        return value != .string("")
+    }
+
     /// Appends the causes of a reader of a nested object (its causes carry its own path).
     public mutating func absorb(_ nested: FieldReader) {
         causes.append(contentsOf: nested.causes)
@@ -109,7 +117,13 @@ public struct FieldReader: Sendable {
 
     /// The field's name for a cause: the path, then the client's spelling or the canonical name.
     func name(of field: String) -> String {
-        path + (fields[Self.fold(field)]?.spelling ?? field)
+        path + spelling(of: field)
+    }
+
+    /// The field as the client spelled it, or the canonical name when it is absent; no path (for
+    /// naming a second field inside a cause: `"end_time: is before start_time"`).
+    public func spelling(of field: String) -> String {
+        fields[Self.fold(field)]?.spelling ?? field
     }
 
     /// The field's value; nil when absent or `null`.

@@ -36,25 +36,16 @@ public enum TimestampParser {
         return Array(text.utf8).withUnsafeBufferPointer { parse(bytes: $0) }
     }
 
-    /// The instant of a JSON number read as milliseconds since 1970-01-01T00:00:00Z, as classic
-    /// DevLake accepted: an integer (`1577880000000`, `-86400000`) or one with up to three
-    /// fraction digits (`1577880000000.5` is 500 µs later). Exponents (`1.5e12`), more fraction
-    /// digits, leading zeros and instants outside years 0001–9999 are refused (nil).
+    /// The instant of a JSON number read as milliseconds since 1970-01-01T00:00:00Z (classic
+    /// DevLake's epoch dates), in any JSON notation: `1577880000000`, `1.57788e12`,
+    /// `1577880000000.5` (500 µs later), `-86400000`. The value is read exactly from its digits,
+    /// never through `Double`. Digits finer than a microsecond (PostgreSQL keeps microseconds) are
+    /// truncated toward the past, not rounded — as a date string's extra fraction digits are, so a
+    /// number and the RFC 3339 text of one instant store the same microsecond (`-0.0005` is
+    /// 1969-12-31T23:59:59.999999Z, as `1969-12-31T23:59:59.9999995Z` is). Nil when the text is
+    /// not a JSON number or the instant lies outside years 0001–9999.
     public static func fromEpochMilliseconds(_ numberLiteral: String) -> Timestamp? {
-        guard let literal = DecimalLiteral(numberLiteral), !literal.hasExponent,
-              literal.fractionDigits.count <= 3, literal.integerDigits.count <= 15
-        else { return nil }
-        var microseconds: Int64 = 0
-        for digit in literal.integerDigits {
-            microseconds = microseconds * 10 + Int64(digit - UInt8(ascii: "0"))
-        }
-        microseconds *= 1_000
-        var scale: Int64 = 100
-        for digit in literal.fractionDigits {
-            microseconds += Int64(digit - UInt8(ascii: "0")) * scale
-            scale /= 10
-        }
-        if literal.isNegative { microseconds = -microseconds }
+        guard let microseconds = DecimalLiteral(numberLiteral)?.floored(timesTenToThe: 3) else { return nil }
         let instant = Timestamp(microsecondsSinceEpoch: microseconds)
         return instant >= earliest && instant <= latest ? instant : nil
     }

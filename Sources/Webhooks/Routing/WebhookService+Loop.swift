@@ -79,8 +79,9 @@ extension WebhookService {
             return
         }
         let submitted = pipeline.submit(statement.sql, statement.binds(for: connection)) { [self] result in
-            if case .failure(let error) = result, error.sqlState == Self.lockNotAvailable {
-                // It waited past the pipeline's lock_timeout and did nothing: wait on the pool.
+            if case .failure(let error) = result, error.sqlState == Self.lockNotAvailable || statement.runsAgain(after: error) {
+                // It waited past the pipeline's lock_timeout, or met a concurrent write it must see,
+                // and did nothing: run it again on the pool.
                 runBlocking()
                 return
             }

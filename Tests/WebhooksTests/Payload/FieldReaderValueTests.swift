@@ -62,7 +62,7 @@ struct FieldReaderValueTests {
 
     @Test("reads numbers, and strings holding one", arguments: [
         ("3.5", 3.5), (#""3.5""#, 3.5), ("-2", -2), (#""-2""#, -2), (#""1e3""#, 1_000), ("0", 0),
-        (#""0.25""#, 0.25), ("1e-400", 0), ("1.7976931348623157e308", 1.7976931348623157e308),
+        (#""0.25""#, 0.25), ("1e-400", 0), ("1.7976931348623157e308", 1.7976931348623157e308), (#""03""#, 3),
     ])
     func doubles(json: String, expected: Double) throws {
         #expect(try read(json) { $0.double("field") } == (expected, []))
@@ -70,7 +70,7 @@ struct FieldReaderValueTests {
 
     @Test("refuses what is not a finite decimal number", arguments: [
         #"" 3.5""#, #""3.5 ""#, #""abc""#, #""NaN""#, #""Infinity""#, #""inf""#, #""+3""#, #"".5""#,
-        #""5.""#, #""0x10""#, #""1,5""#, #""03""#, "1e400", #""-1e400""#, "true", "[]", "{}", #""3.5abc""#,
+        #""5.""#, #""0x10""#, #""1,5""#, #""+03""#, "1e400", #""-1e400""#, "true", "[]", "{}", #""3.5abc""#,
     ])
     func doubleRejections(json: String) throws {
         #expect(try read(json) { $0.double("field") } == (nil, ["field: must be a number"]))
@@ -127,6 +127,7 @@ struct FieldReaderValueTests {
         (#""2020-01-01T12:00:00+0000""#, 1_577_880_000_000_000),
         ("1577880000000", 1_577_880_000_000_000),
         ("1577880000000.5", 1_577_880_000_000_500),
+        ("1.5e12", 1_500_000_000_000_000),
     ] as [(String, Int64)])
     func timestamps(json: String, microseconds: Int64) throws {
         #expect(try read(json) { $0.timestamp("field") }
@@ -134,7 +135,7 @@ struct FieldReaderValueTests {
     }
 
     @Test("refuses values that are not dates", arguments: [
-        #""1577880000000""#, #""2020-01-01T12:00:00+00""#, #""yesterday""#, "true", "[]", "{}", "1.5e12",
+        #""1577880000000""#, #""2020-01-01T12:00:00+00""#, #""yesterday""#, "true", "[]", "{}", "1e400",
     ])
     func timestampRejections(json: String) throws {
         #expect(try read(json) { $0.timestamp("field") }

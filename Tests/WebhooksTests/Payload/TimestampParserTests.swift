@@ -104,8 +104,8 @@ struct TimestampParserTests {
         #expect(TimestampParser.fromEpochMilliseconds(literal)?.microsecondsSinceEpoch == microseconds)
     }
 
-    @Test("refuses epoch milliseconds it cannot read exactly or out of range", arguments: [
-        "", "abc", "1.5e12", "1577880000000e0", "1577880000000.1234", "01", "+1", "1.", " 1",
+    @Test("refuses epoch milliseconds that are not JSON numbers or out of range", arguments: [
+        "", "abc", "01", "+1", "1.", " 1",
         "1577880000000 ", "-62135596800001", "253402300800000", "999999999999999999999",
     ])
     func refusesEpochMilliseconds(literal: String) {
