@@ -188,8 +188,8 @@ enum PayloadFuzzer {
         case .success(let operation):
             let values = binds(operation)
             let columns = Operation.columns
-            guard values.count == columns.count, values.count == placeholderCount(Operation.sql) else {
-                fatalError("\(type) has \(values.count) binds for \(placeholderCount(Operation.sql)) placeholders")
+            guard values.count == columns.count, values.count == placeholderCount(operation.sql) else {
+                fatalError("\(type) has \(values.count) binds for \(placeholderCount(operation.sql)) placeholders")
             }
             for (index, (value, column)) in zip(values, columns).enumerated() {
                 if let problem = column.problem(with: value) {
@@ -285,7 +285,8 @@ struct Column: Sendable {
 /// The ingest operations checked here: how each decodes, and the column behind each bind.
 protocol DecodableOperation: Equatable {
     static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<Self, WebhookError>
-    static var sql: String { get }
+    /// The statement this very operation runs (IssueUpsert picks one by the issue's type).
+    var sql: String { get }
     static var columns: [Column] { get }
 }
 
@@ -299,7 +300,7 @@ extension IssueUpsert: DecodableOperation {
         .float8, .optionalTimestamp, .optionalTimestamp,                     // $20–$22
         .bigint, .varchar(255),                                              // $23–$24
         .varchar(255), .varchar(255), .varchar(255), .varchar(255),          // $25–$28
-        .bigint, .bigint, .bigint, .boolean,                                 // $29–$32
+        .bigint, .bigint, .bigint,                                           // $29–$31
     ]
 }
 
