@@ -79,7 +79,7 @@ struct TaskIdCollisionTests {
 
         let holder = try PostgresConnection(config: TestDatabase.config)
         try holder.execute(script: "BEGIN")
-        _ = try holder.query(TaskUpsert.sql, first.binds(for: connection))
+        _ = try holder.query(first.sql, first.binds(for: connection))
 
         let outcome = Shared<Result<WriteResult, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)

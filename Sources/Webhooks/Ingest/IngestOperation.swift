@@ -40,7 +40,7 @@ extension SingleStatementOperation {
 }
 
 extension IssueUpsert: SingleStatementOperation {}
-extension TaskUpsert: SingleStatementOperation { var sql: String { Self.sql } }
+extension TaskUpsert: SingleStatementOperation {}
 extension IssueClose: SingleStatementOperation { var sql: String { Self.sql } }
 extension DeploymentUpsert: SingleStatementOperation { var sql: String { Self.sql } }
 extension PullRequestUpsert: SingleStatementOperation { var sql: String { Self.sql } }
