@@ -2,32 +2,62 @@ import Foundation
 
 /// A `lakehook serve` process, as production runs it: the built binary, configured by its
 /// environment, its stderr (the JSON log) captured to a file.
+///
+/// Spawned with posix_spawn, the child opening its log file itself (`addopen`, O_APPEND), not
+/// with Foundation's `Process` and a `FileHandle`: two instances started at once by `Process`
+/// once wrote one log file between them (one log empty, the other missing its "migrated"
+/// line), which points at descriptors crossing between concurrent launches. Here no descriptor
+/// of the test process is involved.
 final class LakehookProcess: @unchecked Sendable {
     let port: Int
-    let process = Process()
     let logFile: URL
+    let pid: pid_t
+    private let exit = Shared<Int32?>(nil)
 
     init(databaseURL: String, environment extra: [String: String] = [:]) throws {
         port = try freePort()
         logFile = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("lakehook-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process.executableURL = CommandLineBinaryTests.binary
-        process.arguments = ["serve"]
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = databaseURL
         env["LAKEHOOK_LISTEN"] = "127.0.0.1:\(port)"
         env["LAKEHOOK_LOG_LEVEL"] = "info"
         for (k, v) in extra { env[k] = v }
-        process.environment = env
-        process.standardError = try FileHandle(forWritingTo: logFile)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, logFile.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(CommandLineBinaryTests.binary.path), strdup("serve"), nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") }
+        envp.append(nil)
+        defer { for pointer in argv + envp { free(pointer) } }
+        var child: pid_t = 0
+        let spawned = posix_spawn(&child, argv[0]!, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw ClientError("posix_spawn lakehook: \(spawned)") }
+        pid = child
         try waitUntil(timeout: 15) { (try? self.get("/livez").status) == 200 }
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        if isRunning {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        }
         try? FileManager.default.removeItem(at: logFile)
+    }
+
+    /// Reaps the child once it has exited (its status kept in `exit`).
+    private var isRunning: Bool {
+        exit.withLock { exit in
+            guard exit == nil else { return false }
+            var status: Int32 = 0
+            guard waitpid(pid, &status, WNOHANG) == pid else { return true }
+            exit = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            return false
+        }
     }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
@@ -47,13 +77,14 @@ final class LakehookProcess: @unchecked Sendable {
         return try client.receive()
     }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    func signal(_ number: Int32) { kill(pid, number) }
 
-    /// Waits for the process to exit; its status, or nil on timeout.
+    /// Waits for the process to exit; its exit status (128 + the signal when a signal ended it),
+    /// or nil on timeout.
     func waitForExit(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        return process.isRunning ? nil : process.terminationStatus
+        while isRunning && Date() < deadline { usleep(20_000) }
+        return isRunning ? nil : exit.withLock { $0 }
     }
 }
 
