@@ -25,17 +25,17 @@ protocol SingleStatementOperation: IngestOperation {
 extension SingleStatementOperation {
     func runsAgain(after error: PostgresError) -> Bool { false }
 
+    /// Runs the statement, once more when `runsAgain(after:)` says so.
     func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
-        do {
-            return try answer(db.query(sql, binds(for: connection)), for: connection)
-        } catch let error as PostgresError where runsAgain(after: error) {
+        for _ in 0..<2 {
             do {
                 return try answer(db.query(sql, binds(for: connection)), for: connection)
-            } catch let again as PostgresError where runsAgain(after: again) {
-                // Yet another concurrent write in between: nothing was written; the client may retry.
-                throw WebhookError.unavailable("a concurrent request wrote the same row; retry later")
+            } catch let error as PostgresError where runsAgain(after: error) {
+                continue
             }
         }
+        // Yet another concurrent write in between: nothing was written; the client may retry.
+        throw WebhookError.unavailable("a concurrent request wrote the same row; retry later")
     }
 }
 
