@@ -65,25 +65,45 @@ final class DisposablePostgres: @unchecked Sendable {
     }
 }
 
-/// Runs a program to completion with stdout and stderr in `outputPath`; its exit status and output.
-func spawnAndWait(_ argv: [String], outputPath: String) throws -> (Int32, String) {
+/// Starts a program with stdin from /dev/null and stdout written to `stdoutPath`, stderr to
+/// `stderrPath` (nil: with stdout); the child opens both files itself, so no descriptor of the
+/// test process is handed down. `environment` nil is this process's. Its pid.
+func spawn(
+    _ argv: [String], stdoutPath: String, stderrPath: String? = nil, environment: [String: String]? = nil
+) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    if let stderrPath {
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    } else {
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    }
     var cArgs = argv.map { strdup($0) }
     cArgs.append(nil)
-    defer { for arg in cArgs { free(arg) } }
+    var cEnvironment = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") }
+    cEnvironment.append(nil)
+    defer { for pointer in cArgs + cEnvironment { free(pointer) } }
     var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ)
+    let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, &cEnvironment)
     guard spawned == 0 else { throw ClientError("posix_spawn \(argv[0]): \(spawned)") }
+    return pid
+}
+
+/// A `waitpid` status as a shell shows it: the exit code, or 128 + the signal that ended it.
+func exitCode(ofWaitStatus status: Int32) -> Int32 {
+    status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+}
+
+/// Runs a program to completion with stdout and stderr in `outputPath`; its exit status and output.
+func spawnAndWait(_ argv: [String], outputPath: String) throws -> (Int32, String) {
+    let pid = try spawn(argv, stdoutPath: outputPath)
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-    let exited = status & 0x7f == 0
-    return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
+    return (exitCode(ofWaitStatus: status), output)
 }
 
 /// A TCP port nothing listens on right now.

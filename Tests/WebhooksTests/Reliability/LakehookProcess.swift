@@ -3,8 +3,8 @@ import Foundation
 /// A `lakehook serve` process, as production runs it: the built binary, configured by its
 /// environment, its stderr (the JSON log) captured to a file.
 ///
-/// Spawned with posix_spawn, the child opening its log file itself (`addopen`, O_APPEND), not
-/// with Foundation's `Process` and a `FileHandle`: two instances started at once by `Process`
+/// Spawned with posix_spawn, the child opening its log file itself (`spawn`), not with
+/// Foundation's `Process` and a `FileHandle`: two instances started at once by `Process`
 /// once wrote one log file between them (one log empty, the other missing its "migrated"
 /// line), which points at descriptors crossing between concurrent launches. Here no descriptor
 /// of the test process is involved.
@@ -23,20 +23,9 @@ final class LakehookProcess: @unchecked Sendable {
         env["LAKEHOOK_LOG_LEVEL"] = "info"
         for (k, v) in extra { env[k] = v }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, logFile.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(CommandLineBinaryTests.binary.path), strdup("serve"), nil]
-        var envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") }
-        envp.append(nil)
-        defer { for pointer in argv + envp { free(pointer) } }
-        var child: pid_t = 0
-        let spawned = posix_spawn(&child, argv[0]!, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw ClientError("posix_spawn lakehook: \(spawned)") }
-        pid = child
+        pid = try spawn(
+            [CommandLineBinaryTests.binary.path, "serve"], stdoutPath: "/dev/null", stderrPath: logFile.path,
+            environment: env)
         try waitUntil(timeout: 15) { (try? self.get("/livez").status) == 200 }
     }
 
@@ -55,7 +44,7 @@ final class LakehookProcess: @unchecked Sendable {
             guard exit == nil else { return false }
             var status: Int32 = 0
             guard waitpid(pid, &status, WNOHANG) == pid else { return true }
-            exit = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            exit = exitCode(ofWaitStatus: status)
             return false
         }
     }
