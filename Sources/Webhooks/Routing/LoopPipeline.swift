@@ -68,7 +68,7 @@ final class LoopPipeline: EventLoopTarget, @unchecked Sendable {
         unflushed += 1
         connection.enqueue(sql, binds) { [self] result in
             completion(result)
-            if connection === self.connection, unflushed > 0, connection.inFlight <= unflushed + Self.refillAt {
+            if connection === self.connection, unflushed > 0, nextBatchIsDue(connection) {
                 scheduleFlush()  // the batch on the server is nearly done: send the next one
             }
         }
@@ -86,11 +86,16 @@ final class LoopPipeline: EventLoopTarget, @unchecked Sendable {
         flushScheduled = true
         loop.afterEvents { [self] in
             flushScheduled = false
-            // "≤": a statement refused at enqueue (a NUL byte) counts in `unflushed` without
-            // being in flight.
-            guard let connection, connection.inFlight <= unflushed + Self.refillAt else { return }
+            guard let connection, nextBatchIsDue(connection) else { return }
             flush()
         }
+    }
+
+    /// Whether the server has at most `refillAt` statements of ours left: those in flight minus
+    /// those still in libpq's buffer (`unflushed`). That difference can be negative, as a
+    /// statement refused at enqueue (a NUL byte) counts in `unflushed` without being in flight.
+    private func nextBatchIsDue(_ connection: PipelinedConnection) -> Bool {
+        connection.inFlight <= unflushed + Self.refillAt
     }
 
     func readable() {
