@@ -169,54 +169,12 @@ struct DeploymentUpsert: Equatable, Sendable {
 
     /// The commits travel as one JSON parameter, read back with jsonb_to_recordset, so a
     /// deployment of any size is one statement. Commit ids are computed in SQL with md5().
+    /// `lakehook_upsert_deployment` (migration 0006) locks the deployment row before it replaces
+    /// the commit set, each step in a fresh snapshot, so concurrent re-posts of one id end with
+    /// exactly one request's commits.
     static let sql = """
-        WITH deployment AS (
-            INSERT INTO cicd_deployments (
-                id, cicd_scope_id, name, display_title, url, result, original_result, status, original_status,
-                environment, original_environment, created_date, started_date, finished_date, duration_sec,
-                subtask_name, _raw_data_table, _raw_data_params)
-            VALUES ($1, $2, $3, $4, $5, $6, $14, 'DONE', 'DONE', $7, $8, $9::timestamptz, $10::timestamptz,
-                $11::timestamptz, extract(epoch FROM $11::timestamptz - $10::timestamptz)::float8, '', 'webhook', $12)
-            ON CONFLICT (id) DO UPDATE SET
-                name = EXCLUDED.name, display_title = EXCLUDED.display_title, url = EXCLUDED.url,
-                result = EXCLUDED.result, original_result = EXCLUDED.original_result,
-                environment = EXCLUDED.environment, original_environment = EXCLUDED.original_environment,
-                created_date = EXCLUDED.created_date, started_date = EXCLUDED.started_date,
-                finished_date = EXCLUDED.finished_date, duration_sec = EXCLUDED.duration_sec, updated_at = now()
-            RETURNING id
-        ), listed AS (
-            SELECT $1 || ':' || left(md5(c.repo_url), 16) || ':' || c.commit_sha AS id, c.*
-            FROM jsonb_to_recordset($13::jsonb) AS c(
-                repo_url text, commit_sha text, repo_id text, ref_name text, name text, display_title text,
-                commit_msg text, result text, original_result text, status text, original_status text,
-                created_date timestamptz, started_date timestamptz,
-                finished_date timestamptz)
-        ), stale AS (
-            DELETE FROM cicd_deployment_commits
-            WHERE cicd_deployment_id = $1 AND id NOT IN (SELECT id FROM listed)
-        ), commits AS (
-            INSERT INTO cicd_deployment_commits (
-                id, commit_sha, cicd_scope_id, cicd_deployment_id, name, display_title, url, result,
-                original_result, status, original_status, environment, original_environment, created_date,
-                started_date, finished_date, duration_sec, commit_msg, ref_name, repo_id, repo_url,
-                prev_success_deployment_commit_id, subtask_name, _raw_data_table, _raw_data_params)
-            SELECT listed.id, commit_sha, $2, deployment.id, listed.name, display_title, '', result,
-                original_result, status, original_status, $7, $8, created_date,
-                started_date, finished_date, extract(epoch FROM finished_date - started_date)::float8,
-                commit_msg, ref_name, repo_id, repo_url, '', '', 'webhook', $12
-            FROM listed, deployment
-            ON CONFLICT (id, commit_sha) DO UPDATE SET
-                name = EXCLUDED.name, display_title = EXCLUDED.display_title, result = EXCLUDED.result,
-                original_result = EXCLUDED.original_result, status = EXCLUDED.status,
-                original_status = EXCLUDED.original_status, environment = EXCLUDED.environment,
-                original_environment = EXCLUDED.original_environment, created_date = EXCLUDED.created_date,
-                started_date = EXCLUDED.started_date, finished_date = EXCLUDED.finished_date,
-                duration_sec = EXCLUDED.duration_sec, commit_msg = EXCLUDED.commit_msg,
-                ref_name = EXCLUDED.ref_name, repo_id = EXCLUDED.repo_id, repo_url = EXCLUDED.repo_url,
-                updated_at = now()
-            RETURNING id
-        )
-        SELECT (SELECT id FROM deployment) AS deployment_id, id AS commit_id FROM commits ORDER BY id
+        SELECT deployment_id, commit_id
+        FROM lakehook_upsert_deployment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         """
 
     var commitsJSON: String {

@@ -7,30 +7,13 @@ import Postgres
 struct IssueClose: Equatable, Sendable {
     var issueKey: String
 
+    /// One call of `lakehook_close_issue` (migration 0006): the issue row is locked first and its
+    /// incident row updated in a fresh snapshot, so an incident that a concurrent upsert has just
+    /// created is closed too. A resolution before the issue's creation keeps lead time 0.
     static let sql = """
-        WITH issue AS (
-            UPDATE issues SET
-                status = 'DONE',
-                resolution_date = COALESCE(resolution_date, now()),
-                lead_time_minutes = CASE
-                    WHEN COALESCE(lead_time_minutes, 0) = 0 AND created_date IS NOT NULL
-                    THEN trunc(extract(epoch FROM COALESCE(resolution_date, now()) - created_date) / 60)::bigint
-                    ELSE lead_time_minutes END,
-                updated_at = now()
-            WHERE id = $1
-            RETURNING id, status, resolution_date, lead_time_minutes
-        ), incident AS (
-            UPDATE incidents SET
-                status = issue.status,
-                resolution_date = issue.resolution_date,
-                lead_time_minutes = issue.lead_time_minutes,
-                updated_at = now()
-            FROM issue WHERE incidents.id = issue.id
-            RETURNING 1
-        )
         SELECT id, status, \(SQLText.iso8601("resolution_date")), lead_time_minutes,
-            1 AS issues, (SELECT count(*) FROM incident) AS incidents
-        FROM issue
+            n_issues AS issues, n_incidents AS incidents
+        FROM lakehook_close_issue($1)
         """
 
     func binds(for connection: WebhookConnection) -> [String?] { [connection.rowId(issueKey)] }

@@ -66,6 +66,13 @@ struct IssueUpsert: Equatable, Sendable {
         let spent = r.integer("time_spent_minutes") ?? 0
         let remaining = r.integer("time_remaining_minutes") ?? 0
 
+        // A lead time is never negative (as a deployment's finish never precedes its start).
+        if let createdDate, let resolutionDate, resolutionDate < createdDate {
+            r.fail("resolution_date", "is before \(r.spelling(of: "created_date"))")
+        }
+        if leadTime < 0 {
+            r.fail("lead_time_minutes", "must not be negative")
+        }
         guard r.causes.isEmpty, let issueKey, let title, let status, let originalStatus, let createdDate else {
             return .failure(.invalidBody(r.causes))
         }
@@ -87,120 +94,31 @@ struct IssueUpsert: Equatable, Sendable {
     /// The issue is always linked to the connection's board (what project mappings and DevLake's
     /// dashboards join on) and, when the body names a board, to that board too.
     ///
-    /// An incident and an issue of another type have statements of their own rather than one with
-    /// `WHERE $32::boolean` switches: PostgreSQL sets up every data-modifying CTE of a statement
-    /// whether it writes a row or not, and the incident's two upserts, set up for nothing, made a
-    /// plain issue's statement cost a quarter more of the server's time (docs/PERFORMANCE.md).
+    /// The write is one call of `lakehook_upsert_issue` (migration 0006): one statement for the
+    /// client, but inside it the issue row is locked before its children are replaced, each in a
+    /// fresh snapshot, so concurrent re-posts of one key end as exactly one of them wrote it. An
+    /// incident and any other issue call it with a literal flag, so each has a statement (and a
+    /// cached plan) of its own.
     var sql: String { isIncident ? Self.incidentSQL : Self.issueSQL }
 
-    /// Not an incident (any more): the issue, its boards and links; no incident rows.
+    /// Not an incident (any more): the issue, its boards and links; its incident rows removed.
     static let issueSQL = """
-        WITH \(Self.issueAndLinks), not_incident AS (
-            DELETE FROM incidents WHERE id = $1
-        ), stale_assignees AS (
-            DELETE FROM incident_assignees WHERE incident_id = $1
-        )
-        SELECT \(Self.issueCounts), 0 AS incidents, 0 AS incident_assignees
+        SELECT \(Self.written) FROM lakehook_upsert_issue(false,
+            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+            $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)
         """
 
     /// An incident: the issue, its boards and links, its `incidents` row and its assignee.
     static let incidentSQL = """
-        WITH \(Self.issueAndLinks), incident AS (
-            INSERT INTO incidents (
-                id, incident_key, title, description, status, original_status, url, resolution_date,
-                created_date, updated_date, lead_time_minutes, original_estimate_minutes, time_spent_minutes,
-                time_remaining_minutes, creator_id, creator_name, parent_incident_id, priority, severity,
-                urgency, component, original_project, "table", scope_id, assignee_id, assignee_name,
-                _raw_data_table, _raw_data_params)
-            SELECT
-                $1, $7, $8, $13, $9, $10, $12, $21::timestamptz,
-                $11::timestamptz, $22::timestamptz, $23::bigint, $29::bigint, $30::bigint,
-                $31::bigint, $25, $26, $24, $17, $18,
-                '', $19, '', 'boards', $2, $27, $28,
-                'webhook', $4
-            ON CONFLICT (id) DO UPDATE SET
-                incident_key = EXCLUDED.incident_key, title = EXCLUDED.title,
-                description = EXCLUDED.description, status = EXCLUDED.status,
-                original_status = EXCLUDED.original_status, url = EXCLUDED.url,
-                resolution_date = EXCLUDED.resolution_date, created_date = EXCLUDED.created_date,
-                updated_date = EXCLUDED.updated_date, lead_time_minutes = EXCLUDED.lead_time_minutes,
-                original_estimate_minutes = EXCLUDED.original_estimate_minutes,
-                time_spent_minutes = EXCLUDED.time_spent_minutes,
-                time_remaining_minutes = EXCLUDED.time_remaining_minutes,
-                creator_id = EXCLUDED.creator_id, creator_name = EXCLUDED.creator_name,
-                parent_incident_id = EXCLUDED.parent_incident_id, priority = EXCLUDED.priority,
-                severity = EXCLUDED.severity, component = EXCLUDED.component,
-                assignee_id = EXCLUDED.assignee_id, assignee_name = EXCLUDED.assignee_name,
-                updated_at = now()
-            RETURNING 1
-        ), stale_assignees AS (
-            DELETE FROM incident_assignees WHERE incident_id = $1 AND assignee_id IS DISTINCT FROM $27
-        ), assignee AS (
-            INSERT INTO incident_assignees (incident_id, assignee_id, assignee_name, _raw_data_table, _raw_data_params)
-            SELECT $1, $27, $28, 'webhook', $4 WHERE $27 <> ''
-            ON CONFLICT (incident_id, assignee_id) DO UPDATE SET assignee_name = EXCLUDED.assignee_name, updated_at = now()
-            RETURNING 1
-        )
-        SELECT \(Self.issueCounts), (SELECT count(*) FROM incident) AS incidents,
-            (SELECT count(*) FROM assignee) AS incident_assignees
+        SELECT \(Self.written) FROM lakehook_upsert_issue(true,
+            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+            $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)
         """
 
-    /// The CTEs both statements start with: the boards, the issue, its board links.
-    private static let issueAndLinks = """
-        connection_board AS (
-            INSERT INTO boards (id, name, type, created_date, _raw_data_table, _raw_data_params)
-            VALUES ($2, $3, 'webhook', now(), 'webhook', $4)
-            ON CONFLICT (id) DO NOTHING
-            RETURNING 1
-        ), key_board AS (
-            INSERT INTO boards (id, name, type, created_date, _raw_data_table, _raw_data_params)
-            SELECT $5::varchar, $6, 'webhook', now(), 'webhook', $4 WHERE $5::varchar IS NOT NULL
-            ON CONFLICT (id) DO NOTHING
-            RETURNING 1
-        ), issue AS (
-            INSERT INTO issues (
-                id, issue_key, title, status, original_status, created_date, url, description, epic_key,
-                type, original_type, priority, severity, component, story_point, resolution_date, updated_date,
-                lead_time_minutes, parent_issue_id, creator_id, creator_name, assignee_id, assignee_name,
-                original_estimate_minutes, time_spent_minutes, time_remaining_minutes,
-                icon_url, original_project, urgency, is_subtask, fix_versions, _raw_data_table, _raw_data_params)
-            VALUES (
-                $1, $7, $8, $9, $10, $11::timestamptz, $12, $13, $14,
-                $15, $16, $17, $18, $19, $20::float8, $21::timestamptz, $22::timestamptz,
-                $23::bigint, $24, $25, $26, $27, $28,
-                $29::bigint, $30::bigint, $31::bigint,
-                '', '', '', false, '', 'webhook', $4)
-            ON CONFLICT (id) DO UPDATE SET
-                issue_key = EXCLUDED.issue_key, title = EXCLUDED.title, status = EXCLUDED.status,
-                original_status = EXCLUDED.original_status, created_date = EXCLUDED.created_date,
-                url = EXCLUDED.url, description = EXCLUDED.description, epic_key = EXCLUDED.epic_key,
-                type = EXCLUDED.type, original_type = EXCLUDED.original_type, priority = EXCLUDED.priority,
-                severity = EXCLUDED.severity, component = EXCLUDED.component, story_point = EXCLUDED.story_point,
-                resolution_date = EXCLUDED.resolution_date, updated_date = EXCLUDED.updated_date,
-                lead_time_minutes = EXCLUDED.lead_time_minutes, parent_issue_id = EXCLUDED.parent_issue_id,
-                creator_id = EXCLUDED.creator_id, creator_name = EXCLUDED.creator_name,
-                assignee_id = EXCLUDED.assignee_id, assignee_name = EXCLUDED.assignee_name,
-                original_estimate_minutes = EXCLUDED.original_estimate_minutes,
-                time_spent_minutes = EXCLUDED.time_spent_minutes,
-                time_remaining_minutes = EXCLUDED.time_remaining_minutes,
-                updated_at = now()
-            RETURNING id
-        ), stale_links AS (
-            DELETE FROM board_issues
-            WHERE issue_id = $1 AND board_id <> $2 AND board_id IS DISTINCT FROM $5::varchar
-        ), links AS (
-            INSERT INTO board_issues (board_id, issue_id, _raw_data_table, _raw_data_params)
-            SELECT board, $1, 'webhook', $4 FROM unnest(ARRAY[$2::varchar, $5::varchar]) AS board
-            WHERE board IS NOT NULL
-            ON CONFLICT (board_id, issue_id) DO NOTHING
-            RETURNING 1
-        )
-        """
-
-    private static let issueCounts = """
-        (SELECT count(*) FROM issue) AS issues,
-            (SELECT count(*) FROM connection_board) + (SELECT count(*) FROM key_board) AS boards,
-            (SELECT count(*) FROM links) AS board_issues
+    /// The function's counts, named after their tables.
+    private static let written = """
+        n_issues AS issues, n_boards AS boards, n_board_issues AS board_issues, n_incidents AS incidents,
+            n_incident_assignees AS incident_assignees
         """
 
     func binds(for connection: WebhookConnection) -> [String?] {
