@@ -43,8 +43,7 @@ final class BodyBudget: Sendable {
         }
         // Bodies of up to 1 MiB are allocated by appending, and glibc raises its mmap threshold
         // as such blocks are freed, so after a burst most of them sit in malloc's heaps, freed but
-        // resident (measured: 1,000 bodies of 1 MiB left RSS ~60 MiB up). malloc_trim hands those
-        // pages back. It runs off the loops, only when every body of a burst of at least 16 MiB
+        // resident: malloc_trim hands those pages back (BodyMemoryTests checks RSS returns). It runs off the loops, only when every body of a burst of at least 16 MiB
         // is gone, so at most once per burst.
         if trim {
             trimQueue.async { _ = malloc_trim(0) }

@@ -57,6 +57,7 @@ struct ResourceBoundTests {
         let elapsed = Date().timeIntervalSince(started)
         #expect(ready.status == 200 && ingest.status == 200, "\(ready.text) \(ingest.text)")
         #expect(elapsed < 1, "answered after \(elapsed) s")
+        print("1,024 silent sockets: /readyz and an ingest answered in \(Int(elapsed * 1000)) ms")
         // The oldest were evicted as others arrived; the rest go at the header timeout.
         #expect(silent.allSatisfy { $0.isClosedByServer() })
         let metrics = try server.request("GET", "/metrics").text
