@@ -92,10 +92,20 @@ extension Connection {
     func timerFired() {
         guard let timer = state.timer, DispatchTime.now().uptimeNanoseconds >= timer.deadline else { return }
         state.timer = nil
+        let late = HTTPParseError(status: 408, message: "the request was not received in time")
         switch timer.purpose {
-        case .header, .body:
-            refuse(HTTPParseError(status: 408, message: "the request was not received in time"))
-        case .idle, .writeStall, .linger:
+        case .header where !state.parser.hasPartialRequest:
+            // Not a byte since the accept: there is no request to answer.
+            report(.headerTimeout, status: nil)
+            close()
+        case .header:
+            refuse(late, reason: .headerTimeout)
+        case .body:
+            refuse(late, reason: .bodyTimeout)
+        case .writeStall:
+            report(.writeStall, status: nil)
+            close()
+        case .idle, .linger:
             close()
         }
     }
@@ -118,6 +128,7 @@ extension Connection {
         state.waitingWritable = false
         state.output.removeAll()
         state.parser = RequestParser(limits: context.limits)
+        releaseBody()
         if let fd = state.socket?.fd { loop.deregister(fd) }
         loop.untrack(self)
         state.socket = nil  // closes the fd

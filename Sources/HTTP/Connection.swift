@@ -11,6 +11,13 @@ struct ConnectionContext: Sendable {
     var handler: HTTPAsyncHandler
     var errorResponse: @Sendable (_ status: Int, _ message: String) -> HTTPResponse
     var handlerPool: HandlerPool
+    /// Decides from a head whether its body is read (nil: always read).
+    var headHandler: HTTPHeadHandler?
+    /// Told of every refusal the server makes by itself.
+    var onRefusal: HTTPRefusalObserver?
+    var bodyBudget: BodyBudget
+    /// Called once, on the connection's loop, when its first complete request head arrived.
+    var onFirstHead: @Sendable (Connection) -> Void
     /// Called once, on the connection's loop, when it has closed.
     var onClose: @Sendable (Connection) -> Void
 }
@@ -20,8 +27,8 @@ struct ConnectionContext: Sendable {
 /// event loop; that confinement is why the class can be `@unchecked Sendable`.
 final class Connection: EventLoopTarget, EventLoopTimed, @unchecked Sendable {
     let remoteAddress: String
-    /// Counted against `maxConnections` (false for one that is only told 503).
-    let isAdmitted: Bool
+    /// Served, or only told 503 (and why).
+    let admission: Admission
     let loop: EventLoop
     let context: ConnectionContext
     /// Offloaded handlers for this connection's requests run here (see `HandlerPool`); made
@@ -29,10 +36,10 @@ final class Connection: EventLoopTarget, EventLoopTimed, @unchecked Sendable {
     lazy var handlerQueue = DispatchQueue(label: "lakehook.http.handler")
     var state: ConnectionState
 
-    init(socket: SocketDescriptor, remoteAddress: String, isAdmitted: Bool, context: ConnectionContext,
+    init(socket: SocketDescriptor, remoteAddress: String, admission: Admission, context: ConnectionContext,
          loop: EventLoop) {
         self.remoteAddress = remoteAddress
-        self.isAdmitted = isAdmitted
+        self.admission = admission
         self.context = context
         self.loop = loop
         state = ConnectionState(parser: RequestParser(limits: context.limits), socket: socket)
@@ -48,11 +55,27 @@ final class Connection: EventLoopTarget, EventLoopTimed, @unchecked Sendable {
             return
         }
         loop.track(self)
-        if isAdmitted {
-            arm(.idle, context.limits.idleTimeout)
+        switch admission {
+        case .admitted:
+            // The header timeout, not the idle one: a connection that never speaks holds its
+            // slot no longer than one that dribbles a head.
+            arm(.header, context.limits.headerTimeout)
             drive()
-        } else {
-            refuse(HTTPParseError(status: 503, message: "the server is at its connection limit"))
+        case .refused(let reason):
+            let message = reason == .clientLimit
+                ? "the server is at its connection limit for this client address"
+                : "the server is at its connection limit"
+            refuse(HTTPParseError(status: 503, message: message), reason: reason)
+        }
+    }
+
+    /// Closes a connection whose slot was given to a newer one (see `ConnectionRegistry`); from
+    /// any thread. One whose head completed meanwhile is closed all the same: its slot is gone.
+    func evict() {
+        loop.execute { [self] in
+            guard !state.isClosed else { return }
+            report(.evictedSilent, status: nil)
+            close()
         }
     }
 
@@ -126,16 +149,14 @@ final class Connection: EventLoopTarget, EventLoopTimed, @unchecked Sendable {
                 }
                 if !readInput() { return }
             case .headComplete(let sendContinue):
-                arm(.body, context.limits.bodyTimeout)
-                if sendContinue {
-                    state.output.append(Self.continueResponse)
-                    flush()
-                }
+                headArrived()
+                decideOnHead(sendContinue: sendContinue)
             case .request(var request):
+                headArrived()
                 request.remoteAddress = remoteAddress
                 dispatch(request)
             case .failure(let error):
-                refuse(error)
+                refuse(error, reason: HTTPRefusal.reason(forParseStatus: error.status))
             }
         }
     }
@@ -157,6 +178,7 @@ final class Connection: EventLoopTarget, EventLoopTimed, @unchecked Sendable {
     func respond(_ response: HTTPResponse) {
         // Closed meanwhile (client gone, forced shutdown): the answer is dropped quietly.
         guard case .handling(let plan) = state.phase else { return }
+        releaseBody()
         let closeAfter = !plan.keepAlive || state.shuttingDown || ResponseSerializer.requestsClose(response)
         let connectionHeader = closeAfter ? "close" : (plan.versionMinor == 0 ? "keep-alive" : nil)
         for part in ResponseSerializer.serialize(response, isHead: plan.isHead, connectionHeader: connectionHeader) {
@@ -167,11 +189,21 @@ final class Connection: EventLoopTarget, EventLoopTimed, @unchecked Sendable {
     }
 
     /// Answers an error of the server's own (400, 408, 413, 431, 503, 505) with the app's
-    /// error body and `Connection: close`, then half-closes.
-    func refuse(_ error: HTTPParseError) {
+    /// error body and `Connection: close`, then half-closes; the refusal is reported.
+    func refuse(_ error: HTTPParseError, reason: HTTPRefusal.Reason) {
         guard !state.isClosed else { return }
-        let response = context.errorResponse(error.status, error.message)
-        for part in ResponseSerializer.serialize(response, isHead: false, connectionHeader: "close") {
+        report(reason, status: error.status)
+        answerAndClose(context.errorResponse(error.status, error.message), isHead: false)
+    }
+
+    /// Writes `response` with `Connection: close` and half-closes after it, whatever was in
+    /// progress; input that follows (an unread body) is discarded while lingering.
+    func answerAndClose(_ response: HTTPResponse, isHead: Bool) {
+        guard !state.isClosed else { return }
+        // Bytes already read past the head are dropped with the parser, not kept.
+        state.parser = RequestParser(limits: context.limits)
+        releaseBody()
+        for part in ResponseSerializer.serialize(response, isHead: isHead, connectionHeader: "close") {
             state.output.append(part)
         }
         state.phase = .writing(thenClose: true)

@@ -4,6 +4,9 @@ struct ConnectionState {
     enum Phase {
         /// Waiting for, or receiving, a request.
         case reading
+        /// The application's head handler decides, blocking, whether the body may be read;
+        /// input is not read meanwhile.
+        case deciding
         /// The handler runs; input is not read (pipelined bytes wait in the parser or socket).
         case handling(ResponsePlan)
         /// The final response is being written.
@@ -44,6 +47,10 @@ struct ConnectionState {
     var timer: (purpose: TimerPurpose, deadline: UInt64)?
     /// The server is shutting down: finish the current request, then close.
     var shuttingDown = false
+    /// A complete request head has arrived on this connection (it is no longer silent).
+    var hasSpoken = false
+    /// Bytes of the body budget held for the request in progress (see `BodyBudget`).
+    var bodyReservation = 0
 
     init(parser: RequestParser, socket: SocketDescriptor) {
         self.parser = parser

@@ -68,19 +68,29 @@ public final class HTTPServer: Sendable {
     /// - Parameters:
     ///   - asyncHandler: called once per request on the connection's event loop; must not block.
     ///   - eventLoops: threads serving connections; default one per core.
+    ///   - headHandler: decides, from the head of a request with a body, whether the body is
+    ///     read at all (see `HeadVerdict`); nil reads every body within the limits.
+    ///   - onRefusal: told of each request or connection the server refuses by itself (timeouts,
+    ///     limits, bad framing, evictions), on the thread that refused it; it must not block.
     public init(
         host: String, port: Int, limits: ServerLimits, eventLoops: Int? = nil,
         asyncHandler handler: @escaping HTTPAsyncHandler,
-        errorResponse: @escaping @Sendable (_ status: Int, _ message: String) -> HTTPResponse
+        headHandler: HTTPHeadHandler? = nil,
+        errorResponse: @escaping @Sendable (_ status: Int, _ message: String) -> HTTPResponse,
+        onRefusal: HTTPRefusalObserver? = nil
     ) {
         self.host = host
         requestedPort = port
         loopCount = max(1, eventLoops ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        let registry = ConnectionRegistry(maxConnections: limits.maxConnections)
+        let registry = ConnectionRegistry(
+            maxConnections: limits.maxConnections, maxPerClient: limits.maxConnectionsPerClient)
         self.registry = registry
         context = ConnectionContext(
             limits: limits, handler: handler, errorResponse: errorResponse,
             handlerPool: HandlerPool(limit: limits.maxConcurrentHandlers),
+            headHandler: headHandler, onRefusal: onRefusal,
+            bodyBudget: BodyBudget(limit: limits.maxBufferedBodyBytes),
+            onFirstHead: { registry.spoke($0) },
             onClose: { registry.remove($0) })
     }
 
@@ -159,11 +169,13 @@ public final class HTTPServer: Sendable {
             return loops[state.nextLoop]
         }
         guard let loop else { return }  // shutting down: the socket closes here
-        let connection = registry.register { admitted in
+        guard let (connection, evicted) = registry.register(client: peer.host, { admission in
             Connection(
-                socket: socket, remoteAddress: peer.description, isAdmitted: admitted, context: context,
+                socket: socket, remoteAddress: peer.description, admission: admission, context: context,
                 loop: loop)
-        }
-        if let connection { loop.execute { connection.start() } }
+        }) else { return }
+        // Each evicted connection is closed on its own loop (it may be another one).
+        for victim in evicted { victim.evict() }
+        loop.execute { connection.start() }
     }
 }

@@ -87,6 +87,7 @@ extension RequestParser {
     /// After the empty line: decides the framing (RFC 9112 §6.3). Returns the event to report,
     /// or nil to keep going (the body parser will report).
     mutating func finishHead() throws(HTTPParseError) -> Event? {
+        try checkHost()
         let transferEncodings = head.headers.values(for: "Transfer-Encoding")
         let contentLengths = head.headers.values(for: "Content-Length")
         var chunked = false
@@ -121,6 +122,16 @@ extension RequestParser {
         body.reserveCapacity(chunked ? 0 : min(length, 64 * 1024))
         state = chunked ? .chunkSizeLine : .fixedBody(remaining: length)
         return .headComplete(sendContinue: sendContinue)
+    }
+
+    /// RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
+    /// HTTP/1.1 request message that lacks a Host header field and to any request message that
+    /// contains more than one Host header field line". HTTP/1.0 had no Host, so there it may be
+    /// absent (but still not repeated).
+    func checkHost() throws(HTTPParseError) {
+        let hosts = head.headers.values(for: "Host").count
+        if hosts > 1 { throw .badRequest("more than one Host header field") }
+        if hosts == 0, head.versionMinor == 1 { throw .badRequest("an HTTP/1.1 request needs a Host header field") }
     }
 
     /// Every Content-Length field and list element must be the same decimal number

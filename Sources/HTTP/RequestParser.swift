@@ -69,6 +69,21 @@ public struct RequestParser: Sendable {
         return true
     }
 
+    /// The request whose head is complete and whose body is still to come (after
+    /// `.headComplete`): method, target, version and headers, with an empty body.
+    public var pendingHead: HTTPRequest {
+        var request = HTTPRequest(method: head.method, target: head.target, headers: head.headers)
+        request.versionMinor = head.versionMinor
+        return request
+    }
+
+    /// The body size the head declared: its Content-Length, or nil when chunked (unknown until
+    /// it ends). Meaningful after `.headComplete`.
+    public var declaredBodyLength: Int? {
+        if case .fixedBody(let remaining) = state { return remaining + body.count }
+        return nil
+    }
+
     /// Bytes fed but not yet consumed.
     public var bufferedByteCount: Int { buffer.count - readIndex }
 

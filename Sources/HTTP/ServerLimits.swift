@@ -22,15 +22,28 @@ public struct ServerLimits: Sendable {
     /// answered 503 (with the `errorResponse` body) and closed.
     public var maxConnections: Int
 
-    /// Time allowed to receive a complete request head once its first byte arrived.
-    /// Default 10 s. Past it: 408 and close.
+    /// Most connections from one client address (the peer's IP, port ignored). Default 256.
+    /// A connection beyond it takes the slot of that client's oldest connection that has not yet
+    /// sent a complete request head, or, when there is none, is answered 503 and closed.
+    public var maxConnectionsPerClient: Int
+
+    /// Most request-body bytes held at once across all connections: a body's declared length
+    /// (or `maxBodyBytes` for a chunked one) is reserved when its head is accepted and returned
+    /// when its request is answered. Default 64 MiB. A body that does not fit is answered 503
+    /// with `Retry-After` before any of it is read.
+    public var maxBufferedBodyBytes: Int
+
+    /// Time allowed to receive a complete request head: from the accept for a connection's first
+    /// request (a connection that sends nothing is closed then, without an answer), from its
+    /// first byte for a later one. Default 10 s. Past it: 408 (when some bytes came) and close.
     public var headerTimeout: Duration
 
     /// Time allowed to receive the whole body once the head is complete. Default 30 s.
     /// Past it: 408 and close.
     public var bodyTimeout: Duration
 
-    /// Time a keep-alive connection may sit with no request in progress, and time a response
+    /// Time a keep-alive connection may sit, after a completed exchange, with no request in
+    /// progress, and time a response
     /// write may make no progress (a client that stops reading). Default 60 s.
     /// Past it the connection is closed without an answer.
     public var idleTimeout: Duration
@@ -50,6 +63,8 @@ public struct ServerLimits: Sendable {
         maxHeaderCount = 100
         maxBodyBytes = 1_048_576
         maxConnections = 1024
+        maxConnectionsPerClient = 256
+        maxBufferedBodyBytes = 64 * 1024 * 1024
         headerTimeout = .seconds(10)
         bodyTimeout = .seconds(30)
         idleTimeout = .seconds(60)

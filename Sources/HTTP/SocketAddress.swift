@@ -64,18 +64,26 @@ struct SocketAddress: CustomStringConvertible {
 
     /// "127.0.0.1:54321" or "[::1]:54321".
     var description: String {
+        switch family {
+        case AF_INET: "\(host):\(port)"
+        case AF_INET6: "[\(host)]:\(port)"
+        default: ""
+        }
+    }
+
+    /// The IP alone: "127.0.0.1" or "::1" ("" for another family).
+    var host: String {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch family {
         case AF_INET:
             var address = withUnsafeBytes(of: storage) { $0.load(as: sockaddr_in.self) }.sin_addr
             guard inet_ntop(AF_INET, &address, &text, socklen_t(text.count)) != nil else { return "" }
-            return "\(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)):\(port)"
         case AF_INET6:
             var address = withUnsafeBytes(of: storage) { $0.load(as: sockaddr_in6.self) }.sin6_addr
             guard inet_ntop(AF_INET6, &address, &text, socklen_t(text.count)) != nil else { return "" }
-            return "[\(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))]:\(port)"
         default:
             return ""
         }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -24,7 +24,7 @@ struct ServerExchangeTests {
     func chunked() throws {
         try withServer { server in
             let client = try TestClient(port: server.port)
-            try client.send("POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nWiki\r\n5\r\npedia\r\n0\r\nT: 1\r\n\r\n")
+            try client.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nWiki\r\n5\r\npedia\r\n0\r\nT: 1\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 200)
             #expect(response.bodyText == "Wikipedia")
@@ -61,7 +61,7 @@ struct ServerExchangeTests {
     func pipelined() throws {
         try withServer { server in
             let client = try TestClient(port: server.port)
-            try client.send("POST /first HTTP/1.1\r\nContent-Length: 1\r\n\r\n1GET /second HTTP/1.1\r\n\r\n")
+            try client.send("POST /first HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\n1GET /second HTTP/1.1\r\nHost: t\r\n\r\n")
             let first = try client.readResponse()
             let second = try client.readResponse()
             #expect(first.header("X-Path") == "/first")
@@ -94,7 +94,7 @@ struct ServerExchangeTests {
     func http11Close() throws {
         try withServer { server in
             let client = try TestClient(port: server.port)
-            try client.send("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+            try client.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.header("Connection") == "close")
             #expect(client.isClosedByServer())
@@ -107,7 +107,7 @@ struct ServerExchangeTests {
         try withServer(handler: { _ in HTTPResponse(status: 200, body: payload) }) { server in
             let client = try TestClient(port: server.port)
             for _ in 1...2 {
-                try client.send("GET /big HTTP/1.1\r\n\r\n")
+                try client.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
                 let response = try client.readResponse()
                 #expect(response.status == 200)
                 #expect(response.body.count == payload.count)
@@ -125,7 +125,7 @@ struct ServerExchangeTests {
         }
         try withServer(handler: handler) { server in
             let client = try TestClient(port: server.port)
-            try client.send("DELETE /a/b?c=d HTTP/1.1\r\nX-Test: yes\r\n\r\n")
+            try client.send("DELETE /a/b?c=d HTTP/1.1\r\nHost: t\r\nX-Test: yes\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 201)
             let parts = response.bodyText.split(separator: "|").map(String.init)
@@ -142,7 +142,7 @@ struct ServerExchangeTests {
         }
         try withServer(handler: handler) { server in
             let client = try TestClient(port: server.port)
-            try client.send("GET / HTTP/1.1\r\n\r\n")
+            try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.header("X-Ok") == "1")
             #expect(response.header("X-Evil") == nil)
@@ -156,10 +156,10 @@ struct ServerExchangeTests {
         try withServer(handler: { request in calls.increment(); return echoHandler(request) }) { server in
             do {
                 let client = try TestClient(port: server.port)
-                try client.send("POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+                try client.send("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
             }
             let probe = try TestClient(port: server.port)
-            try probe.send("GET /probe HTTP/1.1\r\n\r\n")
+            try probe.send("GET /probe HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(try probe.readResponse().status == 200)
             #expect(calls.value == 1)
         }

@@ -28,7 +28,7 @@ struct ServerHandlerTests {
     /// Sends one request on each of `count` connections at once and reads every answer.
     private func requestInParallel(port: Int, count: Int) throws -> [Int] {
         let clients = try (0..<count).map { _ in try TestClient(port: port) }
-        for client in clients { try client.send("GET / HTTP/1.1\r\n\r\n") }
+        for client in clients { try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n") }
         return try clients.map { try $0.readResponse().status }
     }
 
@@ -84,13 +84,13 @@ struct ServerHandlerTests {
         try withServer(handler: handler) { server in
             do {
                 let client = try TestClient(port: server.port)
-                try client.send("GET /hold HTTP/1.1\r\n\r\n")
+                try client.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n")
                 #expect(started.wait(timeout: .now() + 5) == .success)
             }
             release.signal()
             #expect(completed.wait(timeout: .now() + 5) == .success)
             let probe = try TestClient(port: server.port)
-            try probe.send("GET /probe HTTP/1.1\r\n\r\n")
+            try probe.send("GET /probe HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(try probe.readResponse().status == 200)
             try waitUntil { server.openConnectionCount == 1 }
         }
@@ -107,7 +107,7 @@ struct ServerHandlerTests {
         }
         try withServer(handler: handler) { server in
             let client = try TestClient(port: server.port)
-            try client.send((1...3).map { "GET /\($0) HTTP/1.1\r\n\r\n" }.joined())
+            try client.send((1...3).map { "GET /\($0) HTTP/1.1\r\nHost: t\r\n\r\n" }.joined())
             let paths = try (1...3).map { _ in try client.readResponse().bodyText }
             #expect(paths == ["/1", "/2", "/3"])
             #expect(gauge.peakValue == 1)

@@ -24,11 +24,11 @@ struct ServerShutdownTests {
         let port = server.port
 
         let idle = try TestClient(port: port)
-        try idle.send("GET /quick HTTP/1.1\r\n\r\n")
+        try idle.send("GET /quick HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(try idle.readResponse().status == 200)
 
         let busy = try TestClient(port: port)
-        try busy.send("GET /slow HTTP/1.1\r\n\r\n")
+        try busy.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(handlerStarted.wait(timeout: .now() + 5) == .success)
 
         let finished = DispatchSemaphore(value: 0)
@@ -66,7 +66,7 @@ struct ServerShutdownTests {
                                 errorResponse: testErrorResponse)
         try server.start()
         let client = try TestClient(port: server.port)
-        try client.send("GET / HTTP/1.1\r\n\r\n")
+        try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(handlerStarted.wait(timeout: .now() + 5) == .success)
 
         let started = Date()
@@ -111,7 +111,7 @@ struct ServerShutdownTests {
         }
         defer { server.shutdown(deadline: .seconds(1)) }
         let client = try TestClient(port: server.port, ipv6: true)
-        try client.send("GET / HTTP/1.1\r\n\r\n")
+        try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(response.bodyText.hasPrefix("[::1]:"))

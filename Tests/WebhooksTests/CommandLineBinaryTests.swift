@@ -71,7 +71,7 @@ struct CommandLineBinaryTests {
         #expect(deleted.status == 0, "\(deleted.err)")
         #expect(try TestDatabase.count("SELECT count(*) FROM issues WHERE _raw_data_params = $1", [String(id)]) == 0)
         usleep(100_000)
-        #expect(try server.post("/api/plugins/webhook/\(id)/issues", body, key: newKey).status == 404)
+        #expect(try server.post("/api/plugins/webhook/\(id)/issues", body, key: newKey).status == 403)  // as a wrong key: no enumeration
     }
 
     @Test("the human form of create prints the key, the endpoints and the brief's curl lines")

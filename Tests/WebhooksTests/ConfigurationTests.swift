@@ -14,6 +14,20 @@ struct ConfigurationTests {
         #expect(config.publicURL == "http://127.0.0.1:4000")
     }
 
+    @Test("the connection cap per client and the body budget are read into the server's limits, and checked")
+    func resourceBounds() throws {
+        let defaults = try Configuration.fromEnvironment([:]).serverLimits
+        #expect(defaults.maxConnectionsPerClient == 256 && defaults.maxBufferedBodyBytes == 64 * 1024 * 1024)
+        let limits = try Configuration.fromEnvironment([
+            "LAKEHOOK_MAX_CONNECTIONS_PER_CLIENT": "32", "LAKEHOOK_MAX_BUFFERED_BODY_BYTES": "8388608",
+            "LAKEHOOK_MAX_BODY_BYTES": "4096",
+        ]).serverLimits
+        #expect(limits.maxConnectionsPerClient == 32 && limits.maxBufferedBodyBytes == 8_388_608 && limits.maxBodyBytes == 4096)
+        for bad in [["LAKEHOOK_MAX_CONNECTIONS_PER_CLIENT": "0"], ["LAKEHOOK_MAX_BUFFERED_BODY_BYTES": "1000"]] {
+            #expect(throws: ConfigurationError.self) { try Configuration.fromEnvironment(bad) }
+        }
+    }
+
     @Test("every variable is read")
     func values() throws {
         let config = try Configuration.fromEnvironment([

@@ -38,8 +38,10 @@ public final class ConnectionDirectory: Sendable {
         return connection
     }
 
-    /// Authenticates a request to the connection it names (API.md §2): no credentials → 401,
-    /// unknown connection → 404, a key that is not this connection's → 403.
+    /// Authenticates a request to the connection it names (API.md §2): no credentials → 401;
+    /// an unknown connection and a key that is not this connection's get the same 403, so a
+    /// client without a key learns nothing about which connections exist (README, "Where
+    /// Lakehook decides").
     public func authenticate(_ reference: ConnectionReference, authorization: String?) throws -> WebhookConnection {
         let key = try Self.key(from: authorization)
         return try Self.check(key, against: lookup(reference), reference)
@@ -71,14 +73,17 @@ public final class ConnectionDirectory: Sendable {
     private static func check(
         _ key: String, against connection: WebhookConnection?, _ reference: ConnectionReference
     ) throws -> WebhookConnection {
-        guard let connection else {
-            throw WebhookError.notFound("unknown \(reference)")
-        }
-        guard APIKey.constantTimeEquals(APIKey.hash(of: key), connection.apiKeyHash) else {
-            throw WebhookError(status: 403, message: "the API key is not valid for this connection")
-        }
+        // The key is hashed and compared in both cases, so the time taken tells nothing either.
+        let matches = APIKey.constantTimeEquals(APIKey.hash(of: key), connection?.apiKeyHash ?? Self.noConnectionHash)
+        guard let connection, matches else { throw Self.keyRefused }
         return connection
     }
+
+    /// The one answer to a wrong key and to a connection that does not exist.
+    static let keyRefused = WebhookError(status: 403, message: "the API key does not open this connection")
+
+    /// Compared against when the connection does not exist; no key hashes to it.
+    private static let noConnectionHash = String(repeating: "-", count: 64)
 
     /// Drops what this instance remembers, so a change made here applies at once.
     public func forget() {

@@ -20,12 +20,9 @@ public final class Application: Sendable {
             pool: pool, log: RequestLog(level: configuration.logLevel), cacheTTL: cacheTTL,
             publicURL: configuration.publicURL, adminToken: configuration.adminToken,
             trustedProxies: configuration.trustedProxies, pipeline: configuration.databasePipeline)
-        var limits = ServerLimits()
-        limits.maxBodyBytes = configuration.maxBodyBytes
-        server = HTTPServer(
-            host: configuration.listenHost, port: configuration.listenPort, limits: limits,
-            eventLoops: configuration.eventLoops,
-            asyncHandler: service.asyncHandler(), errorResponse: WebhookService.errorResponse)
+        server = service.makeServer(
+            host: configuration.listenHost, port: configuration.listenPort, limits: configuration.serverLimits,
+            eventLoops: configuration.eventLoops)
     }
 
     /// Migrates (retrying in the background while the database is unreachable) and starts serving.

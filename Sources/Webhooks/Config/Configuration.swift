@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Postgres
 
 /// Everything the service reads from its environment, read once at start.
@@ -34,12 +35,27 @@ public struct Configuration: Sendable {
     /// Threads serving HTTP connections (LAKEHOOK_EVENT_LOOPS); each has one pipelined database
     /// connection.
     public var eventLoops = Configuration.defaultEventLoops
+    /// Most connections from one client IP (LAKEHOOK_MAX_CONNECTIONS_PER_CLIENT).
+    public var maxConnectionsPerClient = ServerLimits().maxConnectionsPerClient
+    /// Most request-body bytes held at once across all connections (LAKEHOOK_MAX_BUFFERED_BODY_BYTES).
+    public var maxBufferedBodyBytes = ServerLimits().maxBufferedBodyBytes
+
+    /// The HTTP server's limits: the defaults of `ServerLimits`, with what is configurable here.
+    public var serverLimits: ServerLimits {
+        var limits = ServerLimits()
+        limits.maxBodyBytes = maxBodyBytes
+        limits.maxConnectionsPerClient = maxConnectionsPerClient
+        limits.maxBufferedBodyBytes = maxBufferedBodyBytes
+        return limits
+    }
 
     /// One line per variable for `--help`: name, default, meaning.
     public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
         ("DATABASE_URL", "(libpq's PG* variables)", "PostgreSQL to use, e.g. postgres://user:pass@host:5432/db"),
         ("LAKEHOOK_LISTEN", "127.0.0.1:4000", "address and port to serve on (host:port, [v6]:port)"),
         ("LAKEHOOK_MAX_BODY_BYTES", "1048576", "largest accepted request body, in bytes (larger: 413)"),
+        ("LAKEHOOK_MAX_CONNECTIONS_PER_CLIENT", "256", "most connections from one client IP; past it a silent one is closed or 503 (behind a proxy: its IP)"),
+        ("LAKEHOOK_MAX_BUFFERED_BODY_BYTES", "67108864", "most request-body bytes held at once across all connections; past it 503 with Retry-After"),
         ("LAKEHOOK_DB_POOL_SIZE", "2 x cores, at least 4", "database connections per instance"),
         ("LAKEHOOK_DB_WAIT_MS", "5000", "how long a request waits for a free database connection before 503"),
         ("LAKEHOOK_DB_STATEMENT_TIMEOUT_MS", "15000", "statement_timeout of every query; past it the request answers 503"),
@@ -90,6 +106,11 @@ public struct Configuration: Sendable {
             }
         }
         let maxBody = integer("LAKEHOOK_MAX_BODY_BYTES", default: 1 << 20, range: 1...(1 << 30))
+        let perClient = integer("LAKEHOOK_MAX_CONNECTIONS_PER_CLIENT", default: ServerLimits().maxConnectionsPerClient, range: 1...1_000_000)
+        let bufferedBodies = integer("LAKEHOOK_MAX_BUFFERED_BODY_BYTES", default: ServerLimits().maxBufferedBodyBytes, range: 1...(1 << 40))
+        if bufferedBodies < maxBody {
+            problems.append("LAKEHOOK_MAX_BUFFERED_BODY_BYTES=\(bufferedBodies) is smaller than LAKEHOOK_MAX_BODY_BYTES=\(maxBody): no body of the largest size could ever be read")
+        }
         let shutdownSeconds = integer("LAKEHOOK_SHUTDOWN_SECONDS", default: 10, range: 0...3600)
         let poolSize = integer("LAKEHOOK_DB_POOL_SIZE", default: defaultPoolSize, range: 1...1000)
         var level = LogLevel.info
@@ -134,7 +155,8 @@ public struct Configuration: Sendable {
             database: database, listenHost: host, listenPort: port, maxBodyBytes: maxBody,
             databasePoolSize: poolSize, databaseWaitTimeout: .milliseconds(waitTimeout), logLevel: level, publicURL: publicURL,
             adminToken: adminToken, trustedProxies: trustedProxies, shutdownDeadline: .seconds(shutdownSeconds),
-            databasePipeline: pipeline, eventLoops: eventLoops)
+            databasePipeline: pipeline, eventLoops: eventLoops, maxConnectionsPerClient: perClient,
+            maxBufferedBodyBytes: bufferedBodies)
     }
 
     /// `127.0.0.1:4000`, `0.0.0.0:4000`, `[::1]:4000`, `localhost:4000`; port 0 picks a free one.

@@ -21,6 +21,21 @@ public final class Metrics: Sendable {
         var databaseErrors: [String: UInt64] = [:]
         var writesViaPipeline: UInt64 = 0
         var writesViaPool: UInt64 = 0
+        var refusals: [HTTPRefusal.Reason: UInt64] = [:]
+    }
+
+    /// Methods that get a label of their own; any other token is counted as `OTHER`, so a client
+    /// inventing methods cannot add series (each one used to be a series, kept forever).
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
+
+    /// The method's label: itself when known, else `OTHER`.
+    static func methodLabel(_ method: String) -> String {
+        knownMethods.contains(method) ? method : "OTHER"
+    }
+
+    /// The status's label: a real HTTP status, else 0 (never reached: statuses are the app's own).
+    static func statusLabel(_ status: Int) -> Int {
+        (100...599).contains(status) ? status : 0
     }
 
     private let state = Locked(State())
@@ -30,7 +45,8 @@ public final class Metrics: Sendable {
     /// One answered request: its route pattern (not the raw path, so labels stay few), status and duration.
     public func recordRequest(method: String, route: String, status: Int, seconds: Double) {
         state.withLock { state in
-            state.requests[RequestKey(method: method, route: route, status: status), default: 0] += 1
+            let key = RequestKey(method: Self.methodLabel(method), route: route, status: Self.statusLabel(status))
+            state.requests[key, default: 0] += 1
             var histogram = state.latency[route] ?? Histogram()
             for (i, bound) in Self.latencyBuckets.enumerated() where seconds <= bound { histogram.buckets[i] += 1 }
             histogram.count += 1
@@ -44,6 +60,11 @@ public final class Metrics: Sendable {
         state.withLock { state in
             for (table, count) in rows where count > 0 { state.rows[table, default: 0] += UInt64(count) }
         }
+    }
+
+    /// A request or connection the HTTP layer refused by itself.
+    public func recordRefusal(_ reason: HTTPRefusal.Reason) {
+        state.withLock { $0.refusals[reason, default: 0] += 1 }
     }
 
     /// An ingest write sent to the database: through the loop's pipeline, or on the pool.
@@ -79,6 +100,10 @@ public final class Metrics: Sendable {
             out += "lakehook_http_request_duration_seconds_bucket{\(label),le=\"+Inf\"} \(histogram.count)\n"
             out += "lakehook_http_request_duration_seconds_sum{\(label)} \(histogram.sum)\n"
             out += "lakehook_http_request_duration_seconds_count{\(label)} \(histogram.count)\n"
+        }
+        family("lakehook_http_refusals_total", "counter", "Requests and connections the HTTP layer refused by itself (timeouts, limits, bad framing, evictions), by reason.")
+        for reason in HTTPRefusal.Reason.allCases {
+            out += "lakehook_http_refusals_total{reason=\"\(reason.rawValue)\"} \(snapshot.refusals[reason] ?? 0)\n"
         }
         family("lakehook_rows_written_total", "counter", "Rows inserted or updated, by table.")
         for (table, count) in snapshot.rows.sorted(by: { $0.key < $1.key }) {

@@ -14,7 +14,9 @@ public final class WebhookService: Sendable {
     public let publicURL: String
     /// SHA-256 of LAKEHOOK_ADMIN_TOKEN; nil when HTTP administration is off.
     let adminTokenHash: String?
-    public let metrics = Metrics()
+    public let metrics: Metrics
+    /// What the HTTP layer refuses by itself: counted in `metrics`, logged at a bounded rate.
+    public let refusals: RefusalLog
     let trustedProxies: TrustedProxies
     /// Single-statement writes go through each event loop's database pipeline
     /// (`asyncHandler`); off, they run on the blocking pool like everything else.
@@ -38,6 +40,9 @@ public final class WebhookService: Sendable {
         self.store = ConnectionStore(pool: pool)
         self.directory = ConnectionDirectory(store: store, ttl: cacheTTL)
         self.log = log
+        let metrics = Metrics()
+        self.metrics = metrics
+        self.refusals = RefusalLog(log: log, metrics: metrics)
     }
 
     public func router() -> Router {
@@ -104,7 +109,7 @@ public final class WebhookService: Sendable {
         let client = trustedProxies.clientAddress(
             peer: request.remoteAddress, forwardedFor: request.headers.values(for: "X-Forwarded-For"))
         log.log(level, "request", [
-            ("method", .string(request.method)), ("route", .string(route)), ("path", .string(request.path)),
+            ("method", .string(String(request.method.prefix(Self.loggedMethodLength)))), ("route", .string(route)), ("path", .string(request.path)),
             ("status", .integer(Int64(response.status))),
             ("duration_ms", .number(RequestLog.milliseconds(seconds))),
             ("connection_id", response.annotations["connection"].map(JSONValue.string) ?? .null),
@@ -112,6 +117,9 @@ public final class WebhookService: Sendable {
         ])
         return response
     }
+
+    /// A method is a token of any length (up to the request line's 8 KiB): the log keeps this much.
+    static let loggedMethodLength = 32
 
     /// The body of the errors the HTTP layer answers itself (400, 408, 413, 431, 503).
     public static func errorResponse(status: Int, message: String) -> HTTPResponse {

@@ -1,3 +1,4 @@
+import Foundation
 import HTTP
 
 /// The JSON error body the app would build, so tests can tell it reached the wire.
@@ -20,11 +21,36 @@ let echoHandler: HTTPHandler = { request in
 /// Runs `body` against a fresh server on an ephemeral loopback port, then shuts it down.
 func withServer<T>(
     limits: ServerLimits = ServerLimits(), handler: @escaping HTTPHandler = echoHandler,
+    eventLoops: Int? = nil, headHandler: HTTPHeadHandler? = nil, onRefusal: HTTPRefusalObserver? = nil,
     _ body: (HTTPServer) throws -> T
 ) throws -> T {
     let server = HTTPServer(
-        host: "127.0.0.1", port: 0, limits: limits, handler: handler, errorResponse: testErrorResponse)
+        host: "127.0.0.1", port: 0, limits: limits, eventLoops: eventLoops,
+        asyncHandler: { request, responder in responder.offload { handler(request) } },
+        headHandler: headHandler, errorResponse: testErrorResponse, onRefusal: onRefusal)
     try server.start()
     defer { server.shutdown(deadline: .seconds(2)) }
     return try body(server)
+}
+
+/// The refusals a server reported, in order.
+final class RefusalRecorder: @unchecked Sendable {
+    private var refusals: [HTTPRefusal] = []
+    private let lock = NSLock()
+
+    var observer: HTTPRefusalObserver { { [self] refusal in lock.withLock { refusals.append(refusal) } } }
+
+    var reasons: [HTTPRefusal.Reason] { lock.withLock { refusals.map(\.reason) } }
+
+    func count(_ reason: HTTPRefusal.Reason) -> Int { reasons.filter { $0 == reason }.count }
+
+    /// Waits up to `seconds` for `condition` on the reasons.
+    func wait(seconds: Double = 5, _ condition: ([HTTPRefusal.Reason]) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition(reasons) { return true }
+            usleep(10_000)
+        }
+        return condition(reasons)
+    }
 }

@@ -13,16 +13,15 @@ final class TestServer: Sendable {
 
     init(
         limits: ServerLimits = ServerLimits(), poolSize: Int = 8, cacheTTL: Duration = .seconds(4),
-        adminToken: String? = TestServer.adminToken, log: RequestLog = RequestLog(level: .error)
+        adminToken: String? = TestServer.adminToken, log: RequestLog = RequestLog(level: .error),
+        eventLoops: Int? = nil
     ) throws {
         _ = TestDatabase.pool
         let pool = PostgresPool(config: TestDatabase.config, size: poolSize)
         service = WebhookService(
             pool: pool, log: log, cacheTTL: cacheTTL,
             publicURL: "http://127.0.0.1:4000", adminToken: adminToken)
-        server = HTTPServer(
-            host: "127.0.0.1", port: 0, limits: limits, asyncHandler: service.asyncHandler(),
-            errorResponse: WebhookService.errorResponse)
+        server = service.makeServer(host: "127.0.0.1", port: 0, limits: limits, eventLoops: eventLoops)
         try server.start()
     }
 
