@@ -19,7 +19,8 @@ public final class Application: Sendable {
         service = WebhookService(
             pool: pool, log: RequestLog(level: configuration.logLevel), cacheTTL: cacheTTL,
             publicURL: configuration.publicURL, adminToken: configuration.adminToken,
-            trustedProxies: configuration.trustedProxies, pipeline: configuration.databasePipeline)
+            trustedProxies: configuration.trustedProxies, pipeline: configuration.databasePipeline,
+            doraMaxWindowDays: configuration.doraMaxWindowDays)
         var limits = ServerLimits()
         limits.maxBodyBytes = configuration.maxBodyBytes
         server = HTTPServer(
