@@ -53,8 +53,14 @@ enum PayloadFuzzer {
         checkFieldReader(body)
         for connection in connections {
             checkDecoder(IssueUpsert.self, body, connection) { $0.binds(for: connection) }
-            checkDecoder(TaskUpsert.self, body, connection) { $0.binds(for: connection) }
-            checkDecoder(PullRequestUpsert.self, body, connection) { $0.binds(for: connection) }
+            checkDecoder(TaskUpsert.self, body, connection) { task in
+                if let duration = task.durationSeconds, duration < 0 { fatalError("task with duration \(duration) s") }
+                return task.binds(for: connection)
+            }
+            checkDecoder(PullRequestUpsert.self, body, connection) { pullRequest in
+                if pullRequest.key < 1 { fatalError("pull request with key \(pullRequest.key)") }
+                return pullRequest.binds(for: connection)
+            }
             checkDecoder(DeploymentUpsert.self, body, connection) { deployment in
                 for commit in deployment.commits {
                     let id = connection.rowId(deployment.id).unicodeScalars.count

@@ -51,6 +51,7 @@ NO_NUL = "^[^\\u0000]*$"
 # A number inside a string may have leading zeros ("007"); a JSON number may not.
 NUMBER_TEXT = "-?0*(0|[1-9][0-9]{0,15})(\\.[0-9]{1,15})?([eE][+-]?[0-9]{1,2})?"
 INTEGER_TEXT = "-?0*(0|[1-9][0-9]{0,17})"
+POSITIVE_INTEGER_TEXT = "0*[1-9][0-9]{0,17}"
 YEAR = "(000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
 MONTH_DAY = "((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
 TIME = "[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?"
@@ -94,12 +95,14 @@ def number(description, required=False):
 
 
 def integer(description, required=False, minimum=INT64_MIN, maximum=INT64_MAX):
-    """FieldReader.integer: a whole JSON number or numeric string within Int64."""
+    """FieldReader.integer: a whole JSON number or numeric string within Int64 (at least `minimum`:
+    only 1 is supported for a numeric string, whose pattern cannot compare)."""
+    digits = POSITIVE_INTEGER_TEXT if minimum == 1 else INTEGER_TEXT
     return {
         "type": ["integer", "string"] + ([] if required else ["null"]),
         "minimum": minimum,
         "maximum": maximum,
-        "pattern": f"^{INTEGER_TEXT}$" if required else f"^({INTEGER_TEXT})?$",
+        "pattern": f"^{digits}$" if required else f"^({digits})?$",
         "description": description
         + " A whole number (3, 3.0 and 1e3 are accepted), or a string holding one (\"007\" is 7); \"\" or null is"
         " absent.",
@@ -239,7 +242,7 @@ TASK = body(
     f" characters (400 otherwise); this schema bounds each of the two to {TASK_NAME_ROOM} characters so that"
     " any two values fit. `started_date` is required; DevLake's own sample sends it as `created_date`,"
     " accepted as its alias, read when started_date is absent, null or \"\" (when both carry a date,"
-    " `started_date` wins).",
+    " `started_date` wins). finished_date must not be before the start (400).",
     {
         "pipeline_name": text("Unique within the connection (`pipelineName`).", True, TASK_NAME_ROOM),
         "name": text("Unique within the pipeline; at most 255 characters on its own.", True, TASK_NAME_ROOM),
@@ -249,7 +252,7 @@ TASK = body(
         "environment": enumeration("Environment.", ENVIRONMENTS, True),
         "started_date": date("When the task started (`startedDate`).", True),
         "created_date": date("Alias of started_date, used when started_date is absent, null or \"\".", True),
-        "finished_date": date("When the task finished (`finishedDate`)."),
+        "finished_date": date("When the task finished (`finishedDate`); not before started_date (400)."),
         "repo_id": text("Any string naming the repository (`repoId`).", True, KEY),
         "branch": text("Branch.", max_length=KEY),
         "commit_sha": text("Commit (`commitSha`); when given, links the pipeline to the commit.", max_length=KEY),
@@ -407,7 +410,9 @@ PULL_REQUEST = body(
     "A pull request (API.md §7, DevLake v1.0.3 fields, PullRequestUpsert.decode). camelCase names. Without"
     " `status` it is MERGED when mergedDate is given, CLOSED when closedDate is, else OPEN.",
     {
-        "pullRequestKey": integer("The pull request's number, unique within the connection.", True),
+        "pullRequestKey": integer(
+            "The pull request's number, unique within the connection; positive (0 or less: 400).", True, minimum=1
+        ),
         "displayTitle": text("The title.", True),
         "createdDate": date("When it was opened.", True),
         "status": enumeration("Status.", PULL_REQUEST_STATUSES),
@@ -878,9 +883,10 @@ def operations_paths():
         {"name": "project", "in": "query", "required": False, "schema": STRING,
          "description": "A project (a connection's --project, or a connection's name). Absent: every project (an array)."},
         {"name": "from", "in": "query", "required": False, "schema": STRING,
-         "description": "Start of the window [from, to): a date (UTC midnight) or an RFC 3339 timestamp; default: 30 days before `to`."},
+         "description": "Start of the window [from, to): a date (UTC midnight) or an RFC 3339 timestamp; default: 30 days"
+                        " before `to`. The window may span at most 731 days (LAKEHOOK_DORA_MAX_WINDOW_DAYS); longer: 400."},
         {"name": "to", "in": "query", "required": False, "schema": STRING,
-         "description": "End of the window; default: now."},
+         "description": "End of the window; default: now. After `from`, at most the cap (731 days by default) after it."},
     ]
     metric = {
         "type": "object",
@@ -929,7 +935,8 @@ def operations_paths():
             **{
                 str(status): {"description": description, "content": {
                     "text/html": {"schema": STRING}, "application/json": {"schema": {"type": "object"}}}}
-                for status, description in [(400, "A bad window, or bad HTTP framing (JSON)."), (401, "No token."),
+                for status, description in [(400, "A bad window (a bad date, `from` not before `to`, or longer than"
+                                                   " the cap), or bad HTTP framing (JSON)."), (401, "No token."),
                                              (403, "A wrong token, or administration over HTTP off."),
                                              (404, "Unknown project."), (503, "The database is unavailable.")]
             },

@@ -13,11 +13,12 @@ final class DoraTestServer: Sendable {
     let server: HTTPServer
     var port: Int { server.port }
 
-    init(config: PostgresConfig = TestDatabase.config) throws {
+    init(config: PostgresConfig = TestDatabase.config, doraMaxWindowDays: Int = DoraWindow.defaultMaxDays) throws {
         _ = TestDatabase.pool
         service = WebhookService(
             pool: PostgresPool(config: config, size: 6), log: RequestLog(level: .error),
-            cacheTTL: .seconds(4), publicURL: "http://127.0.0.1:4000", adminToken: TestServer.adminToken)
+            cacheTTL: .seconds(4), publicURL: "http://127.0.0.1:4000", adminToken: TestServer.adminToken,
+            doraMaxWindowDays: doraMaxWindowDays)
         var router = Router()
         service.addDora(to: &router)
         let dora = router

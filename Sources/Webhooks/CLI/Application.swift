@@ -19,7 +19,8 @@ public final class Application: Sendable {
         service = WebhookService(
             pool: pool, log: RequestLog(level: configuration.logLevel), cacheTTL: cacheTTL,
             publicURL: configuration.publicURL, adminToken: configuration.adminToken,
-            trustedProxies: configuration.trustedProxies, pipeline: configuration.databasePipeline)
+            trustedProxies: configuration.trustedProxies, pipeline: configuration.databasePipeline,
+            doraMaxWindowDays: configuration.doraMaxWindowDays)
         server = service.makeServer(
             host: configuration.listenHost, port: configuration.listenPort, limits: configuration.serverLimits,
             eventLoops: configuration.eventLoops)

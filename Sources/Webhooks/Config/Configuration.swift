@@ -48,6 +48,9 @@ public struct Configuration: Sendable {
         limits.maxBufferedBodyBytes = maxBufferedBodyBytes
         return limits
     }
+    /// The longest window a DORA report may span, in days (LAKEHOOK_DORA_MAX_WINDOW_DAYS): the
+    /// CLI, `GET /api/dora` and `GET /dora` refuse longer ones.
+    public var doraMaxWindowDays = DoraWindow.defaultMaxDays
 
     /// One line per variable for `--help`: name, default, meaning.
     public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
@@ -66,6 +69,7 @@ public struct Configuration: Sendable {
         ("LAKEHOOK_SHUTDOWN_SECONDS", "10", "on SIGTERM, how long in-flight requests may take to finish"),
         ("LAKEHOOK_TRUSTED_PROXIES", "(none)", "comma-separated IPs/CIDRs whose X-Forwarded-For is believed, e.g. 127.0.0.1,10.0.0.0/8"),
         ("LAKEHOOK_ADMIN_TOKEN", "(unset: HTTP administration off)", "Bearer token for /connections over HTTP (at least 16 characters)"),
+        ("LAKEHOOK_DORA_MAX_WINDOW_DAYS", "731", "longest DORA report window in days (1-36525); longer: 400, or exit 1 in the CLI"),
     ]
 
     public static var defaultPoolSize: Int { max(4, 2 * ProcessInfo.processInfo.activeProcessorCount) }
@@ -150,13 +154,14 @@ public struct Configuration: Sendable {
             default: problems.append("LAKEHOOK_DB_PIPELINE=\(raw) is not on or off")
             }
         }
+        let doraMaxWindowDays = integer("LAKEHOOK_DORA_MAX_WINDOW_DAYS", default: DoraWindow.defaultMaxDays, range: 1...36_525)
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         return Configuration(
             database: database, listenHost: host, listenPort: port, maxBodyBytes: maxBody,
             databasePoolSize: poolSize, databaseWaitTimeout: .milliseconds(waitTimeout), logLevel: level, publicURL: publicURL,
             adminToken: adminToken, trustedProxies: trustedProxies, shutdownDeadline: .seconds(shutdownSeconds),
             databasePipeline: pipeline, eventLoops: eventLoops, maxConnectionsPerClient: perClient,
-            maxBufferedBodyBytes: bufferedBodies)
+            maxBufferedBodyBytes: bufferedBodies, doraMaxWindowDays: doraMaxWindowDays)
     }
 
     /// `127.0.0.1:4000`, `0.0.0.0:4000`, `[::1]:4000`, `localhost:4000`; port 0 picks a free one.

@@ -24,7 +24,8 @@ public struct DoraCommand: Sendable, Equatable {
     public static let usage = """
           lakehook dora [--project P] [--from DATE] [--to DATE] [--json]
                                                       the four DORA metrics of a project, or of each
-                                                      (default window: the last 30 days; a date is UTC midnight)
+                                                      (default window: the last 30 days; a date is UTC midnight;
+                                                      at most 731 days, LAKEHOOK_DORA_MAX_WINDOW_DAYS)
           lakehook dora settings [--project P] [--json]
                                                       the projects' settings (incident window)
           lakehook dora settings --project P --incident-window DURATION|default
@@ -118,6 +119,15 @@ public struct DoraCommand: Sendable, Equatable {
             output("Usage:\n" + Self.usage + "\n")
             return
         }
+        // The window's length is checked before any connection is made (the cap is configuration).
+        var window: DoraWindow?
+        if case .report(_, let from, let to, _) = action {
+            do {
+                window = try DoraWindow.resolve(from: from, to: to, maxDays: configuration.doraMaxWindowDays)
+            } catch {
+                throw DoraCommandError(description: error.description)
+            }
+        }
         let pool = PostgresPool(config: configuration.database, size: 1)
         defer { pool.close() }
         try pool.withConnection { db in _ = try Migrator.migrate(db) }
@@ -125,8 +135,8 @@ public struct DoraCommand: Sendable, Equatable {
         switch action {
         case .help:
             return
-        case .report(let project, let from, let to, let json):
-            let window = try DoraWindow.resolve(from: from, to: to)
+        case .report(let project, _, _, let json):
+            guard let window else { return }
             let reports: [DoraReport]
             if let project {
                 try Self.requireProject(project, in: store)

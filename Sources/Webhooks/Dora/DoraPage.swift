@@ -56,11 +56,12 @@ enum DoraPage {
     }
 
     /// A refusal or failure, as a page (the API answers JSON; a browser gets this).
-    static func error(status: Int, message: String) -> String {
+    /// An error page: the status and message, then each cause (a bad window says what is wrong with it).
+    static func error(status: Int, message: String, causes: [String] = []) -> String {
         document(title: "DORA metrics: \(status)", body: [
             "<header>", "<h1>DORA metrics</h1>", "</header>",
             #"<p class="error">\#(status): \#(DoraHTML.escape(message))</p>"#,
-        ])
+        ] + (causes.isEmpty ? [] : ["<ul>"] + causes.map { "<li>\(DoraHTML.escape($0))</li>" } + ["</ul>"]))
     }
 
     static func section(_ metric: DoraMetric, series: [DoraReport]) -> String {

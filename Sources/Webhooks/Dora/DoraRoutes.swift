@@ -11,9 +11,10 @@ import Postgres
 extension WebhookService {
     func addDora(to router: inout Router) {
         let dora = DoraStore(pool: pool)
+        let maxDays = doraMaxWindowDays
         router.add("GET", "/api/dora", admin { request in
             let query = try DoraQueryString(request.query)
-            let window = try Self.doraWindow(query)
+            let window = try Self.doraWindow(query, maxDays: maxDays)
             guard let project = query["project"] else {
                 return .array(try dora.reports(window: window).map(\.json))
             }
@@ -22,7 +23,7 @@ extension WebhookService {
         })
         router.add("GET", "/dora", doraPage { request in
             let query = try DoraQueryString(request.query)
-            let window = try Self.doraWindow(query)
+            let window = try Self.doraWindow(query, maxDays: maxDays)
             let projects = try dora.projects()
             guard let project = query["project"] ?? (projects.count == 1 ? projects[0] : nil) else {
                 return DoraPage.index(try dora.reports(window: window))
@@ -36,9 +37,10 @@ extension WebhookService {
         })
     }
 
-    static func doraWindow(_ query: DoraQueryString) throws -> DoraWindow {
+    /// The window of `from` and `to`; a bad date, an empty window or one longer than `maxDays`: 400.
+    static func doraWindow(_ query: DoraQueryString, maxDays: Int) throws -> DoraWindow {
         do {
-            return try DoraWindow.resolve(from: query["from"], to: query["to"])
+            return try DoraWindow.resolve(from: query["from"], to: query["to"], maxDays: maxDays)
         } catch {
             throw WebhookError.badRequest("bad report window", causes: error.problems)
         }
@@ -59,7 +61,7 @@ extension WebhookService {
                 try authorizeAdmin(request)
                 return Self.html(status: 200, try body(request))
             } catch let error as WebhookError {
-                var response = Self.html(status: error.status, DoraPage.error(status: error.status, message: error.message))
+                var response = Self.html(status: error.status, DoraPage.error(status: error.status, message: error.message, causes: error.causes))
                 for (name, value) in error.headers.sorted(by: { $0.key < $1.key }) where name != "WWW-Authenticate" {
                     response.headers.add(name: name, value: value)
                 }

@@ -19,6 +19,17 @@ public struct DoraStore: Sendable {
         ORDER BY project_name COLLATE "C"
         """
 
+    /// Every project's report in one statement, so that one `statement_timeout` bounds them all
+    /// (one statement per project, each under the timeout, could hold a connection that many times
+    /// as long). Projects in name order, each project's metrics in `dora_report`'s order.
+    static let allReportsSQL = """
+        SELECT p.project_name, r.metric, r.value, r.unit, r.level, r.numerator, r.denominator, to_json(r.ids)::text AS ids
+        FROM (SELECT DISTINCT project_name FROM dora_project_connections) AS p
+        CROSS JOIN LATERAL dora_report(p.project_name, $1::timestamptz, $2::timestamptz)
+            WITH ORDINALITY AS r(metric, value, unit, level, numerator, denominator, ids, position)
+        ORDER BY p.project_name COLLATE "C", r.position
+        """
+
     /// One `dora_report` per window, without the ids (the page's weekly points).
     static let seriesSQL = """
         SELECT w.position, r.metric, r.value, r.unit, r.level, r.numerator, r.denominator, '[]' AS ids
@@ -49,9 +60,20 @@ public struct DoraStore: Sendable {
 
     /// A report for every project, in name order.
     public func reports(window: DoraWindow) throws -> [DoraReport] {
-        try pool.withConnection { db in
-            try db.query(Self.projectsSQL).rows.compactMap { $0[0] }.map { try Self.report(project: $0, window: window, db) }
+        let rows = try pool.withConnection { db in
+            try db.query(Self.allReportsSQL, [window.from.postgresText, window.to.postgresText]).rows
         }
+        var reports: [DoraReport] = []
+        for row in rows {
+            guard let project = row["project_name"] else {
+                throw PostgresDecodingError(message: "dora_report row without a project")
+            }
+            if reports.last?.project != project {
+                reports.append(DoraReport(project: project, window: window, metrics: []))
+            }
+            reports[reports.count - 1].metrics.append(try Self.decodeMetric(row))
+        }
+        return reports
     }
 
     static func report(project: String, window: DoraWindow, _ db: PostgresConnection) throws -> DoraReport {

@@ -12,9 +12,18 @@ public struct DoraWindow: Sendable, Equatable {
     static let microsecondsPerDay: Int64 = 86_400_000_000
     static let defaultDays: Int64 = 30
 
+    /// The longest window a report may span, in days of 24 hours, unless
+    /// `LAKEHOOK_DORA_MAX_WINDOW_DAYS` says otherwise: 731, so that any two calendar years fit
+    /// (2023-01-01 to 2025-01-01, with its leap day, is 731 days). A longer window costs the
+    /// database time in proportion to its length (`0001-01-01` to `9999-12-31` took 30 s).
+    public static let defaultMaxDays = 731
+
     /// The window the options name. Only `to`: the 30 days before it; only `from`: up to now;
-    /// neither: the last 30 days. `from` must be before `to`.
-    public static func resolve(from: String?, to: String?, now: Timestamp = .now()) throws(DoraWindowError) -> DoraWindow {
+    /// neither: the last 30 days. `from` must be before `to`, and the window at most `maxDays`
+    /// long (nil: no limit; `dora settings` and the parser check dates only).
+    public static func resolve(
+        from: String?, to: String?, now: Timestamp = .now(), maxDays: Int? = nil
+    ) throws(DoraWindowError) -> DoraWindow {
         var problems: [String] = []
         func parse(_ text: String?, _ name: String) -> Timestamp? {
             guard let text else { return nil }
@@ -32,7 +41,22 @@ public struct DoraWindow: Sendable, Equatable {
         guard start < end else {
             throw DoraWindowError(problems: ["from: \(start.iso8601) is not before to (\(end.iso8601))"])
         }
-        return DoraWindow(from: start, to: end)
+        let window = DoraWindow(from: start, to: end)
+        if let maxDays, let problem = window.exceeds(maxDays: maxDays) {
+            throw DoraWindowError(problems: [problem])
+        }
+        return window
+    }
+
+    /// Why the window is longer than `maxDays` days of 24 hours, naming it and the cap; nil when it fits.
+    func exceeds(maxDays: Int) -> String? {
+        let length = to.microsecondsSinceEpoch - from.microsecondsSinceEpoch
+        let (cap, overflow) = Int64(maxDays).multipliedReportingOverflow(by: Self.microsecondsPerDay)
+        guard !overflow, length > cap else { return nil }
+        let days = length / Self.microsecondsPerDay
+        let shown = length % Self.microsecondsPerDay == 0 ? "\(days) days" : "more than \(days) days"
+        return "from, to: the window \(from.iso8601) – \(to.iso8601) is \(shown) long; a report spans at most"
+            + " \(maxDays) days (LAKEHOOK_DORA_MAX_WINDOW_DAYS): ask for shorter windows, e.g. one per month or year"
     }
 
     /// Monday 00:00 UTC of the ISO week holding `instant`.

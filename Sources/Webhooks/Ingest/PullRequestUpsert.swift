@@ -37,6 +37,9 @@ struct PullRequestUpsert: Equatable, Sendable {
     static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<PullRequestUpsert, WebhookError> {
         var r = FieldReader(body)
         let key = r.integer("pullRequestKey", required: true)
+        // A pull request's number is positive (GitHub's, GitLab's iid, Bitbucket's id start at 1);
+        // 0 and negatives are a client's bug, not a key.
+        if let key, key < 1 { r.fail("pullRequestKey", "must be a positive integer (got \(key))") }
         let title = r.string("displayTitle", required: true)
         let createdDate = r.timestamp("createdDate", required: true)
         let status = r.postedEnumeration("status", allowed: statuses)

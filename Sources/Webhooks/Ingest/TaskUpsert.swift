@@ -40,9 +40,14 @@ struct TaskUpsert: Equatable, Sendable {
         let status = r.postedEnumeration("status", allowed: Vocabulary.taskStatuses, required: true)
         let type = r.enumeration("type", allowed: Vocabulary.taskTypes, required: true)
         let environment = r.enumeration("environment", allowed: Vocabulary.environments, required: true)
-        // DevLake's own sample sends `created_date`; `started_date` wins when both are given.
-        let startedDate = r.timestamp("started_date", alias: "created_date", required: true)
+        // DevLake's own sample sends `created_date`; `started_date` wins when both are given. The
+        // date order's cause names the dates as the client sent them (as a deployment's does).
+        let startedField = r.chosen("started_date", alias: "created_date")
+        let startedDate = r.timestamp(startedField, required: true)
         let finishedDate = r.timestamp("finished_date")
+        if let startedDate, let finishedDate, finishedDate < startedDate {
+            r.fail("finished_date", "is before \(r.spelling(of: startedField))")
+        }
         let repoId = r.string("repo_id", required: true, maxLength: Width.key)
         let branch = r.string("branch", maxLength: Width.key) ?? ""
         let commitSha = r.string("commit_sha", maxLength: Width.key) ?? ""

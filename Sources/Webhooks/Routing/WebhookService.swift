@@ -21,6 +21,8 @@ public final class WebhookService: Sendable {
     /// Single-statement writes go through each event loop's database pipeline
     /// (`asyncHandler`); off, they run on the blocking pool like everything else.
     let usesPipeline: Bool
+    /// The longest window a DORA report over HTTP may span (LAKEHOOK_DORA_MAX_WINDOW_DAYS).
+    let doraMaxWindowDays: Int
 
     /// The four prefixes every route lives under (API.md §1).
     public static let prefixes = ["/api/plugins/webhook", "/api/rest/plugins/webhook", "/plugins/webhook", "/rest/plugins/webhook"]
@@ -30,9 +32,11 @@ public final class WebhookService: Sendable {
     public init(
         pool: PostgresPool, log: RequestLog, cacheTTL: Duration = .seconds(4),
         publicURL: String = "http://127.0.0.1:4000", adminToken: String? = nil,
-        trustedProxies: TrustedProxies = .none, pipeline: Bool = true
+        trustedProxies: TrustedProxies = .none, pipeline: Bool = true,
+        doraMaxWindowDays: Int = DoraWindow.defaultMaxDays
     ) {
         self.pool = pool
+        self.doraMaxWindowDays = doraMaxWindowDays
         self.usesPipeline = pipeline
         self.trustedProxies = trustedProxies
         self.publicURL = publicURL
