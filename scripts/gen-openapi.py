@@ -205,11 +205,11 @@ ISSUE = body(
         "severity": text("Severity.", max_length=KEY),
         "component": text("Component.", max_length=KEY),
         "story_point": number("Story points (`storyPoint`)."),
-        "resolution_date": date("When the issue was resolved (`resolutionDate`)."),
+        "resolution_date": date("When the issue was resolved (`resolutionDate`); before created_date: 400."),
         "updated_date": date("When the issue was last updated (`updatedDate`)."),
         "lead_time_minutes": integer(
             "Lead time (`leadTimeMinutes`); when absent or 0 and resolution_date is set, the whole minutes"
-            " between created_date and resolution_date."
+            " between created_date and resolution_date. Negative: 400."
         ),
         "parent_issue_key": text("Key of the parent issue (`parentIssueKey`).", max_length=CLIENT_KEY),
         "creator_id": text("Creator id (`creatorId`), stored as webhook:<connectionId>:<value>.", max_length=CLIENT_KEY),
@@ -641,12 +641,12 @@ TRANSPORT = (400, 408, 413, 431, 500, 503)
 PARAMETERS = {
     "connectionId": {
         "name": "connectionId", "in": "path", "required": True,
-        "description": "The connection's id: a positive whole number (400 otherwise); unknown: 404.",
+        "description": "The connection's id: a positive whole number (400 otherwise); unknown: 403, as a wrong key (README).",
         "schema": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
     },
     "connectionName": {
         "name": "connectionName", "in": "path", "required": True,
-        "description": "The connection's name, percent-encoded; unknown: 404.",
+        "description": "The connection's name, percent-encoded; unknown: 403, as a wrong key (README).",
         "schema": {"type": "string", "minLength": 1, "maxLength": 100},
     },
     "issueKey": {
