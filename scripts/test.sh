@@ -9,4 +9,9 @@ if [ -z "${PGHOST:-}" ]; then
     export PGHOST=127.0.0.1 PGPORT="${LAKEHOOK_DEV_PGPORT:-54329}" PGUSER=postgres PGDATABASE=lakehook_test
 fi
 unset DATABASE_URL
+# Tests that measure memory read this: a sanitizer's own memory (ASan's quarantine of freed
+# blocks, TSan's shadow) makes their bounds meaningless there.
+for argument in "$@"; do
+    case "$argument" in --sanitize=*) export LAKEHOOK_TEST_SANITIZER="${argument#--sanitize=}" ;; esac
+done
 exec swift test "$@"

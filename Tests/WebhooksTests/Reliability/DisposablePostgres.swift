@@ -106,19 +106,34 @@ func spawnAndWait(_ argv: [String], outputPath: String) throws -> (Int32, String
     return (exitCode(ofWaitStatus: status), output)
 }
 
-/// A TCP port nothing listens on right now.
+/// A TCP port nothing uses right now, for a server started a little later (PostgreSQL, lakehook).
+///
+/// Taken below the kernel's ephemeral range (`ip_local_port_range`), never from it: a port from
+/// that range can be handed, before the server binds it, to one of the thousands of client
+/// sockets the hostile-client tests open, and then the server cannot start. (It happened:
+/// `DatabaseFaultTests.downAtStart` chose its port, then its PostgreSQL failed to start 30 s
+/// later while `BodyMemoryTests` held 1,000 client sockets.)
 func freePort() throws -> Int {
-    let socket = try boundSocket(listening: false)
-    close(socket.fd)
-    return socket.port
+    let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+        .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) } ?? []
+    let ephemeralLow = range.first ?? 32768
+    for _ in 0..<200 {
+        let port = Int.random(in: 20_000..<max(20_001, ephemeralLow))
+        if let socket = try? boundSocket(listening: false, port: port) {
+            close(socket.fd)
+            return port
+        }
+    }
+    throw ClientError("no free port below the ephemeral range (\(ephemeralLow))")
 }
 
-/// A TCP socket on 127.0.0.1 with a port of its own, listening when `listening`; the caller closes it.
-func boundSocket(listening: Bool) throws -> (fd: Int32, port: Int) {
+/// A TCP socket on 127.0.0.1 with `port` (0: one of the kernel's), listening when `listening`;
+/// the caller closes it.
+func boundSocket(listening: Bool, port: Int = 0) throws -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let bound = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
