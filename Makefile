@@ -34,7 +34,7 @@ bench: deps
 
 # Each sanitizer builds into its own folder so the normal build stays as it is.
 check: deps
-	@LSAN_OPTIONS=suppressions=$(CURDIR)/lsan.supp scripts/test.sh --sanitize=address --scratch-path .build-asan
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/lsan.supp ASAN_OPTIONS=suppressions=$(CURDIR)/asan.supp scripts/test.sh --sanitize=address --scratch-path .build-asan
 	@scripts/test.sh --sanitize=thread --scratch-path .build-tsan
 
 fuzz: deps
