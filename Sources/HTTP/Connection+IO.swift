@@ -95,7 +95,16 @@ extension Connection {
         let late = HTTPParseError(status: 408, message: "the request was not received in time")
         switch timer.purpose {
         case .header where !state.parser.hasPartialRequest:
-            // Not a byte since the accept: there is no request to answer.
+            // Not a byte read since the accept. A loop that fell behind (a burst of events, a
+            // starved thread) may not have read what did arrive: closing with unread input would
+            // reset the connection under a client that spoke in time. Read first; only a
+            // connection with nothing to read is silent.
+            state.mayHaveInput = true
+            drive()
+            guard case .reading = state.phase, !state.parser.hasPartialRequest else {
+                if case .reading = state.phase, state.timer == nil { arm(.header, context.limits.headerTimeout) }
+                return
+            }
             report(.headerTimeout, status: nil)
             close()
         case .header:

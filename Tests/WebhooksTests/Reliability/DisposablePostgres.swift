@@ -30,11 +30,18 @@ final class DisposablePostgres: @unchecked Sendable {
     private var data: String { folder.appendingPathComponent("data").path }
 
     func start() throws {
-        try run("pg_ctl", [
-            "-D", data, "-l", folder.appendingPathComponent("log").path, "-w", "-t", "30",
-            "-o", "-p \(port) -k \(folder.path) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
-            "start",
-        ])
+        let log = folder.appendingPathComponent("log").path
+        do {
+            try run("pg_ctl", [
+                "-D", data, "-l", log, "-w", "-t", "30",
+                "-o", "-p \(port) -k \(folder.path) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
+                "start",
+            ])
+        } catch {
+            // pg_ctl says only "stopped waiting": the server's own log says why.
+            let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(15)
+            throw ClientError("\(error)\n--- PostgreSQL's log:\n\(tail.joined(separator: "\n"))")
+        }
     }
 
     /// `immediate` is a crash: no checkpoint, clients cut off.
