@@ -95,16 +95,8 @@ extension Connection {
         let late = HTTPParseError(status: 408, message: "the request was not received in time")
         switch timer.purpose {
         case .header where !state.parser.hasPartialRequest:
-            // Not a byte read since the accept. A loop that fell behind (a burst of events, a
-            // starved thread) may not have read what did arrive: closing with unread input would
-            // reset the connection under a client that spoke in time. Read first; only a
-            // connection with nothing to read is silent.
-            state.mayHaveInput = true
-            drive()
-            guard case .reading = state.phase, !state.parser.hasPartialRequest else {
-                if case .reading = state.phase, state.timer == nil { arm(.header, context.limits.headerTimeout) }
-                return
-            }
+            // Not a byte read since the accept: silent, unless a late loop has not read it yet.
+            if readLateInput() { return }
             report(.headerTimeout, status: nil)
             close()
         case .header:
@@ -114,9 +106,26 @@ extension Connection {
         case .writeStall:
             report(.writeStall, status: nil)
             close()
-        case .idle, .linger:
+        case .idle:
+            if readLateInput() { return }
+            close()
+        case .linger:
             close()
         }
+    }
+
+    /// Before a connection waiting for a request is closed on its timer: a loop that fell behind
+    /// (a burst of events, a starved thread) may not have read input that did arrive in time,
+    /// and closing with unread input would reset the connection under a client that spoke.
+    /// Reads what is there; true when the connection moved on (a request began or was handled,
+    /// or it closed), with a fresh header deadline if a request began.
+    private func readLateInput() -> Bool {
+        state.mayHaveInput = true
+        drive()
+        guard case .reading = state.phase else { return true }
+        guard state.parser.hasPartialRequest else { return false }
+        if state.timer == nil { arm(.header, context.limits.headerTimeout) }
+        return true
     }
 
     func arm(_ purpose: ConnectionState.TimerPurpose, _ duration: Duration) {
