@@ -9,6 +9,9 @@ if [ -z "${PGHOST:-}" ]; then
     export PGHOST=127.0.0.1 PGPORT="${LAKEHOOK_DEV_PGPORT:-54329}" PGUSER=postgres PGDATABASE=lakehook_test
 fi
 unset DATABASE_URL
+# The hostile-client tests hold over 2,000 sockets at once: the soft descriptor limit (often
+# 1,024) goes up to the hard one, as `lakehook serve` raises its own.
+ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
 # Tests that measure memory read this: a sanitizer's own memory (ASan's quarantine of freed
 # blocks, TSan's shadow) makes their bounds meaningless there.
 for argument in "$@"; do

@@ -107,6 +107,7 @@ public final class HTTPServer: Sendable {
     /// Binds, listens (backlog 1024) and begins accepting.
     public func start() throws {
         _ = Syscall.ignoreSIGPIPE
+        _ = Syscall.raiseDescriptorLimit
         let label = host.contains(":") ? "[\(host)]:\(requestedPort)" : "\(host):\(requestedPort)"
         guard let address = SocketAddress(host: host, port: requestedPort) else {
             throw HTTPServerError.invalidAddress(host: host, port: requestedPort)

@@ -57,4 +57,15 @@ enum Syscall {
     static let ignoreSIGPIPE: Void = {
         _ = signal(SIGPIPE, SIG_IGN)
     }()
+
+    /// Raises the soft limit on open descriptors to the hard limit, once per process. The soft
+    /// limit is often 1,024 (a login shell's, systemd's default), fewer than `maxConnections`
+    /// (1,024) plus the listener, the event loops and the database connections need: past it,
+    /// accept fails and clients wait. The hard limit is the administrator's word.
+    static let raiseDescriptorLimit: Void = {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }()
 }

@@ -73,14 +73,18 @@ final class DisposablePostgres: @unchecked Sendable {
 }
 
 /// Starts a program with stdin from /dev/null and stdout written to `stdoutPath`, stderr to
-/// `stderrPath` (nil: with stdout); the child opens both files itself, so no descriptor of the
-/// test process is handed down. `environment` nil is this process's. Its pid.
+/// `stderrPath` (nil: with stdout); the child opens both files itself and every other descriptor
+/// is closed in it, so no descriptor of the test process is handed down. `environment` nil is this process's. Its pid.
 func spawn(
     _ argv: [String], stdoutPath: String, stderrPath: String? = nil, environment: [String: String]? = nil
 ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
+    // Nothing else of the test process reaches the child: not its sockets (the hostile-client
+    // tests hold a thousand), which a server counts against its own descriptor limit.
+    // PostgreSQL refused to start: "insufficient file descriptors ... System allows 32".
+    closeInheritedDescriptors(&actions)
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     if let stderrPath {
@@ -97,6 +101,22 @@ func spawn(
     let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, &cEnvironment)
     guard spawned == 0 else { throw ClientError("posix_spawn \(argv[0]): \(spawned)") }
     return pid
+}
+
+/// Adds "close every descriptor from 3 up" to `actions`: glibc's
+/// `posix_spawn_file_actions_addclosefrom_np` (2.34+, hidden from Swift behind `_GNU_SOURCE`,
+/// so looked up by name), else a close action for each descriptor open now (one closed
+/// meanwhile is ignored by the child).
+private func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        return
+    }
+    let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    for fd in open.compactMap(Int32.init) where fd > 2 {
+        posix_spawn_file_actions_addclose(&actions, fd)
+    }
 }
 
 /// A `waitpid` status as a shell shows it: the exit code, or 128 + the signal that ended it.
