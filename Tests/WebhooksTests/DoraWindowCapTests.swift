@@ -91,7 +91,11 @@ struct DoraWindowCapTests {
         let reply = try server.admin("GET", "/api/dora?from=2024-03-01&to=2024-03-09")
         #expect(reply.status == 400 && reply.causes.first?.contains("is 8 days long; a report spans at most 7 days") == true,
                 "\(reply.text)")
-        #expect(try server.admin("GET", "/api/dora?from=2024-03-01&to=2024-03-08").status == 200)
+        // One project's report: the all-projects one reads every project the test database has
+        // gathered, which under the whole suite's load came near the statement timeout (503).
+        let connection = try server.createConnection(DoraCheck.unique("cap7"), project: nil)
+        let week = try server.admin("GET", "/api/dora?project=\(connection.name)&from=2024-03-01&to=2024-03-08")
+        #expect(week.status == 200, "\(week.text)")
     }
 
     @Test("lakehook dora --from 0001-01-01 --to 9999-12-31 exits 1 with the window and the cap, before connecting")
