@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# `make bench`: Lakehook against the machine's own limits, side by side in one run.
+# `make bench`, second part: the CPU-only reference. The throwaway PostgreSQL runs with
+# fsync = off, so these figures measure CPU, never the durable commit a 200 promises (that is
+# bench/durable.sh, the first part). Lakehook against the machine's own limits, side by side:
 #   - issues upserts, cicd_tasks with finishes, a mixed workload, /livez — wrk against Lakehook
 #   - pgbench running the same issues statement and parameters, same PostgreSQL, clients = Lakehook's pool size
 #   - nginx with one worker answering /livez's static JSON

@@ -21,7 +21,8 @@ for line in open(path):
 def num(values, key):
     return float(values.get(key, "nan"))
 
-print(f"\nLakehook benchmark: {seconds} s per run, wrk -t2 -c{connections}, database pool {pool}, pgbench -c{pool} -M prepared")
+print("\nCPU-only reference: PostgreSQL with fsync = off (no durable commit; see the durable table above)")
+print(f"Lakehook benchmark: {seconds} s per run, wrk -t2 -c{connections}, database pool {pool}, pgbench -c{pool} -M prepared")
 print("issues and pgbench take turns twice; each target compares the best run of each side\n")
 print(f"{'workload':<14}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU s/1k':>10}{'peak RSS MiB':>14}{'non-2xx':>9}")
 for name, values in runs.items():
