@@ -29,7 +29,8 @@ build: deps
 release: deps
 	swift build -c release --static-swift-stdlib --product lakehook
 
-bench: deps
+bench:
+	@scripts/deps.sh --bench
 	@bench/durable.sh
 	@bench/run.sh
 

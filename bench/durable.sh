@@ -46,7 +46,7 @@ start_disk() {
     [ "$disk" = nofsync ] && fsync=off
     [ "$disk" = slow ] && preload="$out/slowflush.so"
     "${as_postgres[@]}" env LD_PRELOAD="$preload" BENCH_FLUSH_US="$BENCH_FLUSH_US" "$pgbin/pg_ctl" -D "$state/data" \
-        -l "$out/postgres-$disk.log" -w -o "-p $port -k $state -c listen_addresses=127.0.0.1 -c max_connections=200 \
+        -l "$state/postgres-$disk.log" -w -o "-p $port -k $state -c listen_addresses=127.0.0.1 -c max_connections=200 \
         -c fsync=$fsync -c synchronous_commit=on -c shared_buffers=256MB" start >/dev/null
     psql -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt -d postgres \
         -c "DROP DATABASE IF EXISTS lakehook_bench WITH (FORCE)" -c "CREATE DATABASE lakehook_bench" >/dev/null

@@ -22,6 +22,16 @@ if [ "${1:-}" = "--test" ]; then
     python3 -m venv --help >/dev/null 2>&1 || need_packages+=(python3-venv)
 fi
 
+# `make bench` drives load with wrk against pgbench (postgresql-contrib on some releases) and
+# nginx, and builds bench/slowflush.c with cc.
+if [ "${1:-}" = "--bench" ]; then
+    command -v wrk >/dev/null 2>&1 || need_packages+=(wrk)
+    command -v pgbench >/dev/null 2>&1 || need_packages+=(postgresql-contrib)
+    [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need_packages+=(nginx)
+    command -v cc >/dev/null 2>&1 || need_packages+=(gcc)
+    command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+fi
+
 if [ ${#need_packages[@]} -gt 0 ]; then
     echo "lakehook: installing missing packages: ${need_packages[*]}" >&2
     if [ "$(id -u)" = 0 ]; then
