@@ -9,6 +9,7 @@
 # and 64 connections (clients), taking turns; on the slow disk also issues at half the best
 # rate (p99). Prints one table with the targets of docs/PERFORMANCE.md.
 # Environment: BENCH_SECONDS (8), BENCH_FLUSH_US (1000), BENCH_ROUNDS (2), BENCH_PGPORT (54341),
+# BENCH_DISKS ("local slow nofsync"),
 # and any LAKEHOOK_* variable, passed to `lakehook serve` (e.g. LAKEHOOK_DB_PIPELINE=off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,7 +88,7 @@ pgbench_run() {
 }
 
 : > "$out/results"
-for disk in local slow nofsync; do
+for disk in ${BENCH_DISKS:-local slow nofsync}; do
     start_disk "$disk"
     for round in $(seq "$rounds"); do
         for connections in 16 64; do

@@ -147,7 +147,7 @@ extension Connection {
         state.output.removeAll()
         state.parser = RequestParser(limits: context.limits)
         releaseBody()
-        if let fd = state.socket?.fd { loop.deregister(fd) }
+        if let fd = state.socket?.fd { loop.deregister(fd, self) }
         loop.untrack(self)
         state.socket = nil  // closes the fd
         context.onClose(self)

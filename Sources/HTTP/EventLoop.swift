@@ -167,9 +167,13 @@ public final class EventLoop: @unchecked Sendable {
         _ = epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event)
     }
 
-    /// Stops watching `fd` (before it is closed).
-    public func deregister(_ fd: Int32) {
-        guard targets.removeValue(forKey: fd) != nil else { return }
+    /// Stops watching `fd` for `target` (before it is closed). Only `target`'s registration
+    /// goes: once an fd is closed its number can be handed to a socket accepted on another
+    /// thread and registered here by another target, which a late deregistration by number
+    /// alone would silently unwatch (its client then hung until a timeout).
+    public func deregister(_ fd: Int32, _ target: any EventLoopTarget) {
+        guard let registered = targets[fd], registered === target else { return }
+        targets.removeValue(forKey: fd)
         _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
     }
 

@@ -32,6 +32,13 @@ public struct Configuration: Sendable {
     /// Single-statement writes go through one pipelined connection per event loop
     /// (LAKEHOOK_DB_PIPELINE, default on); off, every write takes a pool connection.
     public var databasePipeline = true
+    /// Most pipelined connections of the instance (LAKEHOOK_DB_PIPELINE_CONNECTIONS), shared out
+    /// among the event loops: opened as load rises, so that concurrent commits share a WAL flush.
+    public var pipelineConnections = Configuration.defaultPipelineConnections
+    public static let defaultPipelineConnections = 16
+
+    /// Each event loop's share of `pipelineConnections` (at least one).
+    public var pipelineConnectionsPerLoop: Int { max(1, (pipelineConnections + eventLoops - 1) / eventLoops) }
     /// Threads serving HTTP connections (LAKEHOOK_EVENT_LOOPS); each has one pipelined database
     /// connection.
     public var eventLoops = Configuration.defaultEventLoops
@@ -63,7 +70,8 @@ public struct Configuration: Sendable {
         ("LAKEHOOK_DB_WAIT_MS", "5000", "how long a request waits for a free database connection before 503"),
         ("LAKEHOOK_DB_STATEMENT_TIMEOUT_MS", "15000", "statement_timeout of every query; past it the request answers 503"),
         ("LAKEHOOK_EVENT_LOOPS", "cores / 2, at least 1", "threads serving HTTP; each has one pipelined database connection"),
-        ("LAKEHOOK_DB_PIPELINE", "on", "on: single-statement writes share one pipelined connection per core; off: each takes a pool connection"),
+        ("LAKEHOOK_DB_PIPELINE", "on", "on: single-statement writes go through each event loop's pipelined connections; off: each takes a pool connection"),
+        ("LAKEHOOK_DB_PIPELINE_CONNECTIONS", "16", "most pipelined connections of the instance, shared out among the event loops and opened as load rises, so that concurrent commits share a disk flush"),
         ("LAKEHOOK_LOG_LEVEL", "info", "debug, info, warn or error"),
         ("LAKEHOOK_PUBLIC_URL", "http://<LAKEHOOK_LISTEN>", "base URL shown in connection endpoint URLs"),
         ("LAKEHOOK_SHUTDOWN_SECONDS", "10", "on SIGTERM, how long in-flight requests may take to finish"),
@@ -154,13 +162,16 @@ public struct Configuration: Sendable {
             default: problems.append("LAKEHOOK_DB_PIPELINE=\(raw) is not on or off")
             }
         }
+        let pipelineConnections = integer(
+            "LAKEHOOK_DB_PIPELINE_CONNECTIONS", default: defaultPipelineConnections, range: 1...64)
         let doraMaxWindowDays = integer("LAKEHOOK_DORA_MAX_WINDOW_DAYS", default: DoraWindow.defaultMaxDays, range: 1...36_525)
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         return Configuration(
             database: database, listenHost: host, listenPort: port, maxBodyBytes: maxBody,
             databasePoolSize: poolSize, databaseWaitTimeout: .milliseconds(waitTimeout), logLevel: level, publicURL: publicURL,
             adminToken: adminToken, trustedProxies: trustedProxies, shutdownDeadline: .seconds(shutdownSeconds),
-            databasePipeline: pipeline, eventLoops: eventLoops, maxConnectionsPerClient: perClient,
+            databasePipeline: pipeline, pipelineConnections: pipelineConnections, eventLoops: eventLoops,
+            maxConnectionsPerClient: perClient,
             maxBufferedBodyBytes: bufferedBodies, doraMaxWindowDays: doraMaxWindowDays)
     }
 
