@@ -32,9 +32,8 @@ trap stop_all EXIT
 for tool in wrk pgbench cc; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool is missing; install it: sudo apt-get install wrk postgresql-contrib gcc" >&2; exit 1; }
 done
-echo "bench: release build" >&2
-swift build -c release --static-swift-stdlib --product lakehook >/dev/null
-bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/lakehook"
+source bench/lib.sh
+release_binary
 cc -shared -fPIC -O2 -o "$out/slowflush.so" bench/slowflush.c -ldl
 chmod 755 "$out" "$out/slowflush.so"
 
@@ -49,31 +48,22 @@ start_disk() {
     "${as_postgres[@]}" env LD_PRELOAD="$preload" BENCH_FLUSH_US="$BENCH_FLUSH_US" "$pgbin/pg_ctl" -D "$state/data" \
         -l "$state/postgres-$disk.log" -w -o "-p $port -k $state -c listen_addresses=127.0.0.1 -c max_connections=200 \
         -c fsync=$fsync -c synchronous_commit=on -c shared_buffers=256MB" start >/dev/null
-    psql -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt -d postgres \
-        -c "DROP DATABASE IF EXISTS lakehook_bench WITH (FORCE)" -c "CREATE DATABASE lakehook_bench" >/dev/null
-    export DATABASE_URL="postgres://postgres@127.0.0.1:$port/lakehook_bench"
-    "$bin" migrate >/dev/null
-    local created
-    created="$("$bin" connections create bench --json)"
-    export LAKEHOOK_CONNECTION="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$created")"
-    export LAKEHOOK_KEY="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["apiKey"])' "$created")"
+    fresh_bench_database "$port"
     LAKEHOOK_LISTEN="127.0.0.1:4111" "$bin" serve 2>"$out/lakehook-$disk.log" &
     lakehook_pid=$!
-    for _ in $(seq 100); do curl -sf "http://127.0.0.1:4111/readyz" >/dev/null && break; sleep 0.1; done
+    wait_ready 4111 || { echo "bench: lakehook did not become ready; see $out/lakehook-$disk.log" >&2; exit 1; }
     python3 bench/pgbench_issues.py Sources/Webhooks/Ingest/IssueUpsert.swift "$LAKEHOOK_CONNECTION" > "$out/issues.pgbench"
     mapfile -t defines < <(python3 bench/pgbench_issues.py --defines "$LAKEHOOK_CONNECTION")
 }
-
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # wrk_run DISK NAME CONNECTIONS [delay ms]
 wrk_run() {
     local disk="$1" name="$2" connections="$3" delay="${4:-0}"
     cat bench/issues.lua bench/report.lua > "$out/issues-run.lua"
-    local before; before="$(ticks "$lakehook_pid")"
+    local before; before="$(cpu_ticks "$lakehook_pid")"
     LAKEHOOK_DELAY_MS="$delay" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$out/issues-run.lua" \
         "http://127.0.0.1:4111" > "$out/$disk-$name.wrk" 2>&1
-    local after; after="$(ticks "$lakehook_pid")"
+    local after; after="$(cpu_ticks "$lakehook_pid")"
     echo "$disk $name $(grep '^RESULT' "$out/$disk-$name.wrk" | cut -d' ' -f2-) cpu_s=$(python3 -c "print(($after - $before) / $(getconf CLK_TCK))") peak_rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$lakehook_pid/status")" >> "$out/results"
     echo "bench: $disk $name done" >&2
 }

@@ -4,29 +4,45 @@
 
 start_lakehook() {
     local pool="$1" out="$2"
-    echo "bench: release build" >&2
-    swift build -c release --static-swift-stdlib --product lakehook >/dev/null
-    bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/lakehook"
-
+    release_binary
     local database_env
     database_env="$(scripts/dev-postgres.sh start)"
     eval "$database_env"
     port="${LAKEHOOK_DEV_PGPORT:-54329}"
-    psql -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt -d postgres \
-        -c "DROP DATABASE IF EXISTS lakehook_bench WITH (FORCE)" -c "CREATE DATABASE lakehook_bench" 2>/dev/null
-    export DATABASE_URL="postgres://postgres@127.0.0.1:$port/lakehook_bench"
-    "$bin" migrate >/dev/null
-    local created
-    created="$("$bin" connections create bench --json)"
-    export LAKEHOOK_CONNECTION="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$created")"
-    export LAKEHOOK_KEY="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["apiKey"])' "$created")"
+    fresh_bench_database "$port"
 
     lakehook_port=4101
     # Default settings (log level info: one JSON line per request), the log kept in a file.
     LAKEHOOK_LISTEN="127.0.0.1:$lakehook_port" LAKEHOOK_DB_POOL_SIZE="$pool" "$bin" serve 2>"$out/lakehook.log" &
     lakehook_pid=$!
-    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$lakehook_port/readyz" >/dev/null && return 0; sleep 0.1; done
+    wait_ready "$lakehook_port" && return 0
     echo "bench: lakehook did not become ready; see $out/lakehook.log" >&2
+    return 1
+}
+
+# release_binary: the release build, as the container image builds it; sets bin.
+release_binary() {
+    echo "bench: release build" >&2
+    swift build -c release --static-swift-stdlib --product lakehook >/dev/null
+    bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/lakehook"
+}
+
+# fresh_bench_database PORT: database lakehook_bench made anew on the PostgreSQL at PORT,
+# migrated, with one connection; exports DATABASE_URL, LAKEHOOK_CONNECTION, LAKEHOOK_KEY.
+fresh_bench_database() {
+    local pgport="$1" created
+    psql -h 127.0.0.1 -p "$pgport" -U postgres -v ON_ERROR_STOP=1 -qAt -d postgres \
+        -c "DROP DATABASE IF EXISTS lakehook_bench WITH (FORCE)" -c "CREATE DATABASE lakehook_bench" >/dev/null 2>&1
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/lakehook_bench"
+    "$bin" migrate >/dev/null
+    created="$("$bin" connections create bench --json)"
+    export LAKEHOOK_CONNECTION="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$created")"
+    export LAKEHOOK_KEY="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["apiKey"])' "$created")"
+}
+
+# wait_ready PORT: until lakehook on PORT answers /readyz (10 s at most); false if it never does.
+wait_ready() {
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return 0; sleep 0.1; done
     return 1
 }
 
