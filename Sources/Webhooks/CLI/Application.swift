@@ -20,7 +20,7 @@ public final class Application: Sendable {
             pool: pool, log: RequestLog(level: configuration.logLevel), cacheTTL: cacheTTL,
             publicURL: configuration.publicURL, adminToken: configuration.adminToken,
             trustedProxies: configuration.trustedProxies, pipeline: configuration.databasePipeline,
-            pipelineConnections: configuration.pipelineConnectionsPerLoop,
+            pipelineConnectionsPerLoop: configuration.pipelineConnectionsPerLoop,
             doraMaxWindowDays: configuration.doraMaxWindowDays)
         server = service.makeServer(
             host: configuration.listenHost, port: configuration.listenPort, limits: configuration.serverLimits,

@@ -103,6 +103,6 @@ extension WebhookService {
     /// The loop's pipeline, made on first use; nil when pipelining is off.
     private func pipeline(for loop: EventLoop) -> LoopPipeline? {
         guard usesPipeline else { return nil }
-        return loop.attachment { LoopPipeline(loop: loop, config: pool.config, maxConnections: pipelineConnections) }
+        return loop.attachment { LoopPipeline(loop: loop, config: pool.config, maxConnections: pipelineConnectionsPerLoop) }
     }
 }

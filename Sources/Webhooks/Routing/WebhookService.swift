@@ -21,8 +21,9 @@ public final class WebhookService: Sendable {
     /// Single-statement writes go through each event loop's database pipeline
     /// (`asyncHandler`); off, they run on the blocking pool like everything else.
     let usesPipeline: Bool
-    /// Most pipelined connections per event loop.
-    let pipelineConnections: Int
+    /// Most pipelined connections of each event loop (the instance's share per loop:
+    /// `Configuration.pipelineConnectionsPerLoop`).
+    let pipelineConnectionsPerLoop: Int
     /// The longest window a DORA report over HTTP may span (LAKEHOOK_DORA_MAX_WINDOW_DAYS).
     let doraMaxWindowDays: Int
 
@@ -35,13 +36,13 @@ public final class WebhookService: Sendable {
         pool: PostgresPool, log: RequestLog, cacheTTL: Duration = .seconds(4),
         publicURL: String = "http://127.0.0.1:4000", adminToken: String? = nil,
         trustedProxies: TrustedProxies = .none, pipeline: Bool = true,
-        pipelineConnections: Int = Configuration.defaultPipelineConnections,  // per event loop
+        pipelineConnectionsPerLoop: Int = Configuration.defaultPipelineConnections,
         doraMaxWindowDays: Int = DoraWindow.defaultMaxDays
     ) {
         self.pool = pool
         self.doraMaxWindowDays = doraMaxWindowDays
         self.usesPipeline = pipeline
-        self.pipelineConnections = pipelineConnections
+        self.pipelineConnectionsPerLoop = pipelineConnectionsPerLoop
         self.trustedProxies = trustedProxies
         self.publicURL = publicURL
         self.adminTokenHash = adminToken.map(APIKey.hash(of:))
