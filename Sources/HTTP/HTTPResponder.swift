@@ -28,4 +28,14 @@ public final class HTTPResponder: @unchecked Sendable {
         let connection = connection
         connection.context.handlerPool.submit(on: connection.handlerQueue) { [self] in respond(work()) }
     }
+
+    /// Runs blocking `work` on a handler thread, as `offload` does, and hands what it returns to
+    /// `next` back on the connection's loop, which goes on with the request there and answers it.
+    public func offload<Value: Sendable>(_ work: @escaping @Sendable () -> Value, then next: @escaping @Sendable (Value) -> Void) {
+        let connection = connection
+        connection.context.handlerPool.submit(on: connection.handlerQueue) {
+            let value = work()
+            connection.loop.execute { next(value) }
+        }
+    }
 }

@@ -1,8 +1,8 @@
 /// What `Router.route` found for a method and raw path.
-public enum RouteMatch: Sendable {
+public enum RouteMatch<Target: Sendable>: Sendable {
     /// A route for this method; `parameters` are percent-decoded exactly once; `pattern` is the
     /// route as registered (a low-cardinality label for logs and metrics).
-    case matched(HTTPHandler, parameters: [String: String], pattern: String)
+    case matched(Target, parameters: [String: String], pattern: String)
     /// The path matches routes of other methods only: answer 405 with `Allow` (sorted, unique).
     case methodNotAllowed(allow: [String])
     /// No route has this path.

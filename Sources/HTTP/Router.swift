@@ -1,11 +1,12 @@
-/// Maps a method and a raw path to a handler. Patterns are split on `/`; a `:name` segment is a
+/// Maps a method and a raw path to a target (a handler, or what the application says a route
+/// is: see the webhook service's `Route`). Patterns are split on `/`; a `:name` segment is a
 /// parameter matching any non-empty raw segment. A literal segment is preferred over a
 /// parameter at the same position, and a failed literal branch backtracks to the parameter
 /// branch, so `/x/:id/issues` and `/x/connections/:id/issues` coexist.
-public struct Router: Sendable {
+public struct Router<Target: Sendable>: Sendable {
     /// One pattern that ends at a node, for one method.
     struct Route: Sendable {
-        var handler: HTTPHandler
+        var target: Target
         /// Names of the pattern's parameters, in path order.
         var parameterNames: [String]
         /// The pattern as registered, e.g. for logs and metrics labels.
@@ -25,7 +26,7 @@ public struct Router: Sendable {
 
     /// Adds a route. `pattern` starts with `/`; `:name` segments are parameters. Registering the
     /// same method and pattern twice, or a malformed pattern, is a programming error.
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping HTTPHandler) {
+    public mutating func add(_ method: String, _ pattern: String, _ target: Target) {
         guard let segments = Self.segments(of: pattern) else {
             preconditionFailure("Router: pattern must start with '/' and have no empty segment: \(pattern)")
         }
@@ -43,13 +44,13 @@ public struct Router: Sendable {
             }
         }
         precondition(nodes[node].routes[method] == nil, "Router: duplicate route \(method) \(pattern)")
-        nodes[node].routes[method] = Route(handler: handler, parameterNames: names, pattern: pattern)
+        nodes[node].routes[method] = Route(target: target, parameterNames: names, pattern: pattern)
     }
 
     /// Finds the route for `method` and the raw `path` (no query). Among the nodes the path
     /// reaches, literal-first order decides; a node without this method does not stop the
     /// search, so another pattern may still serve the method.
-    public func route(method: String, path: String) -> RouteMatch {
+    public func route(method: String, path: String) -> RouteMatch<Target> {
         guard let segments = Self.segments(of: path) else { return .notFound }
         var values: [Substring] = []
         var allowed: Set<String> = []
@@ -72,7 +73,7 @@ public struct Router: Sendable {
             case .failure(let reason): return .badPath("path parameter '\(name)': \(reason)")
             }
         }
-        return .matched(route.handler, parameters: parameters, pattern: route.pattern)
+        return .matched(route.target, parameters: parameters, pattern: route.pattern)
     }
 
     /// Depth-first, literal before parameter. `visit` is called for each node the whole path

@@ -13,7 +13,7 @@ private enum Outcome: Equatable {
     case notFound
     case badPath
 
-    init(_ match: RouteMatch) {
+    init(_ match: RouteMatch<HTTPHandler>) {
         switch match {
         case .matched(let handler, let parameters, _):
             let name = String(decoding: handler(HTTPRequest(method: "GET", target: "/")).body, as: UTF8.self)
@@ -27,8 +27,8 @@ private enum Outcome: Equatable {
 
 @Suite("Router")
 struct RouterTests {
-    let router: Router = {
-        var router = Router()
+    let router: Router<HTTPHandler> = {
+        var router = Router<HTTPHandler>()
         router.add("POST", "/x/:id/issues", named("byId"))
         router.add("POST", "/x/connections/:id/issues", named("connections"))
         router.add("POST", "/x/connections/by-name/:name/issues", named("byName"))
@@ -64,7 +64,7 @@ struct RouterTests {
 
     @Test("a method served by another pattern of the same path is found past the first")
     func methodAcrossPatterns() {
-        var router = Router()
+        var router = Router<HTTPHandler>()
         router.add("GET", "/a/literal", named("literal"))
         router.add("POST", "/a/:p", named("param"))
         #expect(Outcome(router.route(method: "POST", path: "/a/literal")) == .route("param", ["p": "literal"]))

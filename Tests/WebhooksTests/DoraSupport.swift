@@ -19,12 +19,13 @@ final class DoraTestServer: Sendable {
             pool: PostgresPool(config: config, size: 6), log: RequestLog(level: .error),
             cacheTTL: .seconds(4), publicURL: "http://127.0.0.1:4000", adminToken: TestServer.adminToken,
             doraMaxWindowDays: doraMaxWindowDays)
-        var router = Router()
-        service.addDora(to: &router)
-        let dora = router
+        var table = RouteTable()
+        service.addDora(to: &table)
+        let dora = table
         let fallback: HTTPHandler = service.handler()
         let handler: HTTPHandler = { request in
-            guard case .matched(let route, let parameters, _) = dora.route(method: request.method, path: request.path) else {
+            guard case .matched(.blocking(let route, _), let parameters, _) = dora.route(method: request.method, path: request.path)
+            else {
                 return fallback(request)
             }
             var routed = request

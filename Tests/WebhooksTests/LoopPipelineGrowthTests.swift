@@ -27,7 +27,7 @@ struct LoopPipelineGrowthTests {
         let taken = Locked(false)
         let answered = DispatchSemaphore(value: 0)
         loop.execute {
-            taken.withLock { $0 = pipeline.submit(sql, []) { done($0) } }
+            taken.withLock { $0 = pipeline.submit(sql, []) { done($0) } == nil }
             answered.signal()
         }
         answered.wait()

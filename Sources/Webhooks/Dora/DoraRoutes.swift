@@ -9,7 +9,7 @@ import Postgres
 ///
 /// The page also takes the token as the password of HTTP Basic auth, so a browser can ask for it.
 extension WebhookService {
-    func addDora(to router: inout Router) {
+    func addDora(to router: inout RouteTable) {
         let dora = DoraStore(pool: pool)
         let maxDays = doraMaxWindowDays
         router.add("GET", "/api/dora", admin { request in

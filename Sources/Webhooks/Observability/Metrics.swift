@@ -21,6 +21,7 @@ public final class Metrics: Sendable {
         var databaseErrors: [String: UInt64] = [:]
         var writesViaPipeline: UInt64 = 0
         var writesViaPool: UInt64 = 0
+        var poolFallbacks: [PipelineState.PoolReason: UInt64] = [:]
         var refusals: [HTTPRefusal.Reason: UInt64] = [:]
     }
 
@@ -74,6 +75,11 @@ public final class Metrics: Sendable {
         }
     }
 
+    /// A single statement the executor ran on the pool instead of a pipelined connection, and why.
+    func recordPoolFallback(_ reason: PipelineState.PoolReason) {
+        state.withLock { $0.poolFallbacks[reason, default: 0] += 1 }
+    }
+
     /// A database error, by SQLSTATE class (the first two characters; "none" for connection failures).
     public func recordDatabaseError(_ error: PostgresError) {
         let sqlStateClass = error.sqlState.map { String($0.prefix(2)) } ?? "none"
@@ -113,9 +119,13 @@ public final class Metrics: Sendable {
         for (sqlStateClass, count) in snapshot.databaseErrors.sorted(by: { $0.key < $1.key }) {
             out += "lakehook_db_errors_total{sqlstate_class=\"\(Self.escape(sqlStateClass))\"} \(count)\n"
         }
-        family("lakehook_db_writes_total", "counter", "Decoded ingest writes of keys already cached, by way: pipeline (the event loop's pipelined connection) or pool (a handler thread); one that waited past the pipeline's lock timeout and was run again on the pool counts in both.")
+        family("lakehook_db_writes_total", "counter", "Decoded ingest writes, by way: pipeline (a pipelined connection of the event loop) or pool (a handler thread); one whose pipelined run did nothing and was run again on the pool counts in both.")
         out += "lakehook_db_writes_total{via=\"pipeline\"} \(snapshot.writesViaPipeline)\n"
         out += "lakehook_db_writes_total{via=\"pool\"} \(snapshot.writesViaPool)\n"
+        family("lakehook_db_pool_fallbacks_total", "counter", "Single-statement writes run on the pool instead of a pipelined connection, by reason: not_connected, full, lock_timeout (waited past the pipeline's lock timeout), concurrent_write.")
+        for reason in PipelineState.PoolReason.allCases {
+            out += "lakehook_db_pool_fallbacks_total{reason=\"\(reason.rawValue)\"} \(snapshot.poolFallbacks[reason] ?? 0)\n"
+        }
         family("lakehook_db_pool_connections", "gauge", "Database connections of this instance's pool, by state.")
         out += "lakehook_db_pool_connections{state=\"in_use\"} \(pool.inUse)\n"
         out += "lakehook_db_pool_connections{state=\"idle\"} \(pool.idle)\n"

@@ -4,7 +4,7 @@ import Postgres
 /// Connection administration over HTTP (API.md §1), under every prefix, guarded by
 /// `LAKEHOOK_ADMIN_TOKEN` (Bearer). Without the token configured it answers 403: the CLI is the way.
 extension WebhookService {
-    func addAdministration(to router: inout Router) {
+    func addAdministration(to router: inout RouteTable) {
         for prefix in Self.prefixes {
             let connections = prefix + "/connections"
             router.add("POST", connections, admin { [self] request in

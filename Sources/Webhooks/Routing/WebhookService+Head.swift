@@ -7,30 +7,29 @@ import HTTP
 /// `asyncHandler` (the key is cached by then): the head stage only ever refuses early, it never
 /// lets through what the handler would refuse.
 extension WebhookService {
-    /// Routes that answer without credentials.
-    static let publicRoutes: Set<String> = ["/livez", "/readyz", "/healthz", "/metrics", "/api/openapi.json"]
-
     public func headHandler() -> HTTPHeadHandler {
-        let router = router()
-        let ingestPatterns = Set(ingestRoutes().map(\.pattern))
+        let table = routes()
         return { [self] head in
             let started = ContinuousClock.now
-            switch router.route(method: head.method, path: head.path) {
-            case .matched(let handler, let parameters, let pattern):
+            switch table.route(method: head.method, path: head.path) {
+            case .matched(let route, let parameters, let pattern):
                 var routed = head
                 routed.pathParameters = parameters
-                if ingestPatterns.contains(pattern) {
+                switch route {
+                case .ingest:
                     return checkKey(routed, pattern: pattern, started: started)
-                }
-                if Self.publicRoutes.contains(pattern) { return .proceed }
-                // Administration and DORA: the token check needs no database. When it fails,
-                // the route's own handler answers (it refuses before reading anything), so the
-                // refusal has the route's form (JSON, or the DORA page's HTML).
-                do {
-                    try authorizeAdmin(routed)
+                case .inline, .blocking(_, admin: false):
                     return .proceed
-                } catch {
-                    return .refuse(finish(head, route: pattern, started: started, handler(routed)))
+                case .blocking(let handler, admin: true):
+                    // Administration and DORA: the token check needs no database. When it fails,
+                    // the route's own handler answers (it refuses before reading anything), so
+                    // the refusal has the route's form (JSON, or the DORA page's HTML).
+                    do {
+                        try authorizeAdmin(routed)
+                        return .proceed
+                    } catch {
+                        return .refuse(finish(head, route: pattern, started: started, handler(routed)))
+                    }
                 }
             case let unmatched:
                 return .refuse(finish(head, route: "unmatched", started: started, Self.refusal(unmatched, head)))

@@ -1,17 +1,17 @@
 import HTTP
 import Postgres
 
-/// The ingest routes (API.md §3–§5): how each decodes its body into an operation, and the
-/// blocking way to run one (`asyncHandler` runs single statements on the loop instead).
-extension WebhookService {
+/// The ingest routes (API.md §3–§5): how each decodes its body into an operation, and how a
+/// write becomes an answer.
+/// One ingest route: whether it reads a body, and how it turns one into an operation.
+struct IngestRoute: Sendable {
     typealias Decode = @Sendable (_ body: JSONObject?, _ connection: WebhookConnection, _ parameters: [String: String]) throws -> any IngestOperation
 
-    /// One ingest route: whether it reads a body, and how it turns one into an operation.
-    struct IngestRoute: Sendable {
-        var needsBody: Bool
-        var decode: Decode
-    }
+    var needsBody: Bool
+    var decode: Decode
+}
 
+extension WebhookService {
     /// Every ingest route (API.md §3–§5) under every prefix and connection form, by pattern.
     func ingestRoutes() -> [(pattern: String, route: IngestRoute)] {
         let routes: [(path: String, route: IngestRoute)] = [
@@ -46,18 +46,22 @@ extension WebhookService {
         return all
     }
 
-    /// The shape shared by every ingest route, blocking: connection, key, body, operation, answer.
-    func ingest(_ route: IngestRoute) -> HTTPHandler {
-        { [self] request in
-            do {
-                let reference = try Self.connectionReference(request.pathParameters)
-                let connection = try directory.authenticate(reference, authorization: request.headers[first: "Authorization"])
-                let body = route.needsBody ? try Self.jsonBody(request.body) : nil
-                let operation = try route.decode(body, connection, request.pathParameters)
-                return written(try run(operation, for: connection), connection: connection)
-            } catch {
-                return failed(error, request)
-            }
+    /// The request's body decoded by its route into an operation; throws the 400 that lists
+    /// every problem.
+    func decode(_ request: HTTPRequest, _ route: IngestRoute, for connection: WebhookConnection) throws -> any IngestOperation {
+        let body = route.needsBody ? try Self.jsonBody(request.body) : nil
+        return try route.decode(body, connection, request.pathParameters)
+    }
+
+    /// An ingest request run on this thread from start to end (`handler()`).
+    func ingestBlocking(_ request: HTTPRequest, _ route: IngestRoute) -> HTTPResponse {
+        do {
+            let reference = try Self.connectionReference(request.pathParameters)
+            let connection = try directory.authenticate(reference, authorization: request.headers[first: "Authorization"])
+            let operation = try decode(request, route, for: connection)
+            return written(try executor.run(operation, for: connection), connection: connection)
+        } catch {
+            return failed(error, request)
         }
     }
 
@@ -78,10 +82,4 @@ extension WebhookService {
         return response
     }
 
-    func run(_ operation: any IngestOperation, for connection: WebhookConnection) throws -> WriteResult {
-        if operation is any SingleStatementOperation {
-            return try pool.withConnection { db in try operation.write(db, for: connection) }
-        }
-        return try pool.transaction { db in try operation.write(db, for: connection) }
-    }
 }

@@ -18,12 +18,8 @@ public final class WebhookService: Sendable {
     /// What the HTTP layer refuses by itself: counted in `metrics`, logged at a bounded rate.
     public let refusals: RefusalLog
     let trustedProxies: TrustedProxies
-    /// Single-statement writes go through each event loop's database pipeline
-    /// (`asyncHandler`); off, they run on the blocking pool like everything else.
-    let usesPipeline: Bool
-    /// Most pipelined connections of each event loop (the instance's share per loop:
-    /// `Configuration.pipelineConnectionsPerLoop`).
-    let pipelineConnectionsPerLoop: Int
+    /// Where every ingest write runs: the loops' pipelined connections or the pool.
+    let executor: IngestExecutor
     /// The longest window a DORA report over HTTP may span (LAKEHOOK_DORA_MAX_WINDOW_DAYS).
     let doraMaxWindowDays: Int
 
@@ -41,8 +37,6 @@ public final class WebhookService: Sendable {
     ) {
         self.pool = pool
         self.doraMaxWindowDays = doraMaxWindowDays
-        self.usesPipeline = pipeline
-        self.pipelineConnectionsPerLoop = pipelineConnectionsPerLoop
         self.trustedProxies = trustedProxies
         self.publicURL = publicURL
         self.adminTokenHash = adminToken.map(APIKey.hash(of:))
@@ -52,37 +46,46 @@ public final class WebhookService: Sendable {
         let metrics = Metrics()
         self.metrics = metrics
         self.refusals = RefusalLog(log: log, metrics: metrics)
+        self.executor = IngestExecutor(
+            pool: pool, metrics: metrics, pipelineConnectionsPerLoop: pipeline ? pipelineConnectionsPerLoop : nil)
     }
 
-    public func router() -> Router {
-        var router = Router()
+    /// Every route, by what it is (`Route`): where its work runs, and who may call it.
+    func routes() -> RouteTable {
+        var table = RouteTable()
         for (pattern, route) in ingestRoutes() {
-            router.add("POST", pattern, ingest(route))
+            table.add("POST", pattern, .ingest(route))
         }
-        addAdministration(to: &router)
-        addDora(to: &router)
-        router.add("GET", "/livez") { _ in Answer.success(.object(JSONObject(members: [(key: "status", value: .string("up"))]))) }
-        router.add("GET", "/api/openapi.json") { _ in Self.openAPIDocument }
-        router.add("GET", "/metrics") { [self] _ in
+        addAdministration(to: &table)
+        addDora(to: &table)
+        table.add("GET", "/livez", .inline { _ in Answer.success(.object(JSONObject(members: [(key: "status", value: .string("up"))]))) })
+        table.add("GET", "/api/openapi.json", .inline { _ in Self.openAPIDocument })
+        table.add("GET", "/metrics", .inline { [self] _ in
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
             return HTTPResponse(status: 200, headers: headers, body: Array(metrics.render(pool: pool.statistics).utf8))
-        }
-        router.add("GET", "/readyz") { [self] _ in readiness() }
-        router.add("GET", "/healthz") { [self] _ in readiness() }
-        return router
+        })
+        table.add("GET", "/readyz", .blocking({ [self] _ in readiness() }, admin: false))
+        table.add("GET", "/healthz", .blocking({ [self] _ in readiness() }, admin: false))
+        return table
     }
 
-    /// The whole application as one blocking HTTP handler: route, run, answer, log, count.
+    /// The whole application as one blocking HTTP handler (every route run on the calling
+    /// thread; ingest writes on the pool): route, run, answer, log, count.
     public func handler() -> HTTPHandler {
-        let router = router()
+        let table = routes()
         return { [self] request in
             let started = ContinuousClock.now
-            switch router.route(method: request.method, path: request.path) {
-            case .matched(let handler, let parameters, let pattern):
+            switch table.route(method: request.method, path: request.path) {
+            case .matched(let route, let parameters, let pattern):
                 var routed = request
                 routed.pathParameters = parameters
-                return finish(request, route: pattern, started: started, handler(routed))
+                let response: HTTPResponse
+                switch route {
+                case .ingest(let ingest): response = ingestBlocking(routed, ingest)
+                case .inline(let handler), .blocking(let handler, _): response = handler(routed)
+                }
+                return finish(request, route: pattern, started: started, response)
             case let unmatched:
                 return finish(request, route: "unmatched", started: started, Self.refusal(unmatched, request))
             }
@@ -90,7 +93,7 @@ public final class WebhookService: Sendable {
     }
 
     /// The answer when routing found no handler (405, 404, 400).
-    static func refusal(_ match: RouteMatch, _ request: HTTPRequest) -> HTTPResponse {
+    static func refusal(_ match: RouteMatch<Route>, _ request: HTTPRequest) -> HTTPResponse {
         switch match {
         case .methodNotAllowed(let allow):
             return Answer.failure(WebhookError(
