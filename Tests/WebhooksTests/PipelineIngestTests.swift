@@ -8,7 +8,7 @@ import Testing
 /// the event loops (one by default, so every request meets the same pipeline), the database,
 /// and an `application_name` of its own, so its backends can be found in `pg_stat_activity`.
 /// The key cache lives a minute: a key that fell out of it would be looked up on the pool.
-private final class PipelineServer: Sendable {
+final class PipelineServer: Sendable {
     let service: WebhookService
     let server: HTTPServer
     let applicationName: String
@@ -62,6 +62,12 @@ private final class PipelineServer: Sendable {
         return (
             Int(RequestObservabilityTests.sample(text, #"lakehook_db_writes_total{via="pipeline"}"#)),
             Int(RequestObservabilityTests.sample(text, #"lakehook_db_writes_total{via="pool"}"#)))
+    }
+
+    /// `lakehook_db_pool_fallbacks_total{reason=...}` as `GET /metrics` shows it.
+    func fallbacks(_ reason: PipelineState.PoolReason) throws -> Int {
+        let text = try request("GET", "/metrics").text
+        return Int(RequestObservabilityTests.sample(text, "lakehook_db_pool_fallbacks_total{reason=\"\(reason.rawValue)\"}"))
     }
 
     /// Posts issues until one goes through the loop's pipeline: the first cached write finds it
@@ -299,6 +305,7 @@ struct PipelineIngestTests {
         try own.warmPipeline(base: base, key: key)
         #expect(try own.post("\(base)/issues", RoutesTests.issue("LOCKED"), key: key).status == 200)
         let before = try own.writes()
+        let lockFallbacks = try own.fallbacks(.lockTimeout)
 
         // Someone's open transaction holds the issue's row.
         let holder = try PostgresConnection(config: TestDatabase.config)
@@ -329,6 +336,7 @@ struct PipelineIngestTests {
         let after = try own.writes()
         #expect(after.pipeline - before.pipeline == 2)  // the locked one and FREE
         #expect(after.pool - before.pool == 1)  // the locked one, again
+        #expect(try own.fallbacks(.lockTimeout) - lockFallbacks == 1)
     }
 
     @Test("LAKEHOOK_DB_PIPELINE: on when unset, off when off, a named problem when neither")
