@@ -25,6 +25,12 @@ public final class PipelinedConnection: @unchecked Sendable {
     var waiters = PipelineQueue<PipelineWaiter>()
     /// What libpq will hand back next: one entry per sync segment, in the order they were sent.
     var segments = PipelineQueue<PipelineSegment>()
+    /// Whether a commit on this connection waits for its WAL to reach the disk (`fsync` on and
+    /// `synchronous_commit` not off), read when it connected. When it does not, commits cost only
+    /// CPU and one connection's back-to-back statements are the cheapest way to run them.
+    public let commitsWaitForFlush: Bool
+    static let commitsWaitForFlushQuery =
+        "SELECT current_setting('fsync') = 'on' AND current_setting('synchronous_commit') <> 'off'"
     /// Keeps what is sent in the kernel until `flush()` (see `OutputCork`).
     var cork: OutputCork
     /// A statement was sent again by the connection itself (a retry) since the last `flush()`.
@@ -46,6 +52,9 @@ public final class PipelinedConnection: @unchecked Sendable {
     /// As the public `init`, with a prepared statement cache of `statementCacheCapacity`.
     init(config: PostgresConfig, statementCacheCapacity: Int, file: String, line: Int) throws {
         let handle = try ConnectionHandle.connect(config: config, file: file, line: line)
+        let flushes = ResultHandle(taking: PQexec(handle.pointer, Self.commitsWaitForFlushQuery))
+        // Unknown (the query failed): assume the commits flush, as every deployment should.
+        commitsWaitForFlush = flushes.isNull || !flushes.succeeded || flushes.makeResult().rows.first?[0] != "f"
         var failed: String?
         if PQsetnonblocking(handle.pointer, 1) != 0 {
             failed = "could not make the connection non-blocking"

@@ -15,7 +15,10 @@ struct LoopPipelineGrowthTests {
         let loop = try EventLoop(index: 0)
         loop.start()
         defer { loop.stop() }
-        let pipeline = LoopPipeline(loop: loop, config: TestDatabase.config, maxConnections: maxConnections)
+        // The test database runs with fsync off, where a loop keeps one connection: these tests
+        // are about growing, so the pipeline grows as on a disk that flushes.
+        let pipeline = LoopPipeline(
+            loop: loop, config: TestDatabase.config, maxConnections: maxConnections, growsOnlyWhenCommitsFlush: false)
         try body(loop, pipeline)
     }
 
@@ -83,5 +86,22 @@ struct LoopPipelineGrowthTests {
             }
             #expect(Self.connectionCount(loop, pipeline) == 1)
         }
+    }
+
+    @Test("against a server whose commits do not flush (the test database: fsync off) queued statements keep one connection")
+    func noFlushKeepsOneConnection() throws {
+        let loop = try EventLoop(index: 0)
+        loop.start()
+        defer { loop.stop() }
+        let pipeline = LoopPipeline(loop: loop, config: TestDatabase.config, maxConnections: 4)
+        try Self.connect(loop, pipeline)
+        let done = Locked(0)
+        var taken = 0
+        for _ in 0..<20 {
+            if Self.submit(loop, pipeline, "SELECT pg_sleep(0.05)", done: { _ in done.withLock { $0 += 1 } }) { taken += 1 }
+        }
+        try waitUntil(timeout: 10) { done.withLock { $0 } == taken }
+        #expect(taken == 20)
+        #expect(Self.connectionCount(loop, pipeline) == 1)
     }
 }

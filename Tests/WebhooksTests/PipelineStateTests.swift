@@ -168,4 +168,14 @@ struct PipelineStateTests {
         #expect(state.sendTurn(connection: 0) == true)
         #expect(state.submit(now: 0).placement == .connection(id: 0))
     }
+
+    @Test("where commits do not wait for a flush (fsync or synchronous_commit off) the loop keeps one connection")
+    func noFlushKeepsOneConnection() {
+        var state = PipelineState(limits: .init(maxConnections: 4))
+        #expect(state.submit(now: 0).connect)
+        _ = state.connected(commitsWaitForFlush: false)
+        for _ in 0..<50 { #expect(!state.submit(now: 0).connect) }
+        #expect(state.slots.count == 1)
+        #expect(state.slots[0].inFlight == 50)
+    }
 }

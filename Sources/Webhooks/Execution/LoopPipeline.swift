@@ -32,13 +32,17 @@ final class LoopPipeline: @unchecked Sendable {
     private var slots: [Int: PipelineSlot] = [:]
     /// Now, in nanoseconds (injected by tests).
     private let clock: () -> UInt64
+    /// False: grow as if every commit flushed, whatever the server says (for tests against a
+    /// PostgreSQL with fsync off).
+    private let growsOnlyWhenCommitsFlush: Bool
 
     /// `config` with generic plans forced — the pipeline only runs the ingest writes, which
     /// look rows up by key (see `PostgresConfig.forcesGenericPlans`) — and `lockTimeout`.
     init(
-        loop: EventLoop, config: PostgresConfig, maxConnections: Int,
+        loop: EventLoop, config: PostgresConfig, maxConnections: Int, growsOnlyWhenCommitsFlush: Bool = true,
         clock: @escaping () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
     ) {
+        self.growsOnlyWhenCommitsFlush = growsOnlyWhenCommitsFlush
         self.loop = loop
         var config = config
         config.forcesGenericPlans = true
@@ -131,7 +135,7 @@ final class LoopPipeline: @unchecked Sendable {
             state.connectFailed(now: clock())
             return
         }
-        let id = state.connected()
+        let id = state.connected(commitsWaitForFlush: opened.commitsWaitForFlush || !growsOnlyWhenCommitsFlush)
         do {
             slots[id] = try PipelineSlot(id: id, loop: loop, connection: opened, owner: self)
         } catch {

@@ -8,7 +8,10 @@
 ///   (the first of those, so an idle loop keeps using its first connection).
 /// - **When another connection opens:** when the least busy one already holds `growAt`, up to
 ///   `maxConnections`, one connect at a time, and not before `reconnectDelay` has passed since a
-///   connect failed or a connection broke.
+///   connect failed or a connection broke. Only where commits wait for a disk flush: one
+///   connection runs its commits one flush after another, and several let PostgreSQL flush
+///   their commits together. Where they do not (`fsync` or `synchronous_commit` off), one
+///   connection's back-to-back statements cost the least CPU, and the loop keeps one.
 /// - **When a statement goes to the pool instead:** nothing connected yet, or the least busy
 ///   connection holds `maxInFlight`.
 /// - **When queued statements are sent (a group):** once per loop turn, and only when the
@@ -83,6 +86,9 @@ struct PipelineState {
     let limits: Limits
     private(set) var slots: [Slot] = []
     private(set) var connecting = false
+    /// Most connections now: `maxConnections`, or 1 once a connection said its commits do not
+    /// wait for a flush.
+    private(set) var connectionCap: Int
     /// No connect starts before this instant.
     private(set) var nextConnectAt: UInt64 = 0
     private var nextId = 0
@@ -91,6 +97,7 @@ struct PipelineState {
         var limits = limits
         limits.maxConnections = max(1, limits.maxConnections)
         self.limits = limits
+        self.connectionCap = limits.maxConnections
     }
 
     // MARK: - Statements
@@ -151,9 +158,11 @@ struct PipelineState {
 
     // MARK: - Connections
 
-    /// A connect succeeded: the new connection's id.
-    mutating func connected() -> Int {
+    /// A connect succeeded: the new connection's id. `commitsWaitForFlush`: what the server
+    /// said of its commits (`PipelinedConnection.commitsWaitForFlush`).
+    mutating func connected(commitsWaitForFlush: Bool = true) -> Int {
         connecting = false
+        connectionCap = commitsWaitForFlush ? limits.maxConnections : 1
         let id = nextId
         nextId += 1
         slots.append(Slot(id: id))
@@ -185,7 +194,7 @@ struct PipelineState {
 
     /// True when a connect starts now: none running, below the cap, past the back-off.
     private mutating func startConnect(now: UInt64) -> Bool {
-        guard !connecting, slots.count < limits.maxConnections, now >= nextConnectAt else { return false }
+        guard !connecting, slots.count < connectionCap, now >= nextConnectAt else { return false }
         connecting = true
         return true
     }
