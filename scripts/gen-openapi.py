@@ -372,7 +372,9 @@ DEPLOYMENT_SINGLE = body(
     "Deployment of one commit (DevLake v0.17-v0.20)",
     "The single-commit form (API.md §6): chosen when `commit_sha` or `repo_url` is present and"
     " `deploymentCommits` is not. The deployment's id is `pipeline_id`, or the commit sha when absent."
-    " end_time must not be before start_time (400).",
+    " Both dates are optional, as in DevLake v0.16-v0.20: a missing end_time is when the request arrives"
+    " (or start_time when that is later), a missing start_time is the end time. end_time must not be before"
+    " start_time (400).",
     {
         "repo_url": text("The repository's URL.", True, 500),
         "commit_sha": text(
@@ -381,8 +383,8 @@ DEPLOYMENT_SINGLE = body(
             True,
             COMMIT_SHA_ROOM,
         ),
-        "start_time": date("When the deployment started.", True),
-        "end_time": date("When the deployment finished.", True),
+        "start_time": date("When the deployment started; defaults to end_time."),
+        "end_time": date("When the deployment finished; defaults to when the request arrives."),
         "pipeline_id": text(
             f"The deployment's id; defaults to commit_sha (bounded here to {DEPLOYMENT_ID_ROOM}).",
             max_length=DEPLOYMENT_ID_ROOM,
@@ -398,7 +400,7 @@ DEPLOYMENT_SINGLE = body(
             "Title of the deployment and name of its commit, so at most 255 characters.", max_length=DEPLOYMENT_NAME_ROOM
         ),
     },
-    ["repo_url", "commit_sha", "start_time", "end_time"],
+    ["repo_url", "commit_sha"],
     examples=[{
         "repo_url": "https://github.com/apache/incubator-devlake", "commit_sha": "015e3d3b480e417aede5a1293bd61de9b0fd051d",
         "start_time": "2024-01-01T10:00:00Z", "end_time": "2024-01-01T10:05:00Z", "pipeline_id": "deploy-42",
@@ -413,7 +415,8 @@ PULL_REQUEST = body(
         "pullRequestKey": integer(
             "The pull request's number, unique within the connection; positive (0 or less: 400).", True, minimum=1
         ),
-        "displayTitle": text("The title.", True),
+        "displayTitle": text("The title (alias `title`).", True),
+        "title": text("Alias of displayTitle, read when displayTitle is absent, null or \"\".", True),
         "createdDate": date("When it was opened.", True),
         "status": enumeration("Status.", PULL_REQUEST_STATUSES),
         "originalStatus": text(
@@ -440,7 +443,8 @@ PULL_REQUEST = body(
         "deletions": integer("Lines deleted."),
         "isDraft": boolean("Whether it is a draft."),
     },
-    ["pullRequestKey", "displayTitle", "createdDate"],
+    ["pullRequestKey", "createdDate"],
+    allOf=[{"anyOf": [{"required": ["displayTitle"]}, {"required": ["title"]}]}],
     examples=[{
         "pullRequestKey": 17, "displayTitle": "Fix the thing", "createdDate": "2024-01-01T09:00:00Z",
         "status": "MERGED", "mergedDate": "2024-01-02T09:00:00Z", "url": "https://example.com/pr/17",

@@ -223,6 +223,8 @@ struct OpenAPIDocumentTests {
         ("/cicd_tasks", "CicdTask", #"{"pipeline_name":"B4","name":"build","result":"SUCCESS","status":"DONE","type":"BUILD","environment":"PRODUCTION","repo_id":"r"}"#, false),
         ("/deployments", "Deployment", #"{"id":"deploy-42","displayTitle":"release 1.2","result":"failure","environment":"staging","startedDate":"2024-01-01T10:00:00Z","finishedDate":"2024-01-01T10:05:00Z","deploymentCommits":[{"repoUrl":"https://example.com/r.git","commitSha":"015e3d3b480e417aede5a1293bd61de9b0fd051d","refName":"main","status":"in_progress"}]}"#, true),
         ("/deployments", "Deployment", #"{"repo_url":"https://example.com/r.git","commit_sha":"abc123","start_time":"2024-01-01T10:00:00Z","end_time":"2024-01-01T10:05:00Z","pipeline_id":"p-7","environment":"testing"}"#, true),
+        ("/deployments", "Deployment", #"{"repo_url":"https://example.com/r.git","commit_sha":"abc124","start_time":"2024-01-01T10:00:00Z"}"#, true),
+        ("/deployments", "Deployment", #"{"repo_url":"https://example.com/r.git","commit_sha":"abc125"}"#, true),
         ("/deployments", "Deployment", #"{"id":"d-1","startedDate":"2024-01-01T10:00:00Z","finishedDate":"2024-01-01T10:05:00Z","deploymentCommits":[]}"#, false),
         ("/deployments", "Deployment", #"{"id":"d-2","startedDate":"2024-01-01T10:00:00Z","finishedDate":"2024-01-01T10:05:00Z","deploymentCommits":[{"repoUrl":"r"}]}"#, false),
         ("/deployments", "Deployment", #"{"id":"d-3","startedDate":"2024-01-01T10:00:00Z","deploymentCommits":[{"repoUrl":"r","commitSha":"abc"}]}"#, false),
@@ -231,6 +233,8 @@ struct OpenAPIDocumentTests {
         ("/pull_requests", "PullRequest", #"{"pullRequestKey":"18","displayTitle":"Fix","createdDate":"2024-01-01","isDraft":0}"#, true),
         ("/pull_requests", "PullRequest", #"{"pullRequestKey":"007","displayTitle":"Fix","createdDate":"2024-01-01","additions":"0012"}"#, true),
         ("/pull_requests", "PullRequest", #"{"pullRequestKey":"abc","displayTitle":"Fix","createdDate":"2024-01-01"}"#, false),
+        ("/pull_requests", "PullRequest", #"{"pullRequestKey":19,"title":"Fix","createdDate":"2024-01-01"}"#, true),
+        ("/pull_requests", "PullRequest", #"{"pullRequestKey":20,"createdDate":"2024-01-01"}"#, false),
         ("/pull_requests", "PullRequest", #"{"pullRequestKey":19,"createdDate":"2024-01-01"}"#, false),
         ("/pull_requests", "PullRequest", #"{"pullRequestKey":20,"displayTitle":"Fix","createdDate":"2024-01-01","isDraft":"maybe"}"#, false),
     ]

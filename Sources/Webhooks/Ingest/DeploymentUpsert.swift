@@ -51,12 +51,15 @@ struct DeploymentUpsert: Equatable, Sendable {
 
     static let commitIdTooLong = "together with the deployment id is longer than a 255-character commit id allows"
 
-    static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
+    /// `arrival` is when the request came in: the single-commit form's missing `end_time`.
+    static func decode(
+        _ body: JSONObject, for connection: WebhookConnection, arrival: Timestamp = .now()
+    ) -> Result<DeploymentUpsert, WebhookError> {
         var r = FieldReader(body)
         if r.has("deploymentCommits") || !(r.has("commit_sha") || r.has("repo_url")) {
             return decodeCurrent(&r, connection)
         }
-        return decodeSingleCommit(&r, connection)
+        return decodeSingleCommit(&r, connection, arrival: arrival)
     }
 
     private static func decodeCurrent(_ r: inout FieldReader, _ connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
@@ -108,11 +111,19 @@ struct DeploymentUpsert: Equatable, Sendable {
             dateFields: (started: startedField, finished: finishedField))
     }
 
-    private static func decodeSingleCommit(_ r: inout FieldReader, _ connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
+    /// Both dates are optional, as in DevLake v0.16–v0.20 (a CircleCI orb sends no `end_time`):
+    /// a missing `end_time` is the request's arrival — or `start_time` when that is later (a
+    /// client's clock ahead of ours), so that a date the client did not send never makes the
+    /// body's dates out of order — and a missing `start_time` is the end time.
+    private static func decodeSingleCommit(
+        _ r: inout FieldReader, _ connection: WebhookConnection, arrival: Timestamp
+    ) -> Result<DeploymentUpsert, WebhookError> {
         let repoUrl = r.string("repo_url", required: true, maxLength: 500)
         let commitSha = r.string("commit_sha", required: true, maxLength: Width.key)
-        let startedDate = r.timestamp("start_time", required: true)
-        let finishedDate = r.timestamp("end_time", required: true)
+        let postedStart = r.timestamp("start_time")
+        let postedEnd = r.timestamp("end_time")
+        let finishedDate = postedEnd ?? max(arrival, postedStart ?? arrival)
+        let startedDate = postedStart ?? finishedDate
         let pipelineId = r.string("pipeline_id", maxLength: connection.maxKeyLength)
         let refName = r.string("ref_name", maxLength: Width.key) ?? ""
         let result = r.postedEnumeration("result", allowed: results) ?? ("SUCCESS", "SUCCESS")
@@ -121,7 +132,7 @@ struct DeploymentUpsert: Equatable, Sendable {
         let commitMsg = r.string("commit_msg") ?? ""
         let displayTitle = r.string("display_title")
         var commits: [Commit] = []
-        if let repoUrl, let commitSha, let startedDate, let finishedDate {
+        if let repoUrl, let commitSha {
             commits.append(Commit(
                 repoUrl: repoUrl, commitSha: commitSha, repoId: repoId, refName: refName, name: Self.nameFromTitle(displayTitle),
                 displayTitle: displayTitle ?? "", commitMsg: commitMsg, result: result.value,
