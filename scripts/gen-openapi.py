@@ -150,6 +150,23 @@ def enumeration(description, values, required=False):
     }
 
 
+def tool_word(description, canonical, results, required=False):
+    """FieldReader.toolWord: one of `canonical` or of the tools' words, in any ASCII case; the stored
+    value is the canonical word or the tool word's meaning (ToolVocabulary)."""
+    folded = {v.lower() for v in canonical}
+    words = [w for w in TOOL_WORDS if w not in folded and not (results and w in TOOL_STATUS_ONLY)]
+    alternatives = "|".join(ci(v) for v in canonical + words)
+    return {
+        "type": ["string"] + ([] if required else ["null"]),
+        "pattern": f"^({alternatives})$" if required else f"^({alternatives})?$",
+        "description": description + f" One of {', '.join(canonical)}, or a CI/CD tool's word for one (Jenkins,"
+        " GitHub Actions, GitLab CI, CircleCI, Bitbucket Pipelines, Azure Pipelines, Argo CD; the table and what"
+        " each word becomes are in docs/API-VOCABULARY.md), in any case."
+        + ("" if required else " \"\" or null is absent."),
+        "examples": canonical,
+    }
+
+
 ISSUE_STATUSES = ["TODO", "IN_PROGRESS", "DONE"]
 TASK_RESULTS = ["SUCCESS", "FAILURE", "ABORT", "IN_PROGRESS"]
 TASK_STATUSES = ["IN_PROGRESS", "DONE"]
@@ -158,6 +175,22 @@ ENVIRONMENTS = ["PRODUCTION", "STAGING", "TESTING", "DEVELOPMENT"]
 DEPLOYMENT_RESULTS = ["SUCCESS", "FAILURE", "ABORT"]
 DEPLOYMENT_COMMIT_STATUSES = ["DONE", "IN_PROGRESS"]
 PULL_REQUEST_STATUSES = ["OPEN", "CLOSED", "MERGED"]
+
+# ToolVocabulary.words (Sources/Webhooks/Ingest/ToolVocabulary.swift, docs/API-VOCABULARY.md): the CI/CD
+# tools' words a result or status field also takes, in any case. Every one is a status word; all but
+# TOOL_STATUS_ONLY are result words too. ToolVocabularyTests checks that this list and the table agree.
+TOOL_WORDS = [
+    "success", "failure", "abort", "in_progress", "done", "failed", "aborted", "unstable", "not_built",
+    "not_executed", "cancelled", "timed_out", "startup_failure", "skipped", "neutral", "action_required", "stale",
+    "completed", "queued", "waiting", "pending", "requested", "active", "inactive", "error", "destroyed",
+    "canceled", "manual", "running", "created", "waiting_for_resource", "preparing", "scheduled", "blocked",
+    "undeployed", "failing", "infrastructure_fail", "timedout", "not_run", "terminated-unknown", "retried",
+    "unauthorized", "not_running", "on_hold", "successful", "passed", "stopped", "halted", "expired", "paused",
+    "building", "ready", "succeeded", "partiallysucceeded", "succeededwithissues", "abandoned", "none",
+    "cancelling", "inprogress", "notstarted", "postponed", "terminating", "healthy", "degraded", "missing",
+    "progressing", "suspended", "unknown",
+]
+TOOL_STATUS_ONLY = ["done"]
 
 FOLDING = (
     " Field names match after folding ASCII case and removing `_` (`issue_key`, `issueKey` and"
@@ -246,8 +279,8 @@ TASK = body(
     {
         "pipeline_name": text("Unique within the connection (`pipelineName`).", True, TASK_NAME_ROOM),
         "name": text("Unique within the pipeline; at most 255 characters on its own.", True, TASK_NAME_ROOM),
-        "result": enumeration("Result; original_result keeps the text as posted.", TASK_RESULTS, True),
-        "status": enumeration("Status; original_status keeps the text as posted.", TASK_STATUSES, True),
+        "result": tool_word("Result; original_result keeps the text as posted.", TASK_RESULTS, True, True),
+        "status": tool_word("Status; original_status keeps the text as posted.", TASK_STATUSES, False, True),
         "type": enumeration("Type.", TASK_TYPES, True),
         "environment": enumeration("Environment.", ENVIRONMENTS, True),
         "started_date": date("When the task started (`startedDate`).", True),
@@ -296,10 +329,12 @@ DEPLOYMENT_COMMIT = {
         "name": text("Name; defaults to the deployment's displayTitle, then its name.", max_length=KEY),
         "displayTitle": text("Title; defaults to the deployment's displayTitle."),
         "commitMsg": text("Commit message."),
-        "result": enumeration(
-            "Result; defaults to the deployment's. original_result keeps the text as posted.", DEPLOYMENT_RESULTS
+        "result": tool_word(
+            "Result; defaults to the deployment's. original_result keeps the text as posted.", DEPLOYMENT_RESULTS, True
         ),
-        "status": enumeration("Status; defaults to DONE. original_status keeps the text as posted.", DEPLOYMENT_COMMIT_STATUSES),
+        "status": tool_word(
+            "Status; defaults to DONE. original_status keeps the text as posted.", DEPLOYMENT_COMMIT_STATUSES, False
+        ),
         "createdDate": date("Defaults to the deployment's createdDate (`create_time`)."),
         "startedDate": date("Defaults to the deployment's startedDate (`start_time`)."),
         "finishedDate": date("Defaults to the deployment's finishedDate (`end_time`)."),
@@ -334,7 +369,9 @@ DEPLOYMENT_CURRENT = body(
             max_length=DEPLOYMENT_NAME_ROOM,
         ),
         "url": text("Link to the deployment."),
-        "result": enumeration("Result; defaults to SUCCESS. original_result keeps the text as posted.", DEPLOYMENT_RESULTS),
+        "result": tool_word(
+            "Result; defaults to SUCCESS. original_result keeps the text as posted.", DEPLOYMENT_RESULTS, True
+        ),
         "environment": enumeration("Environment; defaults to PRODUCTION.", ENVIRONMENTS),
         "originalEnvironment": text(
             "The environment as the source names it; defaults to environment as posted.", max_length=KEY
@@ -390,7 +427,9 @@ DEPLOYMENT_SINGLE = body(
             max_length=DEPLOYMENT_ID_ROOM,
         ),
         "ref_name": text("Ref name.", max_length=KEY),
-        "result": enumeration("Result; defaults to SUCCESS. original_result keeps the text as posted.", DEPLOYMENT_RESULTS),
+        "result": tool_word(
+            "Result; defaults to SUCCESS. original_result keeps the text as posted.", DEPLOYMENT_RESULTS, True
+        ),
         "environment": enumeration(
             "Environment; defaults to PRODUCTION. original_environment keeps the text as posted.", ENVIRONMENTS
         ),

@@ -40,7 +40,6 @@ struct DeploymentUpsert: Equatable, Sendable {
     var commits: [Commit]
 
     static let results = ["SUCCESS", "FAILURE", "ABORT"]
-    static let statuses = ["DONE", "IN_PROGRESS"]
     /// `:<16 hex of md5(repoUrl)>:` between the deployment id and the sha.
     static let commitIdOverhead = 18
 
@@ -68,7 +67,7 @@ struct DeploymentUpsert: Equatable, Sendable {
         let name = r.string("name", maxLength: Width.key)
         let displayTitle = r.string("displayTitle")
         let url = r.string("url")
-        let result = r.postedEnumeration("result", allowed: results) ?? ("SUCCESS", "SUCCESS")
+        let result = r.toolWord("result", as: .deploymentResult) ?? ("SUCCESS", "SUCCESS")
         let environment = r.postedEnumeration("environment", allowed: Vocabulary.environments) ?? ("PRODUCTION", "PRODUCTION")
         let originalEnvironment = r.string("originalEnvironment", maxLength: Width.key)
         // The date order's cause names the dates as the client sent them.
@@ -86,8 +85,8 @@ struct DeploymentUpsert: Equatable, Sendable {
             let commitName = c.string("name", maxLength: Width.key)
             let commitTitle = c.string("displayTitle")
             let commitMsg = c.string("commitMsg") ?? ""
-            let commitResult = c.postedEnumeration("result", allowed: results) ?? result
-            let status = c.postedEnumeration("status", allowed: statuses) ?? ("DONE", "DONE")
+            let commitResult = c.toolWord("result", as: .deploymentResult) ?? result
+            let status = c.toolWord("status", as: .status) ?? ("DONE", "DONE")
             let commitCreated = c.timestamp("createdDate", alias: "create_time")
             let commitStarted = c.timestamp("startedDate", alias: "start_time")
             let commitFinished = c.timestamp("finishedDate", alias: "end_time")
@@ -126,7 +125,7 @@ struct DeploymentUpsert: Equatable, Sendable {
         let startedDate = postedStart ?? finishedDate
         let pipelineId = r.string("pipeline_id", maxLength: connection.maxKeyLength)
         let refName = r.string("ref_name", maxLength: Width.key) ?? ""
-        let result = r.postedEnumeration("result", allowed: results) ?? ("SUCCESS", "SUCCESS")
+        let result = r.toolWord("result", as: .deploymentResult) ?? ("SUCCESS", "SUCCESS")
         let environment = r.postedEnumeration("environment", allowed: Vocabulary.environments) ?? ("PRODUCTION", "PRODUCTION")
         let repoId = r.string("repo_id", maxLength: Width.key) ?? ""
         let commitMsg = r.string("commit_msg") ?? ""

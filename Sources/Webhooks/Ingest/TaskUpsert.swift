@@ -35,9 +35,10 @@ struct TaskUpsert: Equatable, Sendable {
         var r = FieldReader(body)
         let pipelineName = r.key("pipeline_name", in: connection)
         let name = r.string("name", required: true, maxLength: Width.key)
-        // `original_result` / `original_status` keep the posted text (API.md §4).
-        let result = r.postedEnumeration("result", allowed: Vocabulary.taskResults, required: true)
-        let status = r.postedEnumeration("status", allowed: Vocabulary.taskStatuses, required: true)
+        // DevLake's words or a CI/CD tool's (ToolVocabulary); `original_result` / `original_status`
+        // keep the posted text (API.md §4).
+        let result = r.toolWord("result", as: .taskResult, required: true)
+        let status = r.toolWord("status", as: .status, required: true)
         let type = r.enumeration("type", allowed: Vocabulary.taskTypes, required: true)
         let environment = r.enumeration("environment", allowed: Vocabulary.environments, required: true)
         // DevLake's own sample sends `created_date`; `started_date` wins when both are given. The
