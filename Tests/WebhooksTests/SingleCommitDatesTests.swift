@@ -77,7 +77,7 @@ struct SingleCommitDatesTests {
         let noEnd = try object(#"{"repo_url":"r","commit_sha":"s","start_time":"2024-06-01T09:00:00Z"}"#)
         let deployment = try DeploymentUpsert.decode(noEnd, for: connection, arrival: arrival).get()
         #expect(deployment.finishedDate == arrival && deployment.commits.map(\.finishedDate) == [arrival])
-        #expect(deployment.binds(for: connection)[10] == arrival.postgresText)
+        #expect(deployment.binds(for: connection)[11] == arrival.postgresText)  // $12, p_finished
         // A client clock ahead of ours: the start it sent is also the end, never a 400 for a date it did not send.
         let ahead = try object(#"{"repo_url":"r","commit_sha":"s","start_time":"2024-06-01T10:00:05Z"}"#)
         let skewed = try DeploymentUpsert.decode(ahead, for: connection, arrival: arrival).get()

@@ -38,6 +38,22 @@ struct DeploymentUpsert: Equatable, Sendable {
     var startedDate: Timestamp
     var finishedDate: Timestamp
     var commits: [Commit]
+    /// The single-commit form's optional values as sent (nil: not sent, or `""`), which
+    /// `lakehook_merge_deployment_commit` writes only when present; nil for the current form.
+    var sent: Sent?
+
+    /// What a single-commit post sent of the values a later post of the same deployment or commit
+    /// must not erase (API.md amendments: a field not sent never erases what another request wrote).
+    struct Sent: Equatable {
+        var displayTitle: String?
+        var result: String?
+        var originalResult: String?
+        var environment: String?
+        var originalEnvironment: String?
+        var repoId: String?
+        var refName: String?
+        var commitMsg: String?
+    }
 
     static let results = ["SUCCESS", "FAILURE", "ABORT"]
     /// `:<16 hex of md5(repoUrl)>:` between the deployment id and the sha.
@@ -124,12 +140,21 @@ struct DeploymentUpsert: Equatable, Sendable {
         let finishedDate = postedEnd ?? max(arrival, postedStart ?? arrival)
         let startedDate = postedStart ?? finishedDate
         let pipelineId = r.string("pipeline_id", maxLength: connection.maxKeyLength)
-        let refName = r.string("ref_name", maxLength: Width.key) ?? ""
-        let result = r.toolWord("result", as: .deploymentResult) ?? ("SUCCESS", "SUCCESS")
-        let environment = r.postedEnumeration("environment", allowed: Vocabulary.environments) ?? ("PRODUCTION", "PRODUCTION")
-        let repoId = r.string("repo_id", maxLength: Width.key) ?? ""
-        let commitMsg = r.string("commit_msg") ?? ""
+        let postedRefName = r.string("ref_name", maxLength: Width.key)
+        let postedResult = r.toolWord("result", as: .deploymentResult)
+        let postedEnvironment = r.postedEnumeration("environment", allowed: Vocabulary.environments)
+        let postedRepoId = r.string("repo_id", maxLength: Width.key)
+        let postedCommitMsg = r.string("commit_msg")
         let displayTitle = r.string("display_title")
+        // `""` is no value here: a CI template's unset variable must not blank what another post wrote.
+        func sent(_ text: String?) -> String? { text?.isEmpty == false ? text : nil }
+        let sent = Sent(
+            displayTitle: sent(displayTitle), result: postedResult?.value, originalResult: postedResult?.posted,
+            environment: postedEnvironment?.value, originalEnvironment: postedEnvironment?.posted,
+            repoId: sent(postedRepoId), refName: sent(postedRefName), commitMsg: sent(postedCommitMsg))
+        let refName = postedRefName ?? "", repoId = postedRepoId ?? "", commitMsg = postedCommitMsg ?? ""
+        let result = postedResult ?? ("SUCCESS", "SUCCESS")
+        let environment = postedEnvironment ?? ("PRODUCTION", "PRODUCTION")
         var commits: [Commit] = []
         if let repoUrl, let commitSha {
             commits.append(Commit(
@@ -145,7 +170,12 @@ struct DeploymentUpsert: Equatable, Sendable {
         return finish(
             &r, id: id, name: nil, displayTitle: displayTitle, url: nil, result: result,
             environment: environment, originalEnvironment: environment.posted, createdDate: nil, startedDate: startedDate,
-            finishedDate: finishedDate, commits: commits, dateFields: (started: "start_time", finished: "end_time"))
+            finishedDate: finishedDate, commits: commits, dateFields: (started: "start_time", finished: "end_time")
+        ).map { deployment in
+            var merged = deployment
+            merged.sent = sent
+            return merged
+        }
     }
 
     /// A commit without a name of its own is named after the deployment's title (a text column),
@@ -203,8 +233,28 @@ struct DeploymentUpsert: Equatable, Sendable {
         }).serialized()
     }
 
+    /// The single-commit form (`sent` is set): this commit is added to the deployment, or updated
+    /// in it, and its other commits stay, as DevLake v0.17–v0.20 upserted the one commit row; a
+    /// value not sent keeps what the rows hold (`lakehook_merge_deployment_commit`, migration 0007).
+    static let mergeSQL = """
+        SELECT deployment_id, commit_id
+        FROM lakehook_merge_deployment_commit(
+            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+        """
+
+    var sql: String { sent == nil ? Self.sql : Self.mergeSQL }
+
     func binds(for connection: WebhookConnection) -> [String?] {
-        [
+        if let sent, let commit = commits.first {
+            return [
+                connection.rowId(id), connection.scopeId, connection.rawDataParams,                       // $1–$3
+                sent.displayTitle, name, sent.displayTitle, sent.result, sent.originalResult,           // $4–$8
+                sent.environment, sent.originalEnvironment, startedDate.postgresText,                   // $9–$11
+                finishedDate.postgresText, commit.repoUrl, commit.commitSha, sent.repoId, sent.refName, // $12–$16
+                sent.commitMsg, sent.displayTitle.map(Self.nameFromTitle),                              // $17–$18
+            ]
+        }
+        return [
             connection.rowId(id), connection.scopeId, name, displayTitle, url, result, environment, // $1–$7
             originalEnvironment, createdDate.postgresText, startedDate.postgresText,              // $8–$10
             finishedDate.postgresText, connection.rawDataParams, commitsJSON,                     // $11–$13
