@@ -287,7 +287,11 @@ TASK = body(
         "created_date": date("Alias of started_date, used when started_date is absent, null or \"\".", True),
         "finished_date": date("When the task finished (`finishedDate`); not before started_date (400)."),
         "repo_id": text("Any string naming the repository (`repoId`).", True, KEY),
-        "branch": text("Branch.", max_length=KEY),
+        "branch": text(
+            "Branch of the pipeline's commit; absent or \"\" keeps the branch another task of the pipeline and"
+            " commit wrote.",
+            max_length=KEY,
+        ),
         "commit_sha": text("Commit (`commitSha`); when given, links the pipeline to the commit.", max_length=KEY),
     },
     ["pipeline_name", "name", "result", "status", "type", "environment", "repo_id"],
@@ -411,7 +415,10 @@ DEPLOYMENT_SINGLE = body(
     " `deploymentCommits` is not. The deployment's id is `pipeline_id`, or the commit sha when absent."
     " Both dates are optional, as in DevLake v0.16-v0.20: a missing end_time is when the request arrives"
     " (or start_time when that is later), a missing start_time is the end time. end_time must not be before"
-    " start_time (400).",
+    " start_time (400). Posts under one pipeline_id add their commits to the deployment, as in DevLake"
+    " v0.17-v0.20; a post that leaves out display_title, ref_name, repo_id, commit_msg, result or"
+    " environment (or sends \"\") keeps what an earlier post wrote into the deployment and the commit, and a"
+    " new row takes the default.",
     {
         "repo_url": text("The repository's URL.", True, 500),
         "commit_sha": text(

@@ -5,9 +5,11 @@ import Postgres
 /// Two body forms: DevLake v1.0's (`id`, `deploymentCommits`, camelCase) and the single-commit
 /// form of v0.17–v0.20 (`repo_url`, `commit_sha`, `start_time`, `end_time`, `pipeline_id`, …).
 /// Ids are namespaced by connection, so two connections sending the same id keep two
-/// deployments. A commit without a result takes the deployment's. Re-posting replaces the commit
-/// set. The `original_*` columns keep the client's spelling of what it posted (`failure`), as a
-/// task's do (API.md §4); a value not posted is its default, upper-case.
+/// deployments. A commit without a result takes the deployment's. Re-posting the current form
+/// replaces the deployment and its commit set; a single-commit post adds its commit to the
+/// deployment and keeps what earlier posts wrote where it sends nothing (`sent`, migration 0007).
+/// The `original_*` columns keep the client's spelling of what it posted (`failure`), as a task's
+/// do (API.md §4); a value not posted is its default, upper-case.
 struct DeploymentUpsert: Equatable, Sendable {
     struct Commit: Equatable {
         var repoUrl: String
