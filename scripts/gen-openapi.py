@@ -150,6 +150,23 @@ def enumeration(description, values, required=False):
     }
 
 
+def tool_word(description, canonical, results, required=False):
+    """FieldReader.toolWord: one of `canonical` or of the tools' words, in any ASCII case; the stored
+    value is the canonical word or the tool word's meaning (ToolVocabulary)."""
+    folded = {v.lower() for v in canonical}
+    words = [w for w in TOOL_WORDS if w not in folded and not (results and w in TOOL_STATUS_ONLY)]
+    alternatives = "|".join(ci(v) for v in canonical + words)
+    return {
+        "type": ["string"] + ([] if required else ["null"]),
+        "pattern": f"^({alternatives})$" if required else f"^({alternatives})?$",
+        "description": description + f" One of {', '.join(canonical)}, or a CI/CD tool's word for one (Jenkins,"
+        " GitHub Actions, GitLab CI, CircleCI, Bitbucket Pipelines, Azure Pipelines, Argo CD; the table and what"
+        " each word becomes are in docs/API-VOCABULARY.md), in any case."
+        + ("" if required else " \"\" or null is absent."),
+        "examples": canonical,
+    }
+
+
 ISSUE_STATUSES = ["TODO", "IN_PROGRESS", "DONE"]
 TASK_RESULTS = ["SUCCESS", "FAILURE", "ABORT", "IN_PROGRESS"]
 TASK_STATUSES = ["IN_PROGRESS", "DONE"]
@@ -158,6 +175,22 @@ ENVIRONMENTS = ["PRODUCTION", "STAGING", "TESTING", "DEVELOPMENT"]
 DEPLOYMENT_RESULTS = ["SUCCESS", "FAILURE", "ABORT"]
 DEPLOYMENT_COMMIT_STATUSES = ["DONE", "IN_PROGRESS"]
 PULL_REQUEST_STATUSES = ["OPEN", "CLOSED", "MERGED"]
+
+# ToolVocabulary.words (Sources/Webhooks/Ingest/ToolVocabulary.swift, docs/API-VOCABULARY.md): the CI/CD
+# tools' words a result or status field also takes, in any case. Every one is a status word; all but
+# TOOL_STATUS_ONLY are result words too. ToolVocabularyTests checks that this list and the table agree.
+TOOL_WORDS = [
+    "success", "failure", "abort", "in_progress", "done", "failed", "aborted", "unstable", "not_built",
+    "not_executed", "cancelled", "timed_out", "startup_failure", "skipped", "neutral", "action_required", "stale",
+    "completed", "queued", "waiting", "pending", "requested", "active", "inactive", "error", "destroyed",
+    "canceled", "manual", "running", "created", "waiting_for_resource", "preparing", "scheduled", "blocked",
+    "undeployed", "failing", "infrastructure_fail", "timedout", "not_run", "terminated-unknown", "retried",
+    "unauthorized", "not_running", "on_hold", "successful", "passed", "stopped", "halted", "expired", "paused",
+    "building", "ready", "succeeded", "partiallysucceeded", "succeededwithissues", "abandoned", "none",
+    "cancelling", "inprogress", "notstarted", "postponed", "terminating", "healthy", "degraded", "missing",
+    "progressing", "suspended", "unknown",
+]
+TOOL_STATUS_ONLY = ["done"]
 
 FOLDING = (
     " Field names match after folding ASCII case and removing `_` (`issue_key`, `issueKey` and"
@@ -246,15 +279,19 @@ TASK = body(
     {
         "pipeline_name": text("Unique within the connection (`pipelineName`).", True, TASK_NAME_ROOM),
         "name": text("Unique within the pipeline; at most 255 characters on its own.", True, TASK_NAME_ROOM),
-        "result": enumeration("Result; original_result keeps the text as posted.", TASK_RESULTS, True),
-        "status": enumeration("Status; original_status keeps the text as posted.", TASK_STATUSES, True),
+        "result": tool_word("Result; original_result keeps the text as posted.", TASK_RESULTS, True, True),
+        "status": tool_word("Status; original_status keeps the text as posted.", TASK_STATUSES, False, True),
         "type": enumeration("Type.", TASK_TYPES, True),
         "environment": enumeration("Environment.", ENVIRONMENTS, True),
         "started_date": date("When the task started (`startedDate`).", True),
         "created_date": date("Alias of started_date, used when started_date is absent, null or \"\".", True),
         "finished_date": date("When the task finished (`finishedDate`); not before started_date (400)."),
         "repo_id": text("Any string naming the repository (`repoId`).", True, KEY),
-        "branch": text("Branch.", max_length=KEY),
+        "branch": text(
+            "Branch of the pipeline's commit; absent or \"\" keeps the branch another task of the pipeline and"
+            " commit wrote.",
+            max_length=KEY,
+        ),
         "commit_sha": text("Commit (`commitSha`); when given, links the pipeline to the commit.", max_length=KEY),
     },
     ["pipeline_name", "name", "result", "status", "type", "environment", "repo_id"],
@@ -296,10 +333,12 @@ DEPLOYMENT_COMMIT = {
         "name": text("Name; defaults to the deployment's displayTitle, then its name.", max_length=KEY),
         "displayTitle": text("Title; defaults to the deployment's displayTitle."),
         "commitMsg": text("Commit message."),
-        "result": enumeration(
-            "Result; defaults to the deployment's. original_result keeps the text as posted.", DEPLOYMENT_RESULTS
+        "result": tool_word(
+            "Result; defaults to the deployment's. original_result keeps the text as posted.", DEPLOYMENT_RESULTS, True
         ),
-        "status": enumeration("Status; defaults to DONE. original_status keeps the text as posted.", DEPLOYMENT_COMMIT_STATUSES),
+        "status": tool_word(
+            "Status; defaults to DONE. original_status keeps the text as posted.", DEPLOYMENT_COMMIT_STATUSES, False
+        ),
         "createdDate": date("Defaults to the deployment's createdDate (`create_time`)."),
         "startedDate": date("Defaults to the deployment's startedDate (`start_time`)."),
         "finishedDate": date("Defaults to the deployment's finishedDate (`end_time`)."),
@@ -334,7 +373,9 @@ DEPLOYMENT_CURRENT = body(
             max_length=DEPLOYMENT_NAME_ROOM,
         ),
         "url": text("Link to the deployment."),
-        "result": enumeration("Result; defaults to SUCCESS. original_result keeps the text as posted.", DEPLOYMENT_RESULTS),
+        "result": tool_word(
+            "Result; defaults to SUCCESS. original_result keeps the text as posted.", DEPLOYMENT_RESULTS, True
+        ),
         "environment": enumeration("Environment; defaults to PRODUCTION.", ENVIRONMENTS),
         "originalEnvironment": text(
             "The environment as the source names it; defaults to environment as posted.", max_length=KEY
@@ -372,7 +413,12 @@ DEPLOYMENT_SINGLE = body(
     "Deployment of one commit (DevLake v0.17-v0.20)",
     "The single-commit form (API.md §6): chosen when `commit_sha` or `repo_url` is present and"
     " `deploymentCommits` is not. The deployment's id is `pipeline_id`, or the commit sha when absent."
-    " end_time must not be before start_time (400).",
+    " Both dates are optional, as in DevLake v0.16-v0.20: a missing end_time is when the request arrives"
+    " (or start_time when that is later), a missing start_time is the end time. end_time must not be before"
+    " start_time (400). Posts under one pipeline_id add their commits to the deployment, as in DevLake"
+    " v0.17-v0.20; a post that leaves out display_title, ref_name, repo_id, commit_msg, result or"
+    " environment (or sends \"\") keeps what an earlier post wrote into the deployment and the commit, and a"
+    " new row takes the default.",
     {
         "repo_url": text("The repository's URL.", True, 500),
         "commit_sha": text(
@@ -381,14 +427,16 @@ DEPLOYMENT_SINGLE = body(
             True,
             COMMIT_SHA_ROOM,
         ),
-        "start_time": date("When the deployment started.", True),
-        "end_time": date("When the deployment finished.", True),
+        "start_time": date("When the deployment started; defaults to end_time."),
+        "end_time": date("When the deployment finished; defaults to when the request arrives."),
         "pipeline_id": text(
             f"The deployment's id; defaults to commit_sha (bounded here to {DEPLOYMENT_ID_ROOM}).",
             max_length=DEPLOYMENT_ID_ROOM,
         ),
         "ref_name": text("Ref name.", max_length=KEY),
-        "result": enumeration("Result; defaults to SUCCESS. original_result keeps the text as posted.", DEPLOYMENT_RESULTS),
+        "result": tool_word(
+            "Result; defaults to SUCCESS. original_result keeps the text as posted.", DEPLOYMENT_RESULTS, True
+        ),
         "environment": enumeration(
             "Environment; defaults to PRODUCTION. original_environment keeps the text as posted.", ENVIRONMENTS
         ),
@@ -398,7 +446,7 @@ DEPLOYMENT_SINGLE = body(
             "Title of the deployment and name of its commit, so at most 255 characters.", max_length=DEPLOYMENT_NAME_ROOM
         ),
     },
-    ["repo_url", "commit_sha", "start_time", "end_time"],
+    ["repo_url", "commit_sha"],
     examples=[{
         "repo_url": "https://github.com/apache/incubator-devlake", "commit_sha": "015e3d3b480e417aede5a1293bd61de9b0fd051d",
         "start_time": "2024-01-01T10:00:00Z", "end_time": "2024-01-01T10:05:00Z", "pipeline_id": "deploy-42",
@@ -413,7 +461,8 @@ PULL_REQUEST = body(
         "pullRequestKey": integer(
             "The pull request's number, unique within the connection; positive (0 or less: 400).", True, minimum=1
         ),
-        "displayTitle": text("The title.", True),
+        "displayTitle": text("The title (alias `title`).", True),
+        "title": text("Alias of displayTitle, read when displayTitle is absent, null or \"\".", True),
         "createdDate": date("When it was opened.", True),
         "status": enumeration("Status.", PULL_REQUEST_STATUSES),
         "originalStatus": text(
@@ -440,7 +489,8 @@ PULL_REQUEST = body(
         "deletions": integer("Lines deleted."),
         "isDraft": boolean("Whether it is a draft."),
     },
-    ["pullRequestKey", "displayTitle", "createdDate"],
+    ["pullRequestKey", "createdDate"],
+    allOf=[{"anyOf": [{"required": ["displayTitle"]}, {"required": ["title"]}]}],
     examples=[{
         "pullRequestKey": 17, "displayTitle": "Fix the thing", "createdDate": "2024-01-01T09:00:00Z",
         "status": "MERGED", "mergedDate": "2024-01-02T09:00:00Z", "url": "https://example.com/pr/17",

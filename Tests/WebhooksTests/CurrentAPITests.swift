@@ -119,7 +119,8 @@ struct CurrentAPITests {
         let reply = try server.post("/api/rest/plugins/webhook/connections/\(connection.id)/deployments", body, key: key)
         #expect(reply.status == 400)
         #expect(Set(reply.causes) == [
-            "id: is required", "result: must be one of SUCCESS, FAILURE, ABORT",
+            "id: is required", "result: must be one of SUCCESS, FAILURE, ABORT, or a CI/CD tool's word for one (Jenkins, GitHub Actions,"
+                + " GitLab CI, CircleCI, Bitbucket, Azure Pipelines, Argo CD: docs/API-VOCABULARY.md)",
             "startedDate: is not a valid date (expected RFC 3339, e.g. 2020-01-01T12:00:00+00:00)",
             "finishedDate: is required", "deploymentCommits[0].commitSha: is required", "deploymentCommits[1].repoUrl: is required",
         ], "\(reply.causes)")

@@ -5,9 +5,11 @@ import Postgres
 /// Two body forms: DevLake v1.0's (`id`, `deploymentCommits`, camelCase) and the single-commit
 /// form of v0.17–v0.20 (`repo_url`, `commit_sha`, `start_time`, `end_time`, `pipeline_id`, …).
 /// Ids are namespaced by connection, so two connections sending the same id keep two
-/// deployments. A commit without a result takes the deployment's. Re-posting replaces the commit
-/// set. The `original_*` columns keep the client's spelling of what it posted (`failure`), as a
-/// task's do (API.md §4); a value not posted is its default, upper-case.
+/// deployments. A commit without a result takes the deployment's. Re-posting the current form
+/// replaces the deployment and its commit set; a single-commit post adds its commit to the
+/// deployment and keeps what earlier posts wrote where it sends nothing (`sent`, migration 0007).
+/// The `original_*` columns keep the client's spelling of what it posted (`failure`), as a task's
+/// do (API.md §4); a value not posted is its default, upper-case.
 struct DeploymentUpsert: Equatable, Sendable {
     struct Commit: Equatable {
         var repoUrl: String
@@ -38,9 +40,24 @@ struct DeploymentUpsert: Equatable, Sendable {
     var startedDate: Timestamp
     var finishedDate: Timestamp
     var commits: [Commit]
+    /// The single-commit form's optional values as sent (nil: not sent, or `""`), which
+    /// `lakehook_merge_deployment_commit` writes only when present; nil for the current form.
+    var sent: Sent?
+
+    /// What a single-commit post sent of the values a later post of the same deployment or commit
+    /// must not erase (API.md amendments: a field not sent never erases what another request wrote).
+    struct Sent: Equatable {
+        var displayTitle: String?
+        var result: String?
+        var originalResult: String?
+        var environment: String?
+        var originalEnvironment: String?
+        var repoId: String?
+        var refName: String?
+        var commitMsg: String?
+    }
 
     static let results = ["SUCCESS", "FAILURE", "ABORT"]
-    static let statuses = ["DONE", "IN_PROGRESS"]
     /// `:<16 hex of md5(repoUrl)>:` between the deployment id and the sha.
     static let commitIdOverhead = 18
 
@@ -51,12 +68,15 @@ struct DeploymentUpsert: Equatable, Sendable {
 
     static let commitIdTooLong = "together with the deployment id is longer than a 255-character commit id allows"
 
-    static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
+    /// `arrival` is when the request came in: the single-commit form's missing `end_time`.
+    static func decode(
+        _ body: JSONObject, for connection: WebhookConnection, arrival: Timestamp = .now()
+    ) -> Result<DeploymentUpsert, WebhookError> {
         var r = FieldReader(body)
         if r.has("deploymentCommits") || !(r.has("commit_sha") || r.has("repo_url")) {
             return decodeCurrent(&r, connection)
         }
-        return decodeSingleCommit(&r, connection)
+        return decodeSingleCommit(&r, connection, arrival: arrival)
     }
 
     private static func decodeCurrent(_ r: inout FieldReader, _ connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
@@ -65,7 +85,7 @@ struct DeploymentUpsert: Equatable, Sendable {
         let name = r.string("name", maxLength: Width.key)
         let displayTitle = r.string("displayTitle")
         let url = r.string("url")
-        let result = r.postedEnumeration("result", allowed: results) ?? ("SUCCESS", "SUCCESS")
+        let result = r.toolWord("result", as: .deploymentResult) ?? ("SUCCESS", "SUCCESS")
         let environment = r.postedEnumeration("environment", allowed: Vocabulary.environments) ?? ("PRODUCTION", "PRODUCTION")
         let originalEnvironment = r.string("originalEnvironment", maxLength: Width.key)
         // The date order's cause names the dates as the client sent them.
@@ -83,8 +103,8 @@ struct DeploymentUpsert: Equatable, Sendable {
             let commitName = c.string("name", maxLength: Width.key)
             let commitTitle = c.string("displayTitle")
             let commitMsg = c.string("commitMsg") ?? ""
-            let commitResult = c.postedEnumeration("result", allowed: results) ?? result
-            let status = c.postedEnumeration("status", allowed: statuses) ?? ("DONE", "DONE")
+            let commitResult = c.toolWord("result", as: .deploymentResult) ?? result
+            let status = c.toolWord("status", as: .status) ?? ("DONE", "DONE")
             let commitCreated = c.timestamp("createdDate", alias: "create_time")
             let commitStarted = c.timestamp("startedDate", alias: "start_time")
             let commitFinished = c.timestamp("finishedDate", alias: "end_time")
@@ -108,20 +128,37 @@ struct DeploymentUpsert: Equatable, Sendable {
             dateFields: (started: startedField, finished: finishedField))
     }
 
-    private static func decodeSingleCommit(_ r: inout FieldReader, _ connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
+    /// Both dates are optional, as in DevLake v0.16–v0.20 (a CircleCI orb sends no `end_time`):
+    /// a missing `end_time` is the request's arrival — or `start_time` when that is later (a
+    /// client's clock ahead of ours), so that a date the client did not send never makes the
+    /// body's dates out of order — and a missing `start_time` is the end time.
+    private static func decodeSingleCommit(
+        _ r: inout FieldReader, _ connection: WebhookConnection, arrival: Timestamp
+    ) -> Result<DeploymentUpsert, WebhookError> {
         let repoUrl = r.string("repo_url", required: true, maxLength: 500)
         let commitSha = r.string("commit_sha", required: true, maxLength: Width.key)
-        let startedDate = r.timestamp("start_time", required: true)
-        let finishedDate = r.timestamp("end_time", required: true)
+        let postedStart = r.timestamp("start_time")
+        let postedEnd = r.timestamp("end_time")
+        let finishedDate = postedEnd ?? max(arrival, postedStart ?? arrival)
+        let startedDate = postedStart ?? finishedDate
         let pipelineId = r.string("pipeline_id", maxLength: connection.maxKeyLength)
-        let refName = r.string("ref_name", maxLength: Width.key) ?? ""
-        let result = r.postedEnumeration("result", allowed: results) ?? ("SUCCESS", "SUCCESS")
-        let environment = r.postedEnumeration("environment", allowed: Vocabulary.environments) ?? ("PRODUCTION", "PRODUCTION")
-        let repoId = r.string("repo_id", maxLength: Width.key) ?? ""
-        let commitMsg = r.string("commit_msg") ?? ""
+        let postedRefName = r.string("ref_name", maxLength: Width.key)
+        let postedResult = r.toolWord("result", as: .deploymentResult)
+        let postedEnvironment = r.postedEnumeration("environment", allowed: Vocabulary.environments)
+        let postedRepoId = r.string("repo_id", maxLength: Width.key)
+        let postedCommitMsg = r.string("commit_msg")
         let displayTitle = r.string("display_title")
+        // `""` is no value here: a CI template's unset variable must not blank what another post wrote.
+        func sent(_ text: String?) -> String? { text?.isEmpty == false ? text : nil }
+        let sent = Sent(
+            displayTitle: sent(displayTitle), result: postedResult?.value, originalResult: postedResult?.posted,
+            environment: postedEnvironment?.value, originalEnvironment: postedEnvironment?.posted,
+            repoId: sent(postedRepoId), refName: sent(postedRefName), commitMsg: sent(postedCommitMsg))
+        let refName = postedRefName ?? "", repoId = postedRepoId ?? "", commitMsg = postedCommitMsg ?? ""
+        let result = postedResult ?? ("SUCCESS", "SUCCESS")
+        let environment = postedEnvironment ?? ("PRODUCTION", "PRODUCTION")
         var commits: [Commit] = []
-        if let repoUrl, let commitSha, let startedDate, let finishedDate {
+        if let repoUrl, let commitSha {
             commits.append(Commit(
                 repoUrl: repoUrl, commitSha: commitSha, repoId: repoId, refName: refName, name: Self.nameFromTitle(displayTitle),
                 displayTitle: displayTitle ?? "", commitMsg: commitMsg, result: result.value,
@@ -135,7 +172,12 @@ struct DeploymentUpsert: Equatable, Sendable {
         return finish(
             &r, id: id, name: nil, displayTitle: displayTitle, url: nil, result: result,
             environment: environment, originalEnvironment: environment.posted, createdDate: nil, startedDate: startedDate,
-            finishedDate: finishedDate, commits: commits, dateFields: (started: "start_time", finished: "end_time"))
+            finishedDate: finishedDate, commits: commits, dateFields: (started: "start_time", finished: "end_time")
+        ).map { deployment in
+            var merged = deployment
+            merged.sent = sent
+            return merged
+        }
     }
 
     /// A commit without a name of its own is named after the deployment's title (a text column),
@@ -193,8 +235,28 @@ struct DeploymentUpsert: Equatable, Sendable {
         }).serialized()
     }
 
+    /// The single-commit form (`sent` is set): this commit is added to the deployment, or updated
+    /// in it, and its other commits stay, as DevLake v0.17–v0.20 upserted the one commit row; a
+    /// value not sent keeps what the rows hold (`lakehook_merge_deployment_commit`, migration 0007).
+    static let mergeSQL = """
+        SELECT deployment_id, commit_id
+        FROM lakehook_merge_deployment_commit(
+            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+        """
+
+    var sql: String { sent == nil ? Self.sql : Self.mergeSQL }
+
     func binds(for connection: WebhookConnection) -> [String?] {
-        [
+        if let sent, let commit = commits.first {
+            return [
+                connection.rowId(id), connection.scopeId, connection.rawDataParams,                       // $1–$3
+                sent.displayTitle, name, sent.displayTitle, sent.result, sent.originalResult,           // $4–$8
+                sent.environment, sent.originalEnvironment, startedDate.postgresText,                   // $9–$11
+                finishedDate.postgresText, commit.repoUrl, commit.commitSha, sent.repoId, sent.refName, // $12–$16
+                sent.commitMsg, sent.displayTitle.map(Self.nameFromTitle),                              // $17–$18
+            ]
+        }
+        return [
             connection.rowId(id), connection.scopeId, name, displayTitle, url, result, environment, // $1–$7
             originalEnvironment, createdDate.postgresText, startedDate.postgresText,              // $8–$10
             finishedDate.postgresText, connection.rawDataParams, commitsJSON,                     // $11–$13

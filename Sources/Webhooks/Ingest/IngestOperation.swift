@@ -42,7 +42,7 @@ extension SingleStatementOperation {
 extension IssueUpsert: SingleStatementOperation {}
 extension TaskUpsert: SingleStatementOperation {}
 extension IssueClose: SingleStatementOperation { var sql: String { Self.sql } }
-extension DeploymentUpsert: SingleStatementOperation { var sql: String { Self.sql } }
+extension DeploymentUpsert: SingleStatementOperation {}
 extension PullRequestUpsert: SingleStatementOperation { var sql: String { Self.sql } }
 extension PipelineFinish: IngestOperation {}
 

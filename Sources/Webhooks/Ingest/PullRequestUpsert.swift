@@ -40,7 +40,8 @@ struct PullRequestUpsert: Equatable, Sendable {
         // A pull request's number is positive (GitHub's, GitLab's iid, Bitbucket's id start at 1);
         // 0 and negatives are a client's bug, not a key.
         if let key, key < 1 { r.fail("pullRequestKey", "must be a positive integer (got \(key))") }
-        let title = r.string("displayTitle", required: true)
+        // `title` is what the pull request's own tools call it; `displayTitle` wins when both are given.
+        let title = r.string("displayTitle", alias: "title", required: true)
         let createdDate = r.timestamp("createdDate", required: true)
         let status = r.postedEnumeration("status", allowed: statuses)
         let originalStatus = r.string("originalStatus", maxLength: Width.short)

@@ -35,9 +35,10 @@ struct TaskUpsert: Equatable, Sendable {
         var r = FieldReader(body)
         let pipelineName = r.key("pipeline_name", in: connection)
         let name = r.string("name", required: true, maxLength: Width.key)
-        // `original_result` / `original_status` keep the posted text (API.md §4).
-        let result = r.postedEnumeration("result", allowed: Vocabulary.taskResults, required: true)
-        let status = r.postedEnumeration("status", allowed: Vocabulary.taskStatuses, required: true)
+        // DevLake's words or a CI/CD tool's (ToolVocabulary); `original_result` / `original_status`
+        // keep the posted text (API.md §4).
+        let result = r.toolWord("result", as: .taskResult, required: true)
+        let status = r.toolWord("status", as: .status, required: true)
         let type = r.enumeration("type", allowed: Vocabulary.taskTypes, required: true)
         let environment = r.enumeration("environment", allowed: Vocabulary.environments, required: true)
         // DevLake's own sample sends `created_date`; `started_date` wins when both are given. The
@@ -150,15 +151,19 @@ struct TaskUpsert: Equatable, Sendable {
                 finished_date = EXCLUDED.finished_date, updated_at = now()
         """
 
+    /// The pipeline's commit row is every task's of that pipeline and commit: a branch not sent
+    /// (absent or `""`, bound as NULL) keeps the one another task wrote; `repo_id` is required, so
+    /// always sent. (`repo_url` is not a field of DevLake's task body: the column stays `''`.)
     private static let pipelineCommit = """
         pipeline_commit AS (
                 INSERT INTO cicd_pipeline_commits (
                     pipeline_id, commit_sha, branch, repo_id, commit_msg, display_title, url, repo_url,
                     _raw_data_table, _raw_data_params)
-                SELECT pipeline.id, $16, $17, $18, '', '', '', '', 'webhook', $5
+                SELECT pipeline.id, $16, COALESCE($17::varchar, ''), $18, '', '', '', '', 'webhook', $5
                 FROM pipeline WHERE $16::varchar <> ''
                 ON CONFLICT (pipeline_id, commit_sha) DO UPDATE SET
-                    branch = EXCLUDED.branch, repo_id = EXCLUDED.repo_id, updated_at = now()
+                    branch = COALESCE($17::varchar, cicd_pipeline_commits.branch), repo_id = EXCLUDED.repo_id,
+                    updated_at = now()
                 RETURNING 1
             )
         """
@@ -170,7 +175,7 @@ struct TaskUpsert: Equatable, Sendable {
             connection.rowId("\(pipelineName):\(name)"), name,                  // $6–$7
             result, originalResult, status, originalStatus, type, environment,  // $8–$13
             durationSeconds?.bind, finishedDate.bind,                           // $14–$15
-            commitSha, branch, repoId,                                          // $16–$18
+            commitSha, branch.isEmpty ? nil : branch, repoId,                   // $16–$18
         ]
     }
 
