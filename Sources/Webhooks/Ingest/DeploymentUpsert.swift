@@ -52,7 +52,7 @@ struct DeploymentUpsert: Equatable, Sendable {
     static let commitIdTooLong = "together with the deployment id is longer than a 255-character commit id allows"
 
     static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
-        var r = FieldReader(body)
+        var r = FieldReader(body, timeZone: connection.timeZone)
         if r.has("deploymentCommits") || !(r.has("commit_sha") || r.has("repo_url")) {
             return decodeCurrent(&r, connection)
         }

@@ -32,7 +32,7 @@ struct TaskUpsert: Equatable, Sendable {
     var durationSeconds: Double? { finishedDate.map { $0.seconds(since: startedDate) } }
 
     static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<TaskUpsert, WebhookError> {
-        var r = FieldReader(body)
+        var r = FieldReader(body, timeZone: connection.timeZone)
         let pipelineName = r.key("pipeline_name", in: connection)
         let name = r.string("name", required: true, maxLength: Width.key)
         // `original_result` / `original_status` keep the posted text (API.md §4).
