@@ -23,11 +23,13 @@ public struct CommandFailure: Error, CustomStringConvertible {
         // libpq's first line says where it tried ("connection to server on socket ... failed: ...").
         let reason = error.message.split(separator: "\n").first.map(String.init) ?? error.message
         let devURL = "postgres://postgres@127.0.0.1:\(environment["LAKEHOOK_DEV_PGPORT"] ?? "54329")/lakehook"
-        let setting = environment["DATABASE_URL"].map { _ in "DATABASE_URL is set, but" } ?? "DATABASE_URL is not set, and"
+        let problem = environment["DATABASE_URL"] == nil
+            ? "DATABASE_URL is not set, and \(environment["PGHOST"] == nil ? "libpq's default" : "PGHOST") has no database (\(reason))"
+            : "DATABASE_URL is set, but no database answers there (\(reason))"
         return """
-            cannot reach PostgreSQL: \(setting) no database answers where it points (\(reason)).
-            Set DATABASE_URL to Lakehook's database. For the throwaway one that `make run` starts (its first line \
-            prints the value; `make run` must be running, or start the database alone with scripts/dev-postgres.sh start):
+            cannot reach PostgreSQL: \(problem).
+            Set DATABASE_URL to Lakehook's database. The throwaway one of `make run` (its first line prints the \
+            value; it keeps running after make run stops, until make db-stop) is:
               export DATABASE_URL=\(devURL)
             """
     }
