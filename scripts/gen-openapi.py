@@ -653,12 +653,12 @@ TRANSPORT = (400, 408, 413, 431, 500, 503)
 PARAMETERS = {
     "connectionId": {
         "name": "connectionId", "in": "path", "required": True,
-        "description": "The connection's id: a positive whole number (400 otherwise); unknown: 403, as a wrong key (README).",
+        "description": "The connection's id: a positive whole number (400 otherwise); unknown: 403, as a wrong key (docs/API-DECISIONS.md).",
         "schema": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
     },
     "connectionName": {
         "name": "connectionName", "in": "path", "required": True,
-        "description": "The connection's name, percent-encoded; unknown: 403, as a wrong key (README).",
+        "description": "The connection's name, percent-encoded; unknown: 403, as a wrong key (docs/API-DECISIONS.md).",
         "schema": {"type": "string", "minLength": 1, "maxLength": 100},
     },
     "issueKey": {

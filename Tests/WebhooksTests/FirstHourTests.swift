@@ -84,6 +84,31 @@ struct FirstHourTests {
         #expect(try TestDatabase.count("SELECT count(*) FROM pull_requests WHERE _raw_data_params = $1", [id]) == 1)
     }
 
+    @Test("every minimal body in the README's table of routes is accepted, and so are the close and finish after them")
+    func readmeMinimalBodies() throws {
+        let readme = try String(contentsOf: PythonTools.projectRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| `{conn}/") }
+        #expect(rows.count == 6, "the table has a row per route")
+        let server = TestServer.shared
+        let (connection, key) = try server.newConnection("readme")
+        let base = "/api/plugins/webhook/\(connection.id)"
+        var posted = 0
+        for row in rows {
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let route = cells.first?.dropFirst("`{conn}".count).dropLast(), cells.count >= 3,
+                cells[2].hasPrefix("`{"), cells[2].hasSuffix("}`")
+            else { continue }
+            let body = String(cells[2].dropFirst().dropLast())
+            let reply = try server.post(base + route, body, key: key)
+            #expect(reply.status == 200, "\(route): \(reply.text)")
+            posted += 1
+        }
+        #expect(posted == 4)
+        // The bodies name issue DLK-1 and pipeline build-42.
+        #expect(try server.post(base + "/issue/DLK-1/close", key: key).status == 200)
+        #expect(try server.post(base + "/cicd_pipeline/build-42/finish", key: key).status == 200)
+    }
+
     @Test("lakehook dora without a database names DATABASE_URL and the value make run prints, not libpq's socket error alone")
     func commandWithoutDatabase() throws {
         let unset = try Self.lakehook(
