@@ -129,8 +129,8 @@ def date(description, required=False):
         "exclusiveMaximum": EPOCH_MS_END,
         "description": description
         + " RFC 3339 / ISO 8601 (2020-01-01T12:00:00Z, +05:30 or +0530 offsets, a fraction of 1-9 digits),"
-        " `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` without a zone (UTC), or `YYYY-MM-DD` (UTC"
-        " midnight); or a JSON number of epoch milliseconds in any notation (1577880000000, 1.57788e12,"
+        " `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` without a zone (read in the connection's time"
+        " zone, UTC unless set), or `YYYY-MM-DD` (midnight in that zone); or a JSON number of epoch milliseconds in any notation (1577880000000, 1.57788e12,"
         " 1577880000000.5), read exactly, digits finer than a microsecond truncated toward the past;"
         " a numeric string is not a date. Years 0001-9999 after the offset."
         + ("" if required else " \"\" or null is absent."),
@@ -524,20 +524,31 @@ PROJECT = {
     " null for none.",
 }
 
+# Time zones (Connections/ConnectionTimeZone.swift): an IANA name PostgreSQL knows (pg_timezone_names).
+TIME_ZONE = {
+    "type": ["string", "null"],
+    "minLength": 1,
+    "maxLength": 64,
+    "description": "The IANA time zone (Europe/Berlin) in which the connection reads dates sent without an"
+    " offset, as Jenkins libraries send `yyyy-MM-dd HH:mm:ss` in the JVM's zone; dates with an offset or Z are"
+    " unaffected. A name PostgreSQL knows (pg_timezone_names), spelled as it spells it; unknown: 400."
+    " null or absent: unchanged (UTC for a new connection).",
+}
+
 CONNECTION_CREATE = body(
     "New connection",
     "Creates a connection.",
-    {"name": connection_name(True), "project": PROJECT},
+    {"name": connection_name(True), "project": PROJECT, "timeZone": TIME_ZONE},
     ["name"],
-    examples=[{"name": "jenkins", "project": "payments"}],
+    examples=[{"name": "jenkins", "project": "payments"}, {"name": "jenkins-eu", "timeZone": "Europe/Berlin"}],
 )
 CONNECTION_CHANGE = body(
     "Connection change",
-    "Renames a connection and/or changes its project: an absent field is unchanged; `project: null` removes"
-    " the project.",
-    {"name": connection_name(False), "project": PROJECT},
+    "Renames a connection and/or changes its project or time zone: an absent field is unchanged;"
+    " `project: null` removes the project.",
+    {"name": connection_name(False), "project": PROJECT, "timeZone": TIME_ZONE},
     [],
-    examples=[{"name": "jenkins-eu"}, {"project": None}],
+    examples=[{"name": "jenkins-eu"}, {"project": None}, {"timeZone": "Europe/Berlin"}],
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -576,12 +587,13 @@ CONNECTION_PROPERTIES = {
     "project": NULLABLE_STRING,
     "apiKeyHint": {"type": "string", "description": "The key's first characters, to tell keys apart."},
     "apiKey": {"type": "string", "description": "The plaintext key: only in the answer that made it, shown this once."},
+    "timeZone": {"type": "string", "description": "The IANA zone of the dates it receives without an offset (UTC unless set)."},
     **{name: {"type": "string", "description": "Ready-to-copy URL, as DevLake's Config UI shows it."} for name in ENDPOINTS},
 }
 CONNECTION = {
     "title": "Connection",
     "type": "object",
-    "required": ["id", "name", "project", "apiKeyHint", *ENDPOINTS],
+    "required": ["id", "name", "project", "apiKeyHint", "timeZone", *ENDPOINTS],
     "properties": CONNECTION_PROPERTIES,
 }
 CONNECTION_WITH_KEY = {
@@ -691,12 +703,12 @@ TRANSPORT = (400, 408, 413, 431, 500, 503)
 PARAMETERS = {
     "connectionId": {
         "name": "connectionId", "in": "path", "required": True,
-        "description": "The connection's id: a positive whole number (400 otherwise); unknown: 403, as a wrong key (README).",
+        "description": "The connection's id: a positive whole number (400 otherwise); unknown: 403, as a wrong key (docs/API-DECISIONS.md).",
         "schema": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
     },
     "connectionName": {
         "name": "connectionName", "in": "path", "required": True,
-        "description": "The connection's name, percent-encoded; unknown: 403, as a wrong key (README).",
+        "description": "The connection's name, percent-encoded; unknown: 403, as a wrong key (docs/API-DECISIONS.md).",
         "schema": {"type": "string", "minLength": 1, "maxLength": 100},
     },
     "issueKey": {
@@ -872,7 +884,7 @@ def admin_operations(prefix, prefix_tag):
             },
             "patch": {
                 "operationId": f"changeConnection{prefix_tag}{form_tag}", "tags": ["administration"],
-                "summary": "Rename a connection or change its project", "security": ADMIN_SECURITY,
+                "summary": "Rename a connection or change its project or time zone", "security": ADMIN_SECURITY,
                 "parameters": [param(conn_param)],
                 "requestBody": shared_body("ConnectionChange", "A JSON object."),
                 "responses": dict(sorted({
@@ -1041,7 +1053,7 @@ def document():
                 " enumerations ignore case; `null` is absent.\n\n"
                 "**Operations.** `/livez`, `/readyz`, `/healthz`, `/metrics` and this document need no credentials.\n\n"
                 "**Answers.** Always the JSON envelope `{code, success, message, causes, data}` (but for this document"
-                " and `/metrics`); a 200 means committed."
+                " and `/metrics`), then a newline; a 200 means committed."
             ),
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },

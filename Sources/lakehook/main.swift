@@ -38,7 +38,11 @@ let application = Application(configuration: configuration)
 do {
     try application.start()
 } catch {
-    FileHandle.standardError.write(Data("lakehook: cannot serve on \(configuration.listenHost):\(configuration.listenPort): \(error)\n".utf8))
+    FileHandle.standardError.write(Data("""
+        lakehook: cannot serve on \(configuration.listenHost):\(configuration.listenPort): \(error)
+        (Another program on that port? Pick another with LAKEHOOK_LISTEN, e.g. LAKEHOOK_LISTEN=127.0.0.1:4001.)
+
+        """.utf8))
     exit(1)
 }
 

@@ -74,15 +74,17 @@ struct CommandLineBinaryTests {
         #expect(try server.post("/api/plugins/webhook/\(id)/issues", body, key: newKey).status == 403)  // as a wrong key: no enumeration
     }
 
-    @Test("the human form of create prints the key, the endpoints and the brief's curl lines")
+    @Test("the human form of create prints the key, the endpoints and a curl line per route")
     func createHuman() throws {
         let name = "cli-human-\(UUID().uuidString.prefix(8))"
         let created = try Self.lakehook(["connections", "create", name], environment: ["LAKEHOOK_PUBLIC_URL": "https://hooks.example.com"])
         #expect(created.status == 0, "\(created.err)")
         #expect(created.out.contains("API key"))
-        #expect(created.out.contains("curl https://hooks.example.com/api/plugins/webhook/"))
-        #expect(created.out.contains("Authorization: Bearer lhk_"))
-        #expect(created.out.components(separatedBy: "\ncurl ").count == 5)
+        #expect(created.out.contains("HOOK='https://hooks.example.com/api/plugins/webhook/"))
+        #expect(created.out.contains("KEY='lhk_"))
+        #expect(created.out.contains(#"-H "Authorization: Bearer $KEY""#))
+        // The brief's four, a deployment and a pull request (FirstHourTests pastes them).
+        #expect(created.out.components(separatedBy: "\n  curl ").count == 7)
     }
 
     @Test("bad configuration stops with a message and exit status 2")

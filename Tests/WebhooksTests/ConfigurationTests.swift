@@ -80,9 +80,9 @@ struct CommandLineTests {
         #expect(try LakehookCommand.parse(["serve"]) == .serve)
         #expect(try LakehookCommand.parse(["--help"]) == .help)
         #expect(try LakehookCommand.parse([]) == .help)
-        #expect(try LakehookCommand.parse(["connections", "create", "ci", "--json"]) == .connectionsCreate(name: "ci", project: nil, json: true))
-        #expect(try LakehookCommand.parse(["connections", "create", "ci", "--project", "shop"]) == .connectionsCreate(name: "ci", project: "shop", json: false))
-        #expect(try LakehookCommand.parse(["connections", "create", "--project=shop", "ci"]) == .connectionsCreate(name: "ci", project: "shop", json: false))
+        #expect(try LakehookCommand.parse(["connections", "create", "ci", "--json"]) == .connectionsCreate(name: "ci", project: nil, timeZone: nil, json: true))
+        #expect(try LakehookCommand.parse(["connections", "create", "ci", "--project", "shop"]) == .connectionsCreate(name: "ci", project: "shop", timeZone: nil, json: false))
+        #expect(try LakehookCommand.parse(["connections", "create", "--project=shop", "ci"]) == .connectionsCreate(name: "ci", project: "shop", timeZone: nil, json: false))
         #expect(try LakehookCommand.parse(["connections", "delete", "7", "--purge"]) == .connectionsDelete(.id(7), purge: true))
         #expect(try LakehookCommand.parse(["connections", "rotate-key", "ci"]) == .connectionsRotateKey(.name("ci"), json: false))
     }

@@ -1,7 +1,9 @@
 import HTTP
 
 /// The JSON envelope of every answer (API.md §9):
-/// `{"code":0,"success":true,"message":"success","causes":null,"data":null}`.
+/// `{"code":0,"success":true,"message":"success","causes":null,"data":null}`, then a newline, so
+/// that a shell prompt after `curl` starts on a line of its own (JSON allows the whitespace, and
+/// DevLake's clients parse the JSON, not the bytes).
 public enum Answer {
     public static func success(_ data: JSONValue = .null) -> HTTPResponse {
         envelope(status: 200, code: 0, success: true, message: "success", causes: nil, data: data)
@@ -17,11 +19,14 @@ public enum Answer {
         return response
     }
 
-    /// A JSON document that is not the envelope (e.g. an OpenAPI document).
+    /// A JSON document that is not the envelope (e.g. a DORA report), ending with a newline. (The
+    /// OpenAPI document is served as its file is, byte for byte, not through here.)
     public static func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
-        return HTTPResponse(status: status, headers: headers, body: Array(value.serialized().utf8))
+        var body = Array(value.serialized().utf8)
+        body.append(UInt8(ascii: "\n"))
+        return HTTPResponse(status: status, headers: headers, body: body)
     }
 
     private static func envelope(

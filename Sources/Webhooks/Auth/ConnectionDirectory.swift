@@ -40,8 +40,8 @@ public final class ConnectionDirectory: Sendable {
 
     /// Authenticates a request to the connection it names (API.md §2): no credentials → 401;
     /// an unknown connection and a key that is not this connection's get the same 403, so a
-    /// client without a key learns nothing about which connections exist (README, "Where
-    /// Lakehook decides").
+    /// client without a key learns nothing about which connections exist (docs/API-DECISIONS.md,
+    /// "Where Lakehook decides").
     public func authenticate(_ reference: ConnectionReference, authorization: String?) throws -> WebhookConnection {
         let key = try Self.key(from: authorization)
         return try Self.check(key, against: lookup(reference), reference)

@@ -6,7 +6,9 @@ public enum LakehookCommand: Equatable {
     case serve
     case migrate
     case healthcheck
-    case connectionsCreate(name: String, project: String?, json: Bool)
+    case connectionsCreate(name: String, project: String?, timeZone: String?, json: Bool)
+    /// `project`: nil leaves it, `.some(nil)` (`--no-project`) removes it.
+    case connectionsUpdate(ConnectionReference, name: String?, project: String??, timeZone: String?, json: Bool)
     case connectionsList(json: Bool)
     case connectionsDelete(ConnectionReference, purge: Bool)
     case connectionsRotateKey(ConnectionReference, json: Bool)
@@ -21,18 +23,21 @@ public enum LakehookCommand: Equatable {
         if arguments.first == "dora" { return .dora(try DoraCommand.parse(Array(arguments.dropFirst()))) }
         var words: [String] = []
         var flags: Set<String> = []
-        var project: String?
+        // The options that take a value, as `--option VALUE` or `--option=VALUE`.
+        var values: [String: String] = [:]
         var rest = arguments[...]
         while let argument = rest.popFirst() {
-            if argument == "--project" || argument.hasPrefix("--project=") {
-                if argument == "--project" {
-                    guard let value = rest.popFirst() else { throw UsageError(description: "--project needs a value") }
-                    project = value
+            if let option = ["--project", "--time-zone", "--name"].first(where: {
+                argument == $0 || argument.hasPrefix($0 + "=")
+            }) {
+                if argument == option {
+                    guard let value = rest.popFirst() else { throw UsageError(description: "\(option) needs a value") }
+                    values[option] = value
                 } else {
-                    project = String(argument.dropFirst("--project=".count))
+                    values[option] = String(argument.dropFirst(option.count + 1))
                 }
             } else if argument.hasPrefix("--") {
-                guard ["--json", "--purge", "--help"].contains(argument) else {
+                guard ["--json", "--purge", "--help", "--no-project"].contains(argument) else {
                     throw UsageError(description: "unknown option \(argument)")
                 }
                 flags.insert(argument)
@@ -43,22 +48,46 @@ public enum LakehookCommand: Equatable {
         func flag(_ name: String) -> Bool { flags.contains(name) }
         if flag("--help") || words.first == "help" || words.isEmpty { return .help }
         let command = words.removeFirst()
-        if project != nil && !(command == "connections" && words.first == "create") {
-            throw UsageError(description: "--project goes with connections create")
+        let project = values["--project"]
+        let timeZone = values["--time-zone"]
+        let isCreate = command == "connections" && words.first == "create"
+        let isUpdate = command == "connections" && words.first == "update"
+        for option in ["--project", "--time-zone"] where values[option] != nil && !isCreate && !isUpdate {
+            throw UsageError(description: "\(option) goes with connections create or connections update")
+        }
+        if (values["--name"] != nil || flag("--no-project")) && !isUpdate {
+            throw UsageError(description: "\(values["--name"] != nil ? "--name" : "--no-project") goes with connections update")
+        }
+        if project != nil && flag("--no-project") {
+            throw UsageError(description: "--project and --no-project contradict each other")
         }
         switch command {
         case "serve" where words.isEmpty: return .serve
         case "migrate" where words.isEmpty: return .migrate
         case "healthcheck" where words.isEmpty: return .healthcheck
         case "connections":
-            guard !words.isEmpty else { throw UsageError(description: "connections needs a subcommand: create, list, delete, rotate-key") }
+            guard !words.isEmpty else {
+                throw UsageError(description: "connections needs a subcommand: create, update, list, delete, rotate-key")
+            }
             let sub = words.removeFirst()
             switch (sub, words.count) {
-            case ("create", 1): return .connectionsCreate(name: words[0], project: project, json: flag("--json"))
+            case ("create", 1):
+                return .connectionsCreate(name: words[0], project: project, timeZone: timeZone, json: flag("--json"))
+            case ("update", 1):
+                let projectChange: String?? = flag("--no-project") ? .some(nil) : project.map { .some($0) }
+                guard values["--name"] != nil || projectChange != nil || timeZone != nil else {
+                    throw UsageError(description: "connections update needs --name, --project, --no-project or --time-zone")
+                }
+                return .connectionsUpdate(
+                    reference(words[0]), name: values["--name"], project: projectChange, timeZone: timeZone, json: flag("--json"))
             case ("list", 0): return .connectionsList(json: flag("--json"))
             case ("delete", 1): return .connectionsDelete(reference(words[0]), purge: flag("--purge"))
             case ("rotate-key", 1): return .connectionsRotateKey(reference(words[0]), json: flag("--json"))
-            default: throw UsageError(description: "usage: lakehook connections create NAME [--project P] | list | delete ID|NAME [--purge] | rotate-key ID|NAME")
+            default:
+                throw UsageError(description: """
+                    usage: lakehook connections create NAME [--project P] [--time-zone Z] | update ID|NAME [--name N] \
+                    [--project P | --no-project] [--time-zone Z] | list | delete ID|NAME [--purge] | rotate-key ID|NAME
+                    """)
             }
         default:
             throw UsageError(description: "unknown command \"\(([command] + words).joined(separator: " "))\"")
@@ -81,8 +110,12 @@ public enum LakehookCommand: Equatable {
               lakehook serve                              migrate, then serve HTTP (LAKEHOOK_LISTEN)
               lakehook migrate                            apply the database migrations and exit
               lakehook healthcheck                        exit 0 when the local server's /readyz answers 200
-              lakehook connections create NAME [--project P] [--json]
-                                                          create a connection; prints its API key once
+              lakehook connections create NAME [--project P] [--time-zone Z] [--json]
+                                                          create a connection; prints its API key once.
+                                                          --time-zone: the IANA zone (Europe/Berlin) of the
+                                                          dates it posts without an offset (default UTC)
+              lakehook connections update ID|NAME [--name N] [--project P | --no-project] [--time-zone Z] [--json]
+                                                          rename it, change its project or time zone
               lakehook connections list [--json]          list connections (never their keys)
               lakehook connections delete ID|NAME [--purge]
                                                           delete a connection (--purge: and every row it wrote)
@@ -109,7 +142,16 @@ public struct CommandRunner {
         self.output = output
     }
 
+    /// Runs `command`; a failure is thrown as what a person should read (`CommandFailure`).
     public func run(_ command: LakehookCommand) throws {
+        do {
+            try runCommand(command)
+        } catch {
+            throw CommandFailure.from(error, environment: ProcessInfo.processInfo.environment)
+        }
+    }
+
+    private func runCommand(_ command: LakehookCommand) throws {
         let pool = PostgresPool(config: configuration.database, size: 1)
         defer { pool.close() }
         let store = ConnectionStore(pool: pool)
@@ -125,10 +167,20 @@ public struct CommandRunner {
             output(applied.isEmpty
                 ? "database is up to date (version \(Migrator.latestVersion))"
                 : applied.map { "applied \($0.version) \($0.name)" }.joined(separator: "\n"))
-        case .connectionsCreate(let name, let project, let json):
+        case .connectionsCreate(let name, let project, let timeZone, let json):
             try pool.withConnection { db in _ = try Migrator.migrate(db) }
-            let (connection, key) = try store.create(name: name, project: project)
+            let (connection, key) = try store.create(name: name, project: project, timeZone: timeZone)
             show(connection, key: key, json: json, verb: "created")
+        case .connectionsUpdate(let reference, let name, let project, let timeZone, let json):
+            let connection = try store.update(reference, name: name, project: project, timeZone: timeZone)
+            if json {
+                output(describe(connection, key: nil).serialized())
+            } else {
+                output("""
+                    updated connection \(connection.id) "\(connection.name)": project \(connection.projectName ?? "-"), \
+                    time zone \(connection.timeZone)
+                    """)
+            }
         case .connectionsRotateKey(let reference, let json):
             let (connection, key) = try store.rotateKey(reference)
             show(connection, key: key, json: json, verb: "new key for")
@@ -139,8 +191,10 @@ public struct CommandRunner {
             } else if connections.isEmpty {
                 output("no connections; create one with: lakehook connections create NAME")
             } else {
-                output("ID\tNAME\tPROJECT\tKEY")
-                for c in connections { output("\(c.id)\t\(c.name)\t\(c.projectName ?? "-")\t\(c.apiKeyHint)…") }
+                output("ID\tNAME\tPROJECT\tTIME ZONE\tKEY")
+                for c in connections {
+                    output("\(c.id)\t\(c.name)\t\(c.projectName ?? "-")\t\(c.timeZone)\t\(c.apiKeyHint)…")
+                }
             }
         case .dora(let dora):
             try dora.run(configuration: configuration, output: output)
@@ -160,15 +214,21 @@ public struct CommandRunner {
             return
         }
         let endpoints = Endpoints(publicURL: configuration.publicURL, connection: connection)
+        let width = endpoints.all.map(\.name.count).max() ?? 0
+        let zone = connection.timeZone == .utc
+            ? "UTC (for a client that sends local times: lakehook connections update \(connection.id) --time-zone Europe/Berlin)"
+            : connection.timeZone.identifier
         output("""
             \(verb) connection \(connection.id) "\(connection.name)"
             API key (shown this once; store it now): \(key.plaintext)
+            Dates without an offset are read in: \(zone)
 
             Endpoints:
-            \(endpoints.all.map { "  \($0.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \($0.url)" }.joined(separator: "\n"))
+            \(endpoints.all.map { "  \($0.name.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.url)" }.joined(separator: "\n"))
 
-            Try it (the product brief's sample calls):
-            \(endpoints.sampleCalls(key: key.plaintext).joined(separator: "\n"))
+            Try it: paste these lines into a shell (bash or zsh); each write answers {"success":true,...}.
+            They can be pasted again: each paste makes a new pipeline.
+            \(endpoints.sampleCalls(key: key.plaintext).map { "  " + $0 }.joined(separator: "\n"))
             """)
     }
 }

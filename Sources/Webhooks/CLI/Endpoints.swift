@@ -25,6 +25,7 @@ public struct Endpoints: Sendable {
             (key: "name", value: .string(connection.name)),
             (key: "project", value: connection.projectName.map(JSONValue.string) ?? .null),
             (key: "apiKeyHint", value: .string(connection.apiKeyHint)),
+            (key: "timeZone", value: .string(connection.timeZone.identifier)),
         ]
         if let key { members.append((key: "apiKey", value: .string(key.plaintext))) }
         for endpoint in Endpoints(publicURL: publicURL, connection: connection).all {
@@ -33,14 +34,21 @@ public struct Endpoints: Sendable {
         return .object(JSONObject(members: members))
     }
 
-    /// The product brief's four sample calls, with this connection's URL and key.
+    /// One line per route to paste into a shell (bash or zsh), after a first line that sets
+    /// `HOOK`, `KEY` and `PIPELINE`: the brief's four sample calls, then a deployment and a pull
+    /// request. They can be pasted again (and again after the next `make run`): the pipeline's
+    /// name is new each time (`demo-<seconds>-<random>`), since a finished pipeline takes no more tasks
+    /// (403), and the other writes are upserts.
     public func sampleCalls(key: String) -> [String] {
-        let auth = "-H 'Authorization: Bearer \(key)'"
+        let post = #"curl -sS -X POST -H "Authorization: Bearer $KEY""#
         return [
-            #"curl \#(base)/issues -X 'POST' \#(auth) -d '{"board_key":"DLK","url":"","issue_key":"DLK-1234","title":"a feature from DLK","description":"","epic_key":"","type":"BUG","status":"TODO","original_status":"created","story_point":0,"resolution_date":null,"created_date":"2020-01-01T12:00:00+00:00","updated_date":null,"lead_time_minutes":0,"parent_issue_key":"DLK-1200","priority":"","original_estimate_minutes":0,"time_spent_minutes":0,"time_remaining_minutes":0,"creator_id":"user1131","creator_name":"Nick name 1","assignee_id":"user1132","assignee_name":"Nick name 2","severity":"","component":""}'"#,
-            #"curl \#(base)/issue/DLK/DLK-1234/close -X 'POST' \#(auth)"#,
-            #"curl \#(base)/cicd_tasks -X 'POST' \#(auth) -d '{"pipeline_name":"A123","name":"unit-test","result":"IN_PROGRESS","status":"IN_PROGRESS","type":"TEST","environment":"PRODUCTION","created_date":"2020-01-01T12:00:00+00:00","finished_date":"2020-01-01T12:59:59+00:00","repo_id":"devlake","branch":"main","commit_sha":"015e3d3b480e417aede5a1293bd61de9b0fd051d"}'"#,
-            #"curl \#(base)/cicd_pipeline/A123/finish -X 'POST' \#(auth) -d ''"#,
+            "HOOK='\(base)' KEY='\(key)' PIPELINE=demo-$(date +%s)-$RANDOM",
+            #"\#(post) "$HOOK/issues" -d '{"board_key":"DLK","url":"","issue_key":"DLK-1234","title":"a feature from DLK","description":"","epic_key":"","type":"BUG","status":"TODO","original_status":"created","story_point":0,"resolution_date":null,"created_date":"2020-01-01T12:00:00+00:00","updated_date":null,"lead_time_minutes":0,"parent_issue_key":"DLK-1200","priority":"","original_estimate_minutes":0,"time_spent_minutes":0,"time_remaining_minutes":0,"creator_id":"user1131","creator_name":"Nick name 1","assignee_id":"user1132","assignee_name":"Nick name 2","severity":"","component":""}'"#,
+            #"\#(post) "$HOOK/issue/DLK/DLK-1234/close""#,
+            #"\#(post) "$HOOK/cicd_tasks" -d '{"pipeline_name":"'$PIPELINE'","name":"unit-test","result":"IN_PROGRESS","status":"IN_PROGRESS","type":"TEST","environment":"PRODUCTION","created_date":"2020-01-01T12:00:00+00:00","finished_date":"2020-01-01T12:59:59+00:00","repo_id":"devlake","branch":"main","commit_sha":"015e3d3b480e417aede5a1293bd61de9b0fd051d"}'"#,
+            #"\#(post) "$HOOK/cicd_pipeline/$PIPELINE/finish""#,
+            #"\#(post) "$HOOK/deployments" -d '{"id":"deploy-1","displayTitle":"release 1.0","result":"SUCCESS","environment":"PRODUCTION","startedDate":"2020-01-01T13:00:00+00:00","finishedDate":"2020-01-01T13:10:00+00:00","deploymentCommits":[{"repoUrl":"https://github.com/apache/incubator-devlake","commitSha":"015e3d3b480e417aede5a1293bd61de9b0fd051d"}]}'"#,
+            #"\#(post) "$HOOK/pull_requests" -d '{"pullRequestKey":1,"displayTitle":"a feature from DLK","createdDate":"2020-01-01T10:00:00+00:00","mergedDate":"2020-01-01T11:00:00+00:00","mergeCommitSha":"015e3d3b480e417aede5a1293bd61de9b0fd051d"}'"#,
         ]
     }
 }

@@ -7,7 +7,7 @@ public struct ConnectionStore: Sendable {
 
     public init(pool: PostgresPool) { self.pool = pool }
 
-    static let columns = "id, name, project_name, api_key_hash, api_key_hint"
+    static let columns = "id, name, project_name, api_key_hash, api_key_hint, time_zone"
 
     /// Checks a connection name: 1–100 characters, no control characters, no surrounding spaces.
     public static func validateName(_ name: String) -> String? {
@@ -33,17 +33,20 @@ public struct ConnectionStore: Sendable {
         return nil
     }
 
-    /// Creates a connection; returns it with its plaintext key, which is never stored.
-    public func create(name: String, project: String? = nil) throws -> (WebhookConnection, APIKey) {
+    /// Creates a connection; returns it with its plaintext key, which is never stored. `timeZone`
+    /// (an IANA name PostgreSQL knows, UTC when nil) reads its dates that carry no offset.
+    public func create(name: String, project: String? = nil, timeZone: String? = nil) throws -> (WebhookConnection, APIKey) {
         let problems = [Self.validateName(name), project.flatMap(Self.validateProject)].compactMap { $0 }
         if !problems.isEmpty { throw WebhookError.badRequest("invalid connection", causes: problems) }
         let key = APIKey.generate()
         let connection = try pool.transaction { db -> WebhookConnection in
+            let zone = try timeZone.map { try ConnectionTimeZone.resolve($0, db) } ?? .utc
             let result = try db.query(
                 """
-                INSERT INTO webhook_connections (name, project_name, api_key_hash, api_key_hint) VALUES ($1, $2, $3, $4)
+                INSERT INTO webhook_connections (name, project_name, api_key_hash, api_key_hint, time_zone)
+                VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT (name) DO NOTHING RETURNING \(Self.columns)
-                """, [name, project, key.hash, key.hint])
+                """, [name, project, key.hash, key.hint, zone.identifier])
             guard let row = result.rows.first else {
                 throw WebhookError(status: 409, message: "a connection named \"\(name)\" already exists")
             }
@@ -54,21 +57,24 @@ public struct ConnectionStore: Sendable {
         return (connection, key)
     }
 
-    /// Renames a connection and/or changes its project (`.some(nil)` removes the project); its
-    /// scope rows and project mapping follow.
-    public func update(_ reference: ConnectionReference, name: String?, project: String??) throws -> WebhookConnection {
+    /// Renames a connection, changes its project (`.some(nil)` removes the project) and/or its time
+    /// zone; its scope rows and project mapping follow.
+    public func update(
+        _ reference: ConnectionReference, name: String?, project: String??, timeZone: String? = nil
+    ) throws -> WebhookConnection {
         let problems = [name.flatMap(Self.validateName), project.flatMap { $0.flatMap(Self.validateProject) }].compactMap { $0 }
         if !problems.isEmpty { throw WebhookError.badRequest("invalid connection", causes: problems) }
         return try pool.transaction { db in
             guard var connection = try Self.find(reference, db) else { throw WebhookError.notFound("unknown \(reference)") }
             if let name { connection.name = name }
             if let project { connection.projectName = project }
+            if let timeZone { connection.timeZone = try ConnectionTimeZone.resolve(timeZone, db) }
             let result = try db.query(
                 """
-                UPDATE webhook_connections SET name = $2, project_name = $3, updated_at = now()
+                UPDATE webhook_connections SET name = $2, project_name = $3, time_zone = $4, updated_at = now()
                 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM webhook_connections WHERE name = $2 AND id <> $1)
                 RETURNING \(Self.columns)
-                """, [String(connection.id), connection.name, connection.projectName])
+                """, [String(connection.id), connection.name, connection.projectName, connection.timeZone.identifier])
             guard let row = result.rows.first else {
                 throw WebhookError(status: 409, message: "a connection named \"\(connection.name)\" already exists")
             }
@@ -175,10 +181,17 @@ public struct ConnectionStore: Sendable {
     }
 
     static func decode(_ row: PostgresRow) throws -> WebhookConnection {
-        guard let idText = row[0], let id = Int64(idText), let name = row[1], let hash = row[3], let hint = row[4] else {
+        guard let idText = row[0], let id = Int64(idText), let name = row[1], let hash = row[3], let hint = row[4],
+            let zoneName = row[5]
+        else {
             throw PostgresDecodingError(message: "webhook_connections row has an unexpected shape")
         }
-        return WebhookConnection(id: id, name: name, projectName: row[2], apiKeyHash: hash, apiKeyHint: hint)
+        // Checked when it was set; a name this build has no rules for is a deployment problem.
+        guard let zone = ConnectionTimeZone(identifier: zoneName) else {
+            throw PostgresDecodingError(message: "connection \(id) has the time zone \"\(zoneName)\", which this Lakehook build does not know")
+        }
+        return WebhookConnection(
+            id: id, name: name, projectName: row[2], apiKeyHash: hash, apiKeyHint: hint, timeZone: zone)
     }
 }
 

@@ -5,13 +5,19 @@ public struct WebhookConnection: Sendable, Equatable {
     public var projectName: String?
     public var apiKeyHash: String
     public var apiKeyHint: String
+    /// The zone of the dates it posts without an offset (UTC unless set).
+    public var timeZone: ConnectionTimeZone
 
-    public init(id: Int64, name: String, projectName: String? = nil, apiKeyHash: String, apiKeyHint: String) {
+    public init(
+        id: Int64, name: String, projectName: String? = nil, apiKeyHash: String, apiKeyHint: String,
+        timeZone: ConnectionTimeZone = .utc
+    ) {
         self.id = id
         self.name = name
         self.projectName = projectName
         self.apiKeyHash = apiKeyHash
         self.apiKeyHint = apiKeyHint
+        self.timeZone = timeZone
     }
 
     /// `webhook:<id>`: the connection's board, CI/CD scope and repo id, and the prefix of its rows.

@@ -12,7 +12,7 @@ extension WebhookService {
     func addDora(to router: inout RouteTable) {
         let dora = DoraStore(pool: pool)
         let maxDays = doraMaxWindowDays
-        router.add("GET", "/api/dora", admin { request in
+        router.add("GET", "/api/dora", admin(withoutToken: "lakehook dora --json") { request in
             let query = try DoraQueryString(request.query)
             let window = try Self.doraWindow(query, maxDays: maxDays)
             guard let project = query["project"] else {
@@ -58,7 +58,7 @@ extension WebhookService {
     func doraPage(_ body: @escaping @Sendable (HTTPRequest) throws -> String) -> HTTPHandler {
         { [self] request in
             do {
-                try authorizeAdmin(request)
+                try authorizeAdmin(request, withoutToken: "lakehook dora")
                 return Self.html(status: 200, try body(request))
             } catch let error as WebhookError {
                 var response = Self.html(status: error.status, DoraPage.error(status: error.status, message: error.message, causes: error.causes))

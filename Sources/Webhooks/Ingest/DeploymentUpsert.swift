@@ -72,7 +72,7 @@ struct DeploymentUpsert: Equatable, Sendable {
     static func decode(
         _ body: JSONObject, for connection: WebhookConnection, arrival: Timestamp = .now()
     ) -> Result<DeploymentUpsert, WebhookError> {
-        var r = FieldReader(body)
+        var r = FieldReader(body, timeZone: connection.timeZone)
         if r.has("deploymentCommits") || !(r.has("commit_sha") || r.has("repo_url")) {
             return decodeCurrent(&r, connection)
         }

@@ -33,7 +33,7 @@ struct IssueUpsert: Equatable, Sendable {
 
     /// Reads a body; every problem goes to `causes` and the result is nil when there is any.
     static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<IssueUpsert, WebhookError> {
-        var r = FieldReader(body)
+        var r = FieldReader(body, timeZone: connection.timeZone)
         let maxId = connection.maxKeyLength
         let issueKey = r.key("issue_key", in: connection)
         let title = r.string("title", required: true)

@@ -35,7 +35,7 @@ struct PullRequestUpsert: Equatable, Sendable {
     /// `status` may be left out: it is then MERGED when a merge date is given, CLOSED when a close
     /// date is, else OPEN. `originalStatus` defaults to `status` as posted, else the derived one.
     static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<PullRequestUpsert, WebhookError> {
-        var r = FieldReader(body)
+        var r = FieldReader(body, timeZone: connection.timeZone)
         let key = r.integer("pullRequestKey", required: true)
         // A pull request's number is positive (GitHub's, GitLab's iid, Bitbucket's id start at 1);
         // 0 and negatives are a client's bug, not a key.

@@ -32,7 +32,7 @@ struct TaskUpsert: Equatable, Sendable {
     var durationSeconds: Double? { finishedDate.map { $0.seconds(since: startedDate) } }
 
     static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<TaskUpsert, WebhookError> {
-        var r = FieldReader(body)
+        var r = FieldReader(body, timeZone: connection.timeZone)
         let pipelineName = r.key("pipeline_name", in: connection)
         let name = r.string("name", required: true, maxLength: Width.key)
         // DevLake's words or a CI/CD tool's (ToolVocabulary); `original_result` / `original_status`

@@ -89,14 +89,15 @@ extension FieldReader {
     }
 
     /// A date: a string in a form `TimestampParser.parse` accepts, or a JSON number read as
-    /// epoch milliseconds (`TimestampParser.fromEpochMilliseconds`). `""` is absent (tools send
-    /// it for "no date", as DevLake's own sample sends `null`). Anything else → `"is not a
-    /// valid date (expected RFC 3339, e.g. 2020-01-01T12:00:00+00:00)"`; a numeric string is
-    /// not read as epoch milliseconds.
+    /// epoch milliseconds (`TimestampParser.fromEpochMilliseconds`). A string without an offset
+    /// is a wall-clock time in `timeZone`. `""` is absent (tools send it for "no date", as
+    /// DevLake's own sample sends `null`). Anything else → `"is not a valid date (expected RFC
+    /// 3339, e.g. 2020-01-01T12:00:00+00:00)"`; a numeric string is not read as epoch milliseconds.
     public mutating func timestamp(_ field: String, required: Bool = false) -> Timestamp? {
-        read(field, required: required) { value in
+        let zone = timeZone
+        return read(field, required: required) { value in
             let instant: Timestamp? = switch value {
-            case .string(let text): TimestampParser.parse(text)
+            case .string(let text): Self.instant(of: text, in: zone)
             case .number(let literal): TimestampParser.fromEpochMilliseconds(literal)
             default: nil
             }
@@ -105,6 +106,15 @@ extension FieldReader {
             }
             return .value(instant)
         }
+    }
+
+    /// The instant of a date string, one without an offset read in `zone`; nil when it is not a
+    /// date or its instant falls outside years 0001–9999 UTC.
+    static func instant(of text: String, in zone: ConnectionTimeZone) -> Timestamp? {
+        guard let date = TimestampParser.parseWallClock(text) else { return nil }
+        if date.hasOffset { return date.instant }
+        let instant = zone.instant(ofWallClock: date.instant)
+        return instant >= TimestampParser.earliest && instant <= TimestampParser.latest ? instant : nil
     }
 
     /// One of `allowed` (given in upper case), matched without regard to ASCII case and

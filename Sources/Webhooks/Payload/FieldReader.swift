@@ -29,14 +29,18 @@ public struct FieldReader: Sendable {
     public let path: String
     /// `"<field>: <what is wrong>"`, in the order found.
     public private(set) var causes: [String] = []
+    /// The zone in which a date without an offset is read (a connection's); nested readers
+    /// (`objects`) read in the same zone.
+    public var timeZone: ConnectionTimeZone
 
-    public init(_ object: JSONObject, path: String = "") {
+    public init(_ object: JSONObject, path: String = "", timeZone: ConnectionTimeZone = .utc) {
         var fields = [String: Field](minimumCapacity: object.members.count)
         for member in object.members {
             fields[Self.fold(member.key)] = Field(spelling: member.key, value: member.value)
         }
         self.fields = fields
         self.path = path
+        self.timeZone = timeZone
     }
 
     /// Records a problem with a field; the cause names it as the client spelled it.
@@ -89,7 +93,7 @@ public struct FieldReader: Sendable {
         readers.reserveCapacity(elements.count)
         for (position, element) in elements.enumerated() {
             if case .object(let object) = element {
-                readers.append(FieldReader(object, path: "\(name)[\(position)]."))
+                readers.append(FieldReader(object, path: "\(name)[\(position)].", timeZone: timeZone))
             } else {
                 causes.append("\(name)[\(position)]: must be an object")
             }

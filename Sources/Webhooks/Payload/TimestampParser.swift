@@ -2,7 +2,7 @@
 ///
 /// Accepted string forms (`D` = `YYYY-MM-DD`):
 ///
-///     D                                   2020-01-01                  UTC midnight
+///     D                                   2020-01-01                  midnight, read as UTC
 ///     D␣HH:MM  and  D␣HH:MM:SS             2020-01-01 12:00            read as UTC
 ///     D␣HH:MM:SS.f                         2020-01-01T12:00:00.5
 ///     any of the three with a zone         ...Z  ...z  ...+05:30  ...-0800
@@ -18,6 +18,9 @@
 /// 0001–9999 UTC. Everything else is refused: other separators, one-digit fields, hour-only
 /// offsets (`+00`), a missing minute (`T12`), ten or more fraction digits, surrounding
 /// whitespace or trailing text, epoch numbers sent as strings, the empty string.
+///
+/// "Read as UTC" is `parse`'s reading; `parseWallClock` tells a date without an offset apart, so
+/// that a connection's time zone can read it (`ConnectionTimeZone`).
 public enum TimestampParser {
     /// The earliest and latest instants accepted: 0001-01-01T00:00:00Z and
     /// 9999-12-31T23:59:59.999999Z.
@@ -30,6 +33,13 @@ public enum TimestampParser {
 
     /// The instant `text` names, or nil when it is not one of the accepted forms.
     public static func parse(_ text: String) -> Timestamp? {
+        parseWallClock(text)?.instant
+    }
+
+    /// The date `text` names and whether it carries an offset (`Z`, `+02:00`); without one,
+    /// `instant` is its wall-clock time read as UTC, for the caller to read in a zone. Nil when
+    /// `text` is not one of the accepted forms.
+    public static func parseWallClock(_ text: String) -> (instant: Timestamp, hasOffset: Bool)? {
         if let result = text.utf8.withContiguousStorageIfAvailable({ parse(bytes: $0) }) {
             return result
         }
@@ -52,7 +62,7 @@ public enum TimestampParser {
 
     // MARK: - The string grammar
 
-    private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> (instant: Timestamp, hasOffset: Bool)? {
         var cursor = Cursor(bytes: bytes)
         guard let year = cursor.digits(4), year >= 1,
               cursor.take(UInt8(ascii: "-")), let month = cursor.digits(2), (1...12).contains(month),
@@ -62,6 +72,7 @@ public enum TimestampParser {
         let days = GregorianCalendar.days(year: Int64(year), month: month, day: day)
         var seconds = days * GregorianCalendar.secondsPerDay
         var microseconds: Int64 = 0
+        var hasOffset = false
         if !cursor.atEnd {
             guard cursor.take(UInt8(ascii: "T")) || cursor.take(UInt8(ascii: "t"))
                     || cursor.take(UInt8(ascii: " ")),
@@ -81,11 +92,12 @@ public enum TimestampParser {
             if !cursor.atEnd {
                 guard let offset = cursor.zoneOffsetSeconds() else { return nil }
                 seconds -= Int64(offset)
+                hasOffset = true
             }
         }
         guard cursor.atEnd else { return nil }
         let instant = Timestamp(microsecondsSinceEpoch: seconds * 1_000_000 + microseconds)
-        return instant >= earliest && instant <= latest ? instant : nil
+        return instant >= earliest && instant <= latest ? (instant, hasOffset) : nil
     }
 
     /// A read position over ASCII bytes; every step either consumes what it wants or fails.

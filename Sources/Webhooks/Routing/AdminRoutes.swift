@@ -12,8 +12,9 @@ extension WebhookService {
                 var r = FieldReader(body)
                 let name = r.string("name", required: true)
                 let project = r.string("project")
+                let timeZone = r.string("timeZone")
                 guard r.causes.isEmpty, let name else { throw WebhookError.invalidBody(r.causes) }
-                let (connection, key) = try store.create(name: name, project: project)
+                let (connection, key) = try store.create(name: name, project: project, timeZone: timeZone)
                 return Endpoints.describe(connection, publicURL: publicURL, key: key)
             })
             router.add("GET", connections, admin { [self] _ in
@@ -33,8 +34,9 @@ extension WebhookService {
                     let name = r.string("name")
                     let project: String?? = body.members.contains { FieldReader.fold($0.key) == "project" }
                         ? .some(r.string("project")) : .none
+                    let timeZone = r.string("timeZone")
                     guard r.causes.isEmpty else { throw WebhookError.invalidBody(r.causes) }
-                    let connection = try store.update(reference, name: name, project: project)
+                    let connection = try store.update(reference, name: name, project: project, timeZone: timeZone)
                     directory.forget()
                     return Endpoints.describe(connection, publicURL: publicURL, key: nil)
                 })
@@ -56,10 +58,13 @@ extension WebhookService {
     }
 
     /// Wraps an administration handler: token check, then the one error-to-answer mapping.
-    func admin(_ body: @escaping @Sendable (HTTPRequest) throws -> JSONValue) -> HTTPHandler {
+    /// `withoutToken` names the command that does the same without the token.
+    func admin(
+        withoutToken: String = "lakehook connections", _ body: @escaping @Sendable (HTTPRequest) throws -> JSONValue
+    ) -> HTTPHandler {
         { [self] request in
             do {
-                try authorizeAdmin(request)
+                try authorizeAdmin(request, withoutToken: withoutToken)
                 return Answer.success(try body(request))
             } catch {
                 return answer(for: error)
@@ -67,10 +72,13 @@ extension WebhookService {
         }
     }
 
-    func authorizeAdmin(_ request: HTTPRequest) throws {
+    /// Checks the admin token. Administration off (no LAKEHOOK_ADMIN_TOKEN): 403 naming the
+    /// variable and the command (`withoutToken`) that works without it.
+    func authorizeAdmin(_ request: HTTPRequest, withoutToken: String = "lakehook connections") throws {
         guard let adminTokenHash else {
             throw WebhookError(
-                status: 403, message: "administration over HTTP is off: set LAKEHOOK_ADMIN_TOKEN, or use lakehook connections")
+                status: 403,
+                message: "administration over HTTP is off: set LAKEHOOK_ADMIN_TOKEN, or use \(withoutToken), which works without it")
         }
         guard let token = Credentials.key(fromAuthorization: request.headers[first: "Authorization"]) else {
             throw WebhookError(

@@ -70,7 +70,7 @@ struct ResourceBoundTests {
     @Test("refusals are logged (rate-limited) and counted (every one), with their reasons")
     func refusalsLoggedAndCounted() throws {
         let logFile = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("refusals-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: logFile.path, contents: nil))
         defer { try? FileManager.default.removeItem(at: logFile) }
         let fd = open(logFile.path, O_WRONLY | O_APPEND)
         var limits = ServerLimits()
@@ -120,7 +120,7 @@ struct RefusalLogTests {
     @Test("past the limit lines are suppressed, then one line says how many; the metric counts all")
     func rateLimited() throws {
         let logFile = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("refusal-log-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: logFile.path, contents: nil))
         defer { try? FileManager.default.removeItem(at: logFile) }
         let metrics = Metrics()
         let clock = Clock()
