@@ -29,6 +29,9 @@ extension Connection {
         switch verdict {
         case .proceed:
             readBody(sendContinue: sendContinue)
+        case .proceedCarrying(let decision):
+            state.headDecision = decision
+            readBody(sendContinue: sendContinue)
         case .refuse(let response):
             // The body was not read: the connection cannot be reused, so it closes after this.
             answerAndClose(response, isHead: state.parser.pendingHead.method == "HEAD")

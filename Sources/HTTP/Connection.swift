@@ -154,6 +154,8 @@ final class Connection: EventLoopTarget, EventLoopTimed, @unchecked Sendable {
             case .request(var request):
                 headArrived()
                 request.remoteAddress = remoteAddress
+                request.headDecision = state.headDecision
+                state.headDecision = nil
                 dispatch(request)
             case .failure(let error):
                 refuse(error, reason: HTTPRefusal.reason(forParseStatus: error.status))

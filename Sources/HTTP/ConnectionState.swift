@@ -51,6 +51,8 @@ struct ConnectionState {
     var hasSpoken = false
     /// Bytes of the body budget held for the request in progress (see `BodyBudget`).
     var bodyReservation = 0
+    /// What the head stage carried for the request whose body is being read.
+    var headDecision: (any Sendable)?
 
     init(parser: RequestParser, socket: SocketDescriptor) {
         self.parser = parser

@@ -4,6 +4,10 @@ public enum HeadVerdict: Sendable {
     /// Read the body (answering `100 Continue` if asked); the complete request then goes to the
     /// handler as usual.
     case proceed
+    /// As `proceed`, and the handler gets `decision` with the complete request
+    /// (`HTTPRequest.headDecision`): what the head stage found (a route, an authenticated
+    /// client) need not be found again.
+    case proceedCarrying(any Sendable)
     /// Answer this now, without reading the body, and close the connection after it (the body,
     /// still on its way, is discarded, never buffered).
     case refuse(HTTPResponse)

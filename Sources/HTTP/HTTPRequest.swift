@@ -16,6 +16,9 @@ public struct HTTPRequest: Sendable {
     public var remoteAddress: String
     /// Filled from `Router.route`: the route's parameters, percent-decoded once.
     public var pathParameters: [String: String]
+    /// What the head stage decided of this request (`HeadVerdict.proceedCarrying`); nil when it
+    /// carried nothing or did not run (a request without a body).
+    public var headDecision: (any Sendable)?
 
     public init(
         method: String, target: String, headers: HTTPHeaders = .init(), body: [UInt8] = [],
@@ -29,6 +32,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.remoteAddress = remoteAddress
         self.pathParameters = [:]
+        self.headDecision = nil
     }
 
     /// Splits a request-target into raw path and query (RFC 9112 §3.2). Accepts the

@@ -49,6 +49,22 @@ struct HeadStageTests {
         }
     }
 
+    @Test("what the head stage carries reaches the handler with that request only, not the next one on the connection")
+    func carriedDecision() throws {
+        let head: HTTPHeadHandler = { head in .proceedCarrying("decided for \(head.path)") }
+        let handler: HTTPHandler = { request in
+            HTTPResponse(status: 200, body: Array(((request.headDecision as? String) ?? "nothing").utf8))
+        }
+        try withServer(handler: handler, headHandler: head) { server in
+            let client = try TestClient(port: server.port)
+            try client.send("POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi")
+            #expect(try client.readResponse().bodyText == "decided for /a")
+            // No body, so no head stage: nothing is carried over from the request before.
+            try client.send("GET /b HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try client.readResponse().bodyText == "nothing")
+        }
+    }
+
     @Test("a blocking decision runs off the loop while nothing is read, then the body is read or refused")
     func blockingDecision() throws {
         let head: HTTPHeadHandler = { head in

@@ -3,9 +3,9 @@ import HTTP
 /// The head stage (`HTTPServer`'s head handler): a request with a body is routed and its key or
 /// admin token checked from the head alone, so a request that will be refused (401, 403, 404,
 /// 405, 400 for a bad connection id) is answered before any of its body is read or buffered,
-/// and without `100 Continue`. The complete request is routed and authenticated again by
-/// `asyncHandler` (the key is cached by then): the head stage only ever refuses early, it never
-/// lets through what the handler would refuse.
+/// and without `100 Continue`. An ingest request that passes carries its route and its
+/// authenticated connection to `asyncHandler` (`IngestHead`), which neither routes nor
+/// authenticates it again; any other request is routed again there.
 extension WebhookService {
     public func headHandler() -> HTTPHeadHandler {
         let table = routes()
@@ -16,8 +16,8 @@ extension WebhookService {
                 var routed = head
                 routed.pathParameters = parameters
                 switch route {
-                case .ingest:
-                    return checkKey(routed, pattern: pattern, started: started)
+                case .ingest(let ingest):
+                    return checkKey(routed, ingest, pattern: pattern, started: started)
                 case .inline, .blocking(_, admin: false):
                     return .proceed
                 case .blocking(let handler, admin: true):
@@ -39,18 +39,23 @@ extension WebhookService {
 
     /// The key of an ingest request, from the cache on the loop, or else looked up on a handler
     /// thread (`decideBlocking`) while the connection reads nothing.
-    private func checkKey(_ head: HTTPRequest, pattern: String, started: ContinuousClock.Instant) -> HeadVerdict {
+    private func checkKey(_ head: HTTPRequest, _ route: IngestRoute, pattern: String, started: ContinuousClock.Instant) -> HeadVerdict {
         let authorization = head.headers[first: "Authorization"]
         let refuse: @Sendable (any Error) -> HeadVerdict = { [self] error in
             .refuse(finish(head, route: pattern, started: started, failed(error, head)))
         }
         do {
             let reference = try Self.connectionReference(head.pathParameters)
-            if try directory.authenticateFromCache(reference, authorization: authorization) != nil { return .proceed }
+            let carry: @Sendable (WebhookConnection) -> HeadVerdict = { connection in
+                HeadVerdict.proceedCarrying(IngestHead(
+                    route: route, pattern: pattern, parameters: head.pathParameters, connection: connection))
+            }
+            if let connection = try directory.authenticateFromCache(reference, authorization: authorization) {
+                return carry(connection)
+            }
             return .decideBlocking { [self] in
                 do {
-                    _ = try directory.authenticate(reference, authorization: authorization)
-                    return .proceed
+                    return carry(try directory.authenticate(reference, authorization: authorization))
                 } catch {
                     return refuse(error)
                 }

@@ -15,6 +15,16 @@ extension WebhookService {
         let table = routes()
         return { [self] request, responder in
             let started = ContinuousClock.now
+            if let head = request.headDecision as? IngestHead {
+                // The head stage routed this request and checked its key from the cache.
+                var routed = request
+                routed.pathParameters = head.parameters
+                let record: @Sendable (HTTPResponse) -> HTTPResponse = { [self] response in
+                    finish(request, route: head.pattern, started: started, response)
+                }
+                ingest(routed, head.route, authenticated: head.connection, responder: responder, record: record)
+                return
+            }
             switch table.route(method: request.method, path: request.path) {
             case .matched(let route, let parameters, let pattern):
                 var routed = request
@@ -24,7 +34,7 @@ extension WebhookService {
                 }
                 switch route {
                 case .ingest(let ingest):
-                    self.ingest(routed, ingest, responder: responder, record: record)
+                    self.ingest(routed, ingest, authenticated: nil, responder: responder, record: record)
                 case .inline(let handler):
                     responder.respond(record(handler(routed)))
                 case .blocking(let handler, _):
@@ -37,12 +47,13 @@ extension WebhookService {
         }
     }
 
-    /// An ingest request, on its loop: authenticate, decode, execute, answer.
+    /// An ingest request, on its loop: authenticate (unless the head stage did), decode,
+    /// execute, answer.
     private func ingest(
-        _ request: HTTPRequest, _ route: IngestRoute, responder: HTTPResponder,
-        record: @escaping @Sendable (HTTPResponse) -> HTTPResponse
+        _ request: HTTPRequest, _ route: IngestRoute, authenticated connection: WebhookConnection?,
+        responder: HTTPResponder, record: @escaping @Sendable (HTTPResponse) -> HTTPResponse
     ) {
-        authenticate(request, responder: responder) { [self] authenticated in
+        let proceed: @Sendable (Result<WebhookConnection, any Error>) -> Void = { [self] authenticated in
             let connection: WebhookConnection
             let operation: any IngestOperation
             do {
@@ -58,6 +69,11 @@ extension WebhookService {
                 case .failure(let error): record(failed(error, request))
                 }
             }
+        }
+        if let connection {
+            proceed(.success(connection))
+        } else {
+            authenticate(request, responder: responder, then: proceed)
         }
     }
 
@@ -83,4 +99,14 @@ extension WebhookService {
             Result { try directory.authenticate(reference, authorization: authorization) }
         }, then: next)
     }
+}
+
+/// What the head stage hands on for an ingest request whose key it checked from the cache: its
+/// route and the authenticated connection (`HeadVerdict.proceedCarrying`), so the complete
+/// request is neither routed nor authenticated again.
+struct IngestHead: Sendable {
+    var route: IngestRoute
+    var pattern: String
+    var parameters: [String: String]
+    var connection: WebhookConnection
 }
