@@ -21,7 +21,9 @@ start_lakehook() {
 }
 
 # release_binary: the release build, as the container image builds it; sets bin.
+# BENCH_BIN: a binary built already (e.g. another revision's, for an A/B), used as it is.
 release_binary() {
+    if [ -n "${BENCH_BIN:-}" ]; then bin="$BENCH_BIN"; echo "bench: $bin" >&2; return; fi
     echo "bench: release build" >&2
     swift build -c release --static-swift-stdlib --product lakehook >/dev/null
     bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/lakehook"
