@@ -77,6 +77,26 @@ pgbench_run() {
     echo "bench: $disk $name done" >&2
 }
 
+# savepoint_batch_run DISK CLIENTS: pgbench, 8 statements per transaction, a savepoint each.
+savepoint_batch_run() {
+    local disk="$1" clients="$2" script="$out/issues-sp8.pgbench"
+    python3 - "$out/issues.pgbench" > "$script" <<'PY'
+import re, sys
+setter, statement = [line for line in open(sys.argv[1]) if line.strip()][:2]
+print("BEGIN;")
+for i in range(8):
+    print(setter.strip().replace(r"\set n ", f"\\set n{i} "))
+    print("SAVEPOINT s;")
+    print(re.sub(r":n\b", f":n{i}", statement.strip()))
+    print("RELEASE SAVEPOINT s;")
+print("COMMIT;")
+PY
+    PGOPTIONS="-c plan_cache_mode=force_generic_plan" pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M prepared \
+        --max-tries=10 -c "$clients" -j 2 -T "$seconds" "${defines[@]}" -f "$script" lakehook_bench > "$out/$disk-sp8.txt" 2>&1
+    echo "$disk pgbench-sp8-c$clients tps=$(awk '/^tps = / {print $3; exit}' "$out/$disk-sp8.txt")" >> "$out/results"
+    echo "bench: $disk savepoint batches done" >&2
+}
+
 : > "$out/results"
 for disk in ${BENCH_DISKS:-local slow nofsync}; do
     start_disk "$disk"
@@ -86,6 +106,9 @@ for disk in ${BENCH_DISKS:-local slow nofsync}; do
             pgbench_run "$disk" "pgbench-c$connections-r$round" "$connections"
         done
     done
+    # A reference, not a target: the same statement 8 to a transaction, each under its own
+    # savepoint (the "one transaction per batch" option; docs/PERFORMANCE.md).
+    savepoint_batch_run "$disk" 16
     if [ "$disk" = slow ]; then
         best="$(awk '$1 == "slow" && $2 ~ /^issues-c16-/ { for (i = 3; i <= NF; i++) if ($i ~ /^rps=/) { sub("rps=", "", $i); if ($i > max) max = $i } } END { print max }' "$out/results")"
         # Half the best rate at 16 connections: each connection waits between its requests

@@ -44,6 +44,12 @@ for disk in ("local", "slow", "nofsync"):
         print(f"{disk:<10}{clients:>8}{rate:>14.0f}{num(issues, 'p99_ms'):>9.2f}{tps:>13.0f}{rate / tps:>8.2f}{cpu_us:>17.0f}")
 print("  " + "; ".join(f"{disk}: {label}" for disk, label in labels.items()))
 
+print("\nreference: pgbench, the same statement 8 to a transaction with a savepoint each, 16 clients")
+for disk in ("local", "slow", "nofsync"):
+    sp8 = rows.get((disk, "pgbench-sp8-c16"))
+    if sp8:
+        print(f"  {disk:<9} {num(sp8, 'tps') * 8:8.0f} statements/s ({num(sp8, 'tps'):.0f} transactions/s)")
+
 half = rows.get(("slow", "issues-half"), {})
 peak = max((num(v, "peak_rss_kib") for v in rows.values() if "peak_rss_kib" in v), default=float("nan")) / 1024
 cpu = [num(v, "cpu_s") / num(v, "requests") * 1e6 for (d, n), v in rows.items() if d != "nofsync" and n.startswith("issues-c")]
