@@ -47,7 +47,10 @@ struct LoopPipelineGrowthTests {
 
     /// Submits until the first connection is up (the first submit starts connecting).
     static func connect(_ loop: EventLoop, _ pipeline: LoopPipeline) throws {
-        try waitUntil(timeout: 10) { submit(loop, pipeline, "SELECT 1") { _ in } }
+        // ...and waits for that statement's answer, so the tests start with nothing in flight.
+        let answered = DispatchSemaphore(value: 0)
+        try waitUntil(timeout: 10) { submit(loop, pipeline, "SELECT 1") { _ in answered.signal() } }
+        _ = answered.wait(timeout: .now() + 5)
     }
 
     @Test("statements that queue up (200 ms each) open more connections, up to the cap, and all succeed")

@@ -49,18 +49,16 @@ struct PipelineStateTests {
         #expect(state.slots.count == 1)
     }
 
-    @Test("another connection opens when the least busy holds growAt, one at a time, up to the cap")
+    @Test("another connection opens when a statement finds none idle (growAt 1), one at a time, up to the cap")
     func growsUnderLoad() {
         var state = Self.state(connections: 1, maxConnections: 3)
-        #expect(!state.submit(now: 0).connect)  // 0 in flight before it
-        #expect(!state.submit(now: 0).connect)  // 1
-        #expect(state.submit(now: 0).connect)  // 2 = growAt: grow
+        #expect(!state.submit(now: 0).connect)  // 0 in flight before it: idle
+        #expect(state.submit(now: 0).connect)  // 1 = growAt: grow
         #expect(!state.submit(now: 0).connect, "a second connect while the first runs")
         let second = state.connected()
-        // The new connection is the least busy: the next statements go to it.
+        // The new connection is the least busy: the next statement goes to it.
         #expect(state.submit(now: 0).placement == .connection(id: second))
-        #expect(state.submit(now: 0).placement == .connection(id: second))
-        #expect(state.submit(now: 0).connect)  // both hold 2 or more
+        #expect(state.submit(now: 0).connect)  // both busy
         _ = state.connected()
         for _ in 0..<20 { #expect(!state.submit(now: 0).connect, "past the cap of 3") }
         #expect(state.slots.count == 3)
