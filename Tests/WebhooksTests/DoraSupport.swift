@@ -7,7 +7,7 @@ import Testing
 /// A real Lakehook with the DORA routes, on an ephemeral port over the test database.
 ///
 /// The DORA routes are tried first, then the service's own router, so this works both before and
-/// after `WebhookService.router()` calls `addDora`.
+/// after `WebhookService.routes()` calls `addDora`.
 final class DoraTestServer: Sendable {
     let service: WebhookService
     let server: HTTPServer
