@@ -39,14 +39,17 @@ final class IngestExecutor: Sendable {
         _ operation: any IngestOperation, for connection: WebhookConnection, responder: HTTPResponder,
         answer: @escaping @Sendable (Result<WriteResult, any Error>) -> HTTPResponse
     ) {
+        let runOnPool: @Sendable () -> Void = { [self] in
+            responder.offload { answer(Result { try self.run(operation, for: connection) }) }
+        }
         guard let statement = operation as? any SingleStatementOperation, let pipeline = pipeline(for: responder.eventLoop)
         else {
-            responder.offload { answer(Result { try self.run(operation, for: connection) }) }
+            runOnPool()
             return
         }
-        let onPool: @Sendable (PipelineState.PoolReason) -> Void = { [self] reason in
+        let onPool: @Sendable (PipelineState.PoolReason) -> Void = { [metrics] reason in
             metrics.recordPoolFallback(reason)
-            responder.offload { answer(Result { try self.run(operation, for: connection) }) }
+            runOnPool()
         }
         let refused = pipeline.submit(statement.sql, statement.binds(for: connection)) { result in
             if case .failure(let error) = result, case .runOnPool(let reason) = PipelineState.outcome(

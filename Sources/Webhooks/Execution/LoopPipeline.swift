@@ -54,7 +54,6 @@ final class LoopPipeline: @unchecked Sendable {
 
     /// Connections open now.
     var connectionCount: Int { state.slots.count }
-    var maxConnections: Int { state.limits.maxConnections }
 
     /// Queues `sql` and returns nil; `completion` then runs on the loop. Else the reason it
     /// cannot take it now (nothing was sent; `completion` never runs).

@@ -126,7 +126,7 @@ struct PipelineState {
     /// queued since (the group on the server is nearly done). A connection dropped meanwhile is
     /// ignored.
     mutating func completed(connection id: Int) -> Bool {
-        guard let index = slots.firstIndex(where: { $0.id == id }) else { return false }
+        guard let index = index(of: id) else { return false }
         slots[index].inFlight -= 1
         guard slots[index].unsent > 0, !slots[index].sendScheduled, slots[index].groupIsDue(limits) else { return false }
         slots[index].sendScheduled = true
@@ -137,7 +137,7 @@ struct PipelineState {
     /// it counts as sent); false: the group on the server is still large, and the answers will
     /// schedule the send (`completed`).
     mutating func sendTurn(connection id: Int) -> Bool {
-        guard let index = slots.firstIndex(where: { $0.id == id }) else { return false }
+        guard let index = index(of: id) else { return false }
         slots[index].sendScheduled = false
         guard slots[index].groupIsDue(limits) else { return false }
         slots[index].unsent = 0
@@ -147,7 +147,7 @@ struct PipelineState {
     /// The connection sent its queue for another reason (socket writable again, a statement it
     /// re-sent itself).
     mutating func sent(connection id: Int) {
-        guard let index = slots.firstIndex(where: { $0.id == id }) else { return }
+        guard let index = index(of: id) else { return }
         slots[index].unsent = 0
     }
 
@@ -187,7 +187,10 @@ struct PipelineState {
         nextConnectAt = now + limits.reconnectDelayNanoseconds
     }
 
-    func slot(_ id: Int) -> Slot? { slots.first { $0.id == id } }
+    func slot(_ id: Int) -> Slot? { index(of: id).map { slots[$0] } }
+
+    /// Where connection `id` is in `slots`; nil once it was dropped.
+    private func index(of id: Int) -> Int? { slots.firstIndex { $0.id == id } }
 
     /// The index of the connection with the fewest statements in flight (the first of those).
     private func leastBusy() -> Int? {

@@ -15,34 +15,33 @@ extension WebhookService {
         let table = routes()
         return { [self] request, responder in
             let started = ContinuousClock.now
+            let route: Route, parameters: [String: String], pattern: String
+            var authenticated: WebhookConnection?
             if let head = request.headDecision as? IngestHead {
                 // The head stage routed this request and checked its key from the cache.
-                var routed = request
-                routed.pathParameters = head.parameters
-                let record: @Sendable (HTTPResponse) -> HTTPResponse = { [self] response in
-                    finish(request, route: head.pattern, started: started, response)
+                (route, parameters, pattern, authenticated) = (.ingest(head.route), head.parameters, head.pattern, head.connection)
+            } else {
+                switch table.route(method: request.method, path: request.path) {
+                case .matched(let matched, let matchedParameters, let matchedPattern):
+                    (route, parameters, pattern) = (matched, matchedParameters, matchedPattern)
+                case let unmatched:
+                    responder.respond(finish(request, route: "unmatched", started: started, Self.refusal(unmatched, request)))
+                    return
                 }
-                ingest(routed, head.route, authenticated: head.connection, responder: responder, record: record)
-                return
             }
-            switch table.route(method: request.method, path: request.path) {
-            case .matched(let route, let parameters, let pattern):
-                var routed = request
-                routed.pathParameters = parameters
-                let record: @Sendable (HTTPResponse) -> HTTPResponse = { [self] response in
-                    finish(request, route: pattern, started: started, response)
-                }
-                switch route {
-                case .ingest(let ingest):
-                    self.ingest(routed, ingest, authenticated: nil, responder: responder, record: record)
-                case .inline(let handler):
-                    responder.respond(record(handler(routed)))
-                case .blocking(let handler, _):
-                    let request = routed
-                    responder.offload { record(handler(request)) }
-                }
-            case let unmatched:
-                responder.respond(finish(request, route: "unmatched", started: started, Self.refusal(unmatched, request)))
+            var routed = request
+            routed.pathParameters = parameters
+            let record: @Sendable (HTTPResponse) -> HTTPResponse = { [self] response in
+                finish(request, route: pattern, started: started, response)
+            }
+            switch route {
+            case .ingest(let ingest):
+                self.ingest(routed, ingest, authenticated: authenticated, responder: responder, record: record)
+            case .inline(let handler):
+                responder.respond(record(handler(routed)))
+            case .blocking(let handler, _):
+                let request = routed
+                responder.offload { record(handler(request)) }
             }
         }
     }
