@@ -13,13 +13,18 @@ struct CommandLineBinaryTests {
 
     /// Runs the binary with the test database's PG* settings.
     static func lakehook(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = TestDatabase.config.conninfo
         for (k, v) in extra { env[k] = v }
-        process.environment = env
+        return try run(arguments, exactEnvironment: env)
+    }
+
+    /// Runs the binary with exactly `environment`.
+    static func run(_ arguments: [String], exactEnvironment environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

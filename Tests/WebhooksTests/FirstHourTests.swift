@@ -9,18 +9,8 @@ import Testing
 struct FirstHourTests {
     /// Runs `lakehook ARGUMENTS` with exactly `environment` (plus PATH), so no DATABASE_URL leaks in.
     static func lakehook(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = CommandLineBinaryTests.binary
-        process.arguments = arguments
-        process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { a, _ in a }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        try CommandLineBinaryTests.run(arguments, exactEnvironment: environment.merging(
+            ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { a, _ in a })
     }
 
     /// The lines under "Try it:", without their indent.
