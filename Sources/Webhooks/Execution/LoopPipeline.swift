@@ -35,6 +35,11 @@ final class LoopPipeline: @unchecked Sendable {
     /// False: grow as if every commit flushed, whatever the server says (for tests against a
     /// PostgreSQL with fsync off).
     private let growsOnlyWhenCommitsFlush: Bool
+    /// Where connects run: a queue of this pipeline's own, which gets a thread whatever else
+    /// blocks. The global queue shares its few threads (as many as cores on Linux) with Swift
+    /// concurrency and anything that waits on them; there a connect once waited 8 s while the
+    /// loop's statements queued on one connection.
+    private let connectQueue: DispatchQueue
 
     /// `config` with generic plans forced — the pipeline only runs the ingest writes, which
     /// look rows up by key (see `PostgresConfig.forcesGenericPlans`) — and `lockTimeout`.
@@ -50,6 +55,7 @@ final class LoopPipeline: @unchecked Sendable {
         self.config = config
         self.state = PipelineState(limits: .init(maxConnections: maxConnections))
         self.clock = clock
+        self.connectQueue = DispatchQueue(label: "lakehook.pipeline.connect.\(loop.index)")
     }
 
     /// Connections open now.
@@ -123,7 +129,7 @@ final class LoopPipeline: @unchecked Sendable {
     private func connect() {
         let config = config
         let loop = loop
-        DispatchQueue.global().async { [self] in
+        connectQueue.async { [self] in
             let opened = try? PipelinedConnection(config: config)
             loop.execute { self.attach(opened) }
         }

@@ -31,6 +31,9 @@ public final class LogSink: Sendable {
     private let route: Route?
     /// `Locked`, not `Mutex`: ThreadSanitizer cannot see the latter's ordering (see `Locked`).
     private let state = Locked(State())
+    /// The helper thread's queue: its own, since the drain blocks in `poll` and the global
+    /// queue's few threads are shared with Swift concurrency.
+    private let drainQueue = DispatchQueue(label: "lakehook.log.drain")
 
     /// How a write reaches `fd` without waiting.
     private enum Route {
@@ -84,7 +87,7 @@ public final class LogSink: Sendable {
             return state.pending > 0
         }
         if startsDrain {
-            DispatchQueue.global().async { self.drain(route) }
+            drainQueue.async { self.drain(route) }
         }
     }
 
