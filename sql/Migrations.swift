@@ -23,5 +23,6 @@ public struct Migration: Sendable {
         Migration(6, "replace_children_under_row_lock", PackageResources._006_replace_children_under_row_lock_sql),
         Migration(7, "shared_rows_keep_values", PackageResources._007_shared_rows_keep_values_sql),
         Migration(8, "connection_time_zone", PackageResources._008_connection_time_zone_sql),
+        Migration(9, "event_journal", PackageResources._009_event_journal_sql),
     ]
 }

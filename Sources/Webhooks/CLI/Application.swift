@@ -21,7 +21,7 @@ public final class Application: Sendable {
             publicURL: configuration.publicURL, adminToken: configuration.adminToken,
             trustedProxies: configuration.trustedProxies, pipeline: configuration.databasePipeline,
             pipelineConnectionsPerLoop: configuration.pipelineConnectionsPerLoop,
-            doraMaxWindowDays: configuration.doraMaxWindowDays)
+            doraMaxWindowDays: configuration.doraMaxWindowDays, journal: configuration.journal)
         server = service.makeServer(
             host: configuration.listenHost, port: configuration.listenPort, limits: configuration.serverLimits,
             eventLoops: configuration.eventLoops)
@@ -44,12 +44,29 @@ public final class Application: Sendable {
         service.log.log(.info, "stopped")
     }
 
+    /// Creates the journal's coming days and drops those past LAKEHOOK_JOURNAL_DAYS; then again
+    /// every hour (every instance does; they take turns, see `lakehook_journal_maintain`).
+    private func maintainJournal() {
+        do {
+            let dropped = try pool.withConnection { db in
+                try db.query("SELECT lakehook_journal_maintain($1)", [String(configuration.journalDays)]).rows.first?[0]
+            }
+            if let dropped, dropped != "0" {
+                service.log.log(.info, "journal days dropped", [("days", .number(dropped)), ("keep_days", .number(String(configuration.journalDays)))])
+            }
+        } catch {
+            service.log.log(.warn, "journal maintenance failed; will retry", [("error", .string(String(describing: error)))])
+        }
+        migrationQueue.asyncAfter(deadline: .now() + 3600) { [self] in maintainJournal() }
+    }
+
     private func migrateUntilDone() {
         do {
             let applied = try pool.withConnection { db in try Migrator.migrate(db) }
             if !applied.isEmpty {
                 service.log.log(.info, "migrated", [("versions", .array(applied.map { .number(String($0.version)) }))])
             }
+            maintainJournal()
         } catch let error as PostgresError where error.isUnavailable {
             service.log.log(.warn, "database unavailable at start; will retry migrations", [("error", .string(error.description))])
             migrationQueue.asyncAfter(deadline: .now() + 2) { [self] in migrateUntilDone() }

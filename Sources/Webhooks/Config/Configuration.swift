@@ -58,6 +58,10 @@ public struct Configuration: Sendable {
     /// The longest window a DORA report may span, in days (LAKEHOOK_DORA_MAX_WINDOW_DAYS): the
     /// CLI, `GET /api/dora` and `GET /dora` refuse longer ones.
     public var doraMaxWindowDays = DoraWindow.defaultMaxDays
+    /// Every authenticated ingest request is journaled (LAKEHOOK_JOURNAL, default on).
+    public var journal = true
+    /// Days the journal keeps (LAKEHOOK_JOURNAL_DAYS; 0: forever).
+    public var journalDays = 30
 
     /// One line per variable for `--help`: name, default, meaning.
     public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
@@ -77,6 +81,8 @@ public struct Configuration: Sendable {
         ("LAKEHOOK_SHUTDOWN_SECONDS", "10", "on SIGTERM, how long in-flight requests may take to finish"),
         ("LAKEHOOK_TRUSTED_PROXIES", "(none)", "comma-separated IPs/CIDRs whose X-Forwarded-For is believed, e.g. 127.0.0.1,10.0.0.0/8"),
         ("LAKEHOOK_ADMIN_TOKEN", "(unset: HTTP administration off)", "Bearer token for /connections over HTTP (at least 16 characters)"),
+        ("LAKEHOOK_JOURNAL", "on", "on: every authenticated ingest request is kept in webhook_events (lakehook events, replay, export); off: none is"),
+        ("LAKEHOOK_JOURNAL_DAYS", "30", "days the journal keeps, dropped a whole day at a time; 0 keeps everything"),
         ("LAKEHOOK_DORA_MAX_WINDOW_DAYS", "731", "longest DORA report window in days (1-36525); longer: 400, or exit 1 in the CLI"),
     ]
 
@@ -165,14 +171,26 @@ public struct Configuration: Sendable {
         let pipelineConnections = integer(
             "LAKEHOOK_DB_PIPELINE_CONNECTIONS", default: defaultPipelineConnections, range: 1...64)
         let doraMaxWindowDays = integer("LAKEHOOK_DORA_MAX_WINDOW_DAYS", default: DoraWindow.defaultMaxDays, range: 1...36_525)
+        var journal = true
+        if let raw = value("LAKEHOOK_JOURNAL") {
+            switch raw.lowercased() {
+            case "on", "true", "1", "yes": journal = true
+            case "off", "false", "0", "no": journal = false
+            default: problems.append("LAKEHOOK_JOURNAL=\(raw) is not on or off")
+            }
+        }
+        let journalDays = integer("LAKEHOOK_JOURNAL_DAYS", default: 30, range: 0...36_525)
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
-        return Configuration(
+        var configuration = Configuration(
             database: database, listenHost: host, listenPort: port, maxBodyBytes: maxBody,
             databasePoolSize: poolSize, databaseWaitTimeout: .milliseconds(waitTimeout), logLevel: level, publicURL: publicURL,
             adminToken: adminToken, trustedProxies: trustedProxies, shutdownDeadline: .seconds(shutdownSeconds),
             databasePipeline: pipeline, pipelineConnections: pipelineConnections, eventLoops: eventLoops,
             maxConnectionsPerClient: perClient,
             maxBufferedBodyBytes: bufferedBodies, doraMaxWindowDays: doraMaxWindowDays)
+        configuration.journal = journal
+        configuration.journalDays = journalDays
+        return configuration
     }
 
     /// `127.0.0.1:4000`, `0.0.0.0:4000`, `[::1]:4000`, `localhost:4000`; port 0 picks a free one.

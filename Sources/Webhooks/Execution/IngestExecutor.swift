@@ -23,7 +23,11 @@ final class IngestExecutor: Sendable {
     /// Most pipelined connections of each event loop; nil when pipelining is off.
     let pipelineConnectionsPerLoop: Int?
 
-    init(pool: PostgresPool, metrics: Metrics, pipelineConnectionsPerLoop: Int?) {
+    /// Whether requests are journaled (`LAKEHOOK_JOURNAL`).
+    let journaling: Bool
+
+    init(pool: PostgresPool, metrics: Metrics, pipelineConnectionsPerLoop: Int?, journaling: Bool = true) {
+        self.journaling = journaling
         self.pool = pool
         self.metrics = metrics
         self.pipelineConnectionsPerLoop = pipelineConnectionsPerLoop
@@ -32,17 +36,18 @@ final class IngestExecutor: Sendable {
     /// lock_not_available: `lock_timeout` expired (see `LoopPipeline.lockTimeout`).
     static let lockNotAvailable = "55P03"
 
-    /// Runs `operation` for a request read on `responder`'s loop (call it there), and answers
-    /// the request with `answer(outcome)`: on the loop when the statement went through the
-    /// loop's pipeline, else on a handler thread.
+    /// Runs `request` (read on `responder`'s loop; call it there), then `done(outcome)` on that
+    /// loop. Its journal row is written with its rows when the journal is on.
     func execute(
-        _ operation: any IngestOperation, for connection: WebhookConnection, responder: HTTPResponder,
-        answer: @escaping @Sendable (Result<WriteResult, any Error>) -> HTTPResponse
+        _ request: IngestRequest, responder: HTTPResponder,
+        done: @escaping @Sendable (Result<IngestOutcome, any Error>) -> Void
     ) {
         let runOnPool: @Sendable () -> Void = { [self] in
-            responder.offload { answer(Result { try self.run(operation, for: connection) }) }
+            responder.offload({ Result { try self.run(request) } }, then: done)
         }
-        guard let statement = operation as? any SingleStatementOperation, let pipeline = pipeline(for: responder.eventLoop)
+        guard !request.dryRun, request.idempotencyKey == nil,
+              let statement = request.operation as? any SingleStatementOperation,
+              let pipeline = pipeline(for: responder.eventLoop)
         else {
             runOnPool()
             return
@@ -51,13 +56,15 @@ final class IngestExecutor: Sendable {
             metrics.recordPoolFallback(reason)
             runOnPool()
         }
-        let refused = pipeline.submit(statement.sql, statement.binds(for: connection)) { result in
+        let connection = request.connection
+        let query = statement.query(for: connection, journal: journaling ? request.entry : nil)
+        let refused = pipeline.submit(query.sql, query.binds) { result in
             if case .failure(let error) = result, case .runOnPool(let reason) = PipelineState.outcome(
                 lockTimedOut: error.sqlState == Self.lockNotAvailable, runsAgain: statement.runsAgain(after: error)) {
                 onPool(reason)
                 return
             }
-            responder.respond(answer(Result { try statement.answer(result.get(), for: connection) }))
+            done(Result { .written(try statement.answer(result.get(), for: connection)) })
         }
         if let refused {
             onPool(refused)
@@ -66,19 +73,81 @@ final class IngestExecutor: Sendable {
         }
     }
 
-    /// Runs `operation` here, blocking (on a handler thread): a single statement by itself, else
-    /// in one transaction.
-    func run(_ operation: any IngestOperation, for connection: WebhookConnection) throws -> WriteResult {
+    /// Runs `request` here, blocking (on a handler thread): a single statement by itself, else in
+    /// one transaction; a keyed request with its key (`Idempotency`); a dry run in a transaction
+    /// that is rolled back.
+    func run(_ request: IngestRequest) throws -> IngestOutcome {
+        let (operation, connection) = (request.operation, request.connection)
+        let journal = journaling ? request.entry : nil
         metrics.recordWrite(pipelined: false)
-        if operation is any SingleStatementOperation {
-            return try pool.withConnection { db in try operation.write(db, for: connection) }
+        if request.dryRun {
+            do {
+                try pool.transaction { db in throw DryRun(result: try operation.write(db, for: connection)) }
+            } catch let dryRun as DryRun {
+                return .dryRun(dryRun.result)
+            }
+            preconditionFailure("a dry run's transaction always ends in DryRun")
         }
-        return try pool.transaction { db in try operation.write(db, for: connection) }
+        if let key = request.idempotencyKey {
+            return try pool.withConnection { db in
+                try Idempotency.run(operation, for: connection, entry: request.entry, key: key, journaling: journaling, on: db)
+            }
+        }
+        if operation is any SingleStatementOperation {
+            return .written(try pool.withConnection { db in try operation.write(db, for: connection, journal: journal) })
+        }
+        return .written(try pool.transaction { db in try operation.write(db, for: connection, journal: journal) })
     }
+
+    /// Journals a refused request (a 4xx after authentication) on its own, then runs `then` —
+    /// on the loop when the row went through the loop's pipeline. A row that cannot be written
+    /// (the database is down) is counted, and the refusal is answered all the same.
+    func journal(refusal error: WebhookError, _ entry: JournalEntry, responder: HTTPResponder, then: @escaping @Sendable () -> Void) {
+        guard journaling else { return then() }
+        let binds = entry.binds(refusedWith: error)
+        let recorded: @Sendable (Bool) -> Void = { [metrics] written in
+            metrics.recordJournal(written ? "refused" : "failed")
+            then()
+        }
+        let onPool: @Sendable () -> Void = { [pool] in
+            responder.offload({ (try? pool.withConnection { db in try db.query(JournalEntry.insertSQL, binds) }) != nil }, then: recorded)
+        }
+        guard let pipeline = pipeline(for: responder.eventLoop) else { return onPool() }
+        let refused = pipeline.submit(JournalEntry.insertSQL, binds) { result in
+            if case .failure = result { return onPool() }
+            recorded(true)
+        }
+        if refused != nil { onPool() }
+    }
+
+    /// Carries a dry run's result out of the transaction it rolls back.
+    private struct DryRun: Error { var result: WriteResult }
 
     /// The loop's pipeline, made on first use; nil when pipelining is off.
     private func pipeline(for loop: EventLoop) -> LoopPipeline? {
         guard let pipelineConnectionsPerLoop else { return nil }
         return loop.attachment { LoopPipeline(loop: loop, config: pool.config, maxConnections: pipelineConnectionsPerLoop) }
     }
+}
+
+/// One authenticated, decoded ingest request, ready to run.
+struct IngestRequest: Sendable {
+    var operation: any IngestOperation
+    var connection: WebhookConnection
+    /// What the journal keeps of it (written only when the journal is on).
+    var entry: JournalEntry
+    /// `Idempotency-Key` or `webhook-id` (see `Idempotency`).
+    var idempotencyKey: String?
+    /// `?dryRun=true`: run, answer what would be written, roll back, journal nothing.
+    var dryRun = false
+}
+
+/// How an ingest request that was not refused ended.
+enum IngestOutcome: Sendable {
+    /// Written (or, stale, left as it was), with its journal row and its key.
+    case written(WriteResult)
+    /// Its idempotency key was seen with the same request: the first answer's `data`.
+    case replayed(JSONValue)
+    /// A dry run: what it would have written; nothing was.
+    case dryRun(WriteResult)
 }

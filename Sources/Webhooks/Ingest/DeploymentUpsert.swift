@@ -244,7 +244,7 @@ struct DeploymentUpsert: Equatable, Sendable {
             $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
         """
 
-    var sql: String { sent == nil ? Self.sql : Self.mergeSQL }
+    var statement: IngestStatement { IngestStatement(body: sent == nil ? Self.sql : Self.mergeSQL) }
 
     func binds(for connection: WebhookConnection) -> [String?] {
         if let sent, let commit = commits.first {

@@ -2,9 +2,17 @@ import Postgres
 
 /// One write of the ingest API, decoded and validated, ready to run against the database.
 protocol IngestOperation: Sendable {
-    /// Writes the rows and returns the answer's `data` and how many rows it wrote per table.
-    /// Throws `WebhookError` for refusals (404, 403), which roll back whatever it did.
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult
+    /// Writes the rows, and `journal`'s row when it is accepted, and returns the answer's `data`
+    /// and how many rows it wrote per table. Throws `WebhookError` for refusals (404, 403), which
+    /// roll back whatever it did (and write no journal row: the caller journals the refusal).
+    func write(_ db: PostgresConnection, for connection: WebhookConnection, journal: JournalEntry?) throws -> WriteResult
+}
+
+extension IngestOperation {
+    /// Writes without a journal row.
+    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
+        try write(db, for: connection, journal: nil)
+    }
 }
 
 /// An operation that is one data-modifying statement (atomic by itself, so it runs without
@@ -12,7 +20,7 @@ protocol IngestOperation: Sendable {
 /// blocking with `write`.
 protocol SingleStatementOperation: IngestOperation {
     /// The statement; an operation may choose among several by what it writes.
-    var sql: String { get }
+    var statement: IngestStatement { get }
     func binds(for connection: WebhookConnection) -> [String?]
     /// The answer from the statement's result; throws `WebhookError` for refusals (404, 403, 409),
     /// for which the statement wrote nothing.
@@ -25,11 +33,22 @@ protocol SingleStatementOperation: IngestOperation {
 extension SingleStatementOperation {
     func runsAgain(after error: PostgresError) -> Bool { false }
 
+    /// The statement alone, without the journal's row.
+    var sql: String { statement.text }
+
+    /// The statement and its parameters: with the journal's row when `journal` is given.
+    func query(for connection: WebhookConnection, journal: JournalEntry?) -> (sql: String, binds: [String?]) {
+        let binds = binds(for: connection)
+        guard let journal else { return (statement.text, binds) }
+        return (statement.journaled(parameterCount: binds.count), binds + journal.binds)
+    }
+
     /// Runs the statement, once more when `runsAgain(after:)` says so.
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
+    func write(_ db: PostgresConnection, for connection: WebhookConnection, journal: JournalEntry?) throws -> WriteResult {
         for _ in 0..<2 {
             do {
-                return try answer(db.query(sql, binds(for: connection)), for: connection)
+                let query = query(for: connection, journal: journal)
+                return try answer(db.query(query.sql, query.binds), for: connection)
             } catch let error as PostgresError where runsAgain(after: error) {
                 continue
             }
@@ -41,15 +60,20 @@ extension SingleStatementOperation {
 
 extension IssueUpsert: SingleStatementOperation {}
 extension TaskUpsert: SingleStatementOperation {}
-extension IssueClose: SingleStatementOperation { var sql: String { Self.sql } }
+extension IssueClose: SingleStatementOperation {
+    var statement: IngestStatement { IngestStatement(body: Self.sql, accepted: "EXISTS (SELECT FROM written)") }
+}
 extension DeploymentUpsert: SingleStatementOperation {}
-extension PullRequestUpsert: SingleStatementOperation { var sql: String { Self.sql } }
+extension PullRequestUpsert: SingleStatementOperation { var statement: IngestStatement { IngestStatement(body: Self.sql) } }
 extension PipelineFinish: IngestOperation {}
 
 /// What a write answers, and what it wrote (for `lakehook_rows_written_total`).
-struct WriteResult {
+struct WriteResult: Sendable {
     var data: JSONValue
     var rows: [String: Int]
+    /// Why nothing was changed, when the stored rows are newer than the post (a late event):
+    /// the answer says `applied: false` and this reason, and the journal says `stale`.
+    var stale: String? = nil
 
     /// Counts from a row whose columns are named after tables (`SELECT ... AS issues`).
     static func counts(_ row: PostgresRow?, _ tables: [String]) -> [String: Int] {

@@ -99,7 +99,7 @@ struct IssueUpsert: Equatable, Sendable {
     /// fresh snapshot, so concurrent re-posts of one key end as exactly one of them wrote it. An
     /// incident and any other issue call it with a literal flag, so each has a statement (and a
     /// cached plan) of its own.
-    var sql: String { isIncident ? Self.incidentSQL : Self.issueSQL }
+    var statement: IngestStatement { IngestStatement(body: isIncident ? Self.incidentSQL : Self.issueSQL) }
 
     /// Not an incident (any more): the issue, its boards and links; its incident rows removed.
     static let issueSQL = """

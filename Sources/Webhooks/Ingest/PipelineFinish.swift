@@ -61,7 +61,7 @@ struct PipelineFinish: Equatable, Sendable {
         """
 
     /// 404 for an unknown pipeline; a pipeline already DONE is answered as it is (a retried finish is harmless).
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
+    func write(_ db: PostgresConnection, for connection: WebhookConnection, journal: JournalEntry?) throws -> WriteResult {
         let id = connection.rowId(pipelineName)
         let locked = try db.query(Self.lockSQL, [id])
         guard let status = locked.rows.first?[0] else {
@@ -72,6 +72,7 @@ struct PipelineFinish: Equatable, Sendable {
             written = WriteResult.counts(try db.query(Self.finishSQL, [id]).rows.first, ["cicd_tasks", "cicd_pipelines"])
         }
         let row = try db.query(Self.readSQL, [id]).rows[0]
+        if let journal { _ = try db.query(JournalEntry.insertSQL, journal.binds(answered: "applied")) }
         return WriteResult(data: Self.describe(row), rows: written)
     }
 

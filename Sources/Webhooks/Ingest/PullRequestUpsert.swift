@@ -97,6 +97,7 @@ struct PullRequestUpsert: Equatable, Sendable {
             base_commit_sha = EXCLUDED.base_commit_sha, head_commit_sha = EXCLUDED.head_commit_sha,
             head_ref = EXCLUDED.head_ref, base_ref = EXCLUDED.base_ref, additions = EXCLUDED.additions,
             deletions = EXCLUDED.deletions, is_draft = EXCLUDED.is_draft, updated_at = now()
+        RETURNING 1 AS pull_requests
         """
 
     func binds(for connection: WebhookConnection) -> [String?] {

@@ -66,12 +66,20 @@ struct TaskUpsert: Equatable, Sendable {
 
     /// Only names holding a `:` can give an id that another pipeline's task has: with none, the id
     /// `webhook:<connId>:<pipeline>:<name>` splits one way only. Those tasks get the statement
-    /// that checks (`checkedSQL`, two more CTEs, which PostgreSQL sets up at every execution);
+    /// that checks (`checkedStatement`, two more CTEs, which PostgreSQL sets up at every execution);
     /// the others the plain one (`tasks` in `make bench`: 10–20 % less of PostgreSQL's CPU).
-    var sql: String { pipelineName.contains(":") || name.contains(":") ? Self.checkedSQL : Self.plainSQL }
+    var statement: IngestStatement {
+        pipelineName.contains(":") || name.contains(":") ? Self.checkedStatement : Self.plainStatement
+    }
 
-    static let plainSQL = """
-        WITH pipeline AS (
+    /// Accepted unless another pipeline's task has the id (409) or the pipeline is finished (403).
+    private static let accepted = "(SELECT taken_by_pipeline FROM written) IS NULL AND (SELECT cicd_pipelines FROM written) = 1"
+
+    static let plainStatement = IngestStatement(ctes: plainCTEs, body: plainBody, accepted: accepted)
+    static let checkedStatement = IngestStatement(ctes: checkedCTEs, body: checkedBody, accepted: accepted)
+
+    private static let plainCTEs = """
+        pipeline AS (
             \(Self.pipelineInsert)
             \(Self.pipelineConflict)
         ), task AS (
@@ -79,6 +87,9 @@ struct TaskUpsert: Equatable, Sendable {
             \(Self.taskConflict)
             RETURNING 1
         ), \(Self.pipelineCommit)
+        """
+
+    private static let plainBody = """
         SELECT (SELECT count(*) FROM pipeline) AS cicd_pipelines, (SELECT count(*) FROM task) AS cicd_tasks,
             (SELECT count(*) FROM pipeline_commit) AS cicd_pipeline_commits,
             NULL AS taken_by_task, NULL AS taken_by_pipeline
@@ -87,8 +98,8 @@ struct TaskUpsert: Equatable, Sendable {
     /// `taken` finds another pipeline's task with this id (nothing is written: 409); `collision`
     /// makes the statement fail whole when that task is being written at the same moment (see
     /// the type's comment).
-    static let checkedSQL = """
-        WITH taken AS (
+    private static let checkedCTEs = """
+        taken AS (
             SELECT t.name, COALESCE(p.name, t.pipeline_id, '') AS pipeline_name
             FROM cicd_tasks t LEFT JOIN cicd_pipelines p ON p.id = t.pipeline_id
             WHERE t.id = $6 AND t.pipeline_id IS DISTINCT FROM $1
@@ -106,6 +117,9 @@ struct TaskUpsert: Equatable, Sendable {
             WHERE NOT EXISTS (SELECT FROM task)
             RETURNING 1
         ), \(Self.pipelineCommit)
+        """
+
+    private static let checkedBody = """
         SELECT (SELECT count(*) FROM pipeline) AS cicd_pipelines,
             (SELECT count(*) FROM task) + (SELECT count(*) FROM collision) AS cicd_tasks,
             (SELECT count(*) FROM pipeline_commit) AS cicd_pipeline_commits,

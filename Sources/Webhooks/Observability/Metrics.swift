@@ -22,6 +22,8 @@ public final class Metrics: Sendable {
         var writesViaPipeline: UInt64 = 0
         var writesViaPool: UInt64 = 0
         var poolFallbacks: [PipelineState.PoolReason: UInt64] = [:]
+        var journal: [String: UInt64] = [:]
+        var unauthenticated: UInt64 = 0
         var refusals: [HTTPRefusal.Reason: UInt64] = [:]
     }
 
@@ -75,6 +77,18 @@ public final class Metrics: Sendable {
         }
     }
 
+    /// An ingest request's journal row: its outcome (applied, stale, duplicate, refused), or
+    /// `failed` when a refusal's row could not be written.
+    func recordJournal(_ outcome: String) {
+        state.withLock { $0.journal[outcome, default: 0] += 1 }
+    }
+
+    /// An ingest request refused before authentication passed (401, 403, 404 of the connection):
+    /// it is not journaled, only counted.
+    func recordUnauthenticated() {
+        state.withLock { $0.unauthenticated += 1 }
+    }
+
     /// A single statement the executor ran on the pool instead of a pipelined connection, and why.
     func recordPoolFallback(_ reason: PipelineState.PoolReason) {
         state.withLock { $0.poolFallbacks[reason, default: 0] += 1 }
@@ -126,6 +140,12 @@ public final class Metrics: Sendable {
         for reason in PipelineState.PoolReason.allCases {
             out += "lakehook_db_pool_fallbacks_total{reason=\"\(reason.rawValue)\"} \(snapshot.poolFallbacks[reason] ?? 0)\n"
         }
+        family("lakehook_journal_events_total", "counter", "Ingest requests journaled, by outcome: applied, stale, duplicate, refused; failed: a refusal whose row could not be written.")
+        for outcome in ["applied", "stale", "duplicate", "refused", "failed"] {
+            out += "lakehook_journal_events_total{outcome=\"\(outcome)\"} \(snapshot.journal[outcome] ?? 0)\n"
+        }
+        family("lakehook_ingest_unauthenticated_total", "counter", "Ingest requests refused before their connection and key were known (not journaled).")
+        out += "lakehook_ingest_unauthenticated_total \(snapshot.unauthenticated)\n"
         family("lakehook_db_pool_connections", "gauge", "Database connections of this instance's pool, by state.")
         out += "lakehook_db_pool_connections{state=\"in_use\"} \(pool.inUse)\n"
         out += "lakehook_db_pool_connections{state=\"idle\"} \(pool.idle)\n"

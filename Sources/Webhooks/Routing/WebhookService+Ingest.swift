@@ -5,52 +5,76 @@ import Postgres
 /// write becomes an answer.
 /// One ingest route: whether it reads a body, and how it turns one into an operation.
 struct IngestRoute: Sendable {
-    typealias Decode = @Sendable (_ body: JSONObject?, _ connection: WebhookConnection, _ parameters: [String: String]) throws -> any IngestOperation
+    /// `arrival`: when the request came in, "now" for whatever the write dates itself.
+    typealias Decode = @Sendable (
+        _ body: JSONObject?, _ connection: WebhookConnection, _ parameters: [String: String], _ arrival: Timestamp
+    ) throws -> any IngestOperation
 
+    /// The route below the connection, as the journal names it (`deployments`, `issue/:issueKey/close`).
+    var name = ""
     var needsBody: Bool
     var decode: Decode
+
+    init(needsBody: Bool, decode: @escaping Decode) {
+        self.needsBody = needsBody
+        self.decode = decode
+    }
 }
 
 extension WebhookService {
     /// Every ingest route (API.md §3–§5) under every prefix and connection form, by pattern.
     func ingestRoutes() -> [(pattern: String, route: IngestRoute)] {
         let routes: [(path: String, route: IngestRoute)] = [
-            ("/issues", IngestRoute(needsBody: true) { body, connection, _ in
+            ("/issues", IngestRoute(needsBody: true) { body, connection, _, arrival in
                 try IssueUpsert.decode(body!, for: connection).get()
             }),
-            ("/issue/:issueKey/close", IngestRoute(needsBody: false) { _, _, parameters in
+            ("/issue/:issueKey/close", IngestRoute(needsBody: false) { _, _, parameters, arrival in
                 IssueClose(issueKey: parameters["issueKey"] ?? "")
             }),
-            ("/issue/:boardKey/:issueKey/close", IngestRoute(needsBody: false) { _, _, parameters in
+            ("/issue/:boardKey/:issueKey/close", IngestRoute(needsBody: false) { _, _, parameters, arrival in
                 IssueClose(issueKey: parameters["issueKey"] ?? "")
             }),
-            ("/cicd_tasks", IngestRoute(needsBody: true) { body, connection, _ in
+            ("/cicd_tasks", IngestRoute(needsBody: true) { body, connection, _, arrival in
                 try TaskUpsert.decode(body!, for: connection).get()
             }),
-            ("/cicd_pipeline/:pipelineName/finish", IngestRoute(needsBody: false) { _, _, parameters in
+            ("/cicd_pipeline/:pipelineName/finish", IngestRoute(needsBody: false) { _, _, parameters, arrival in
                 PipelineFinish(pipelineName: parameters["pipelineName"] ?? "")
             }),
-            ("/deployments", IngestRoute(needsBody: true) { body, connection, _ in
-                try DeploymentUpsert.decode(body!, for: connection).get()
+            ("/deployments", IngestRoute(needsBody: true) { body, connection, _, arrival in
+                try DeploymentUpsert.decode(body!, for: connection, arrival: arrival).get()
             }),
-            ("/pull_requests", IngestRoute(needsBody: true) { body, connection, _ in
+            ("/pull_requests", IngestRoute(needsBody: true) { body, connection, _, arrival in
                 try PullRequestUpsert.decode(body!, for: connection).get()
             }),
         ]
         var all: [(pattern: String, route: IngestRoute)] = []
-        for prefix in Self.prefixes {
-            for form in Self.connectionForms {
-                for (path, route) in routes { all.append((prefix + form + path, route)) }
+        for (path, route) in routes {
+            var named = route
+            named.name = String(path.dropFirst())
+            for prefix in Self.prefixes {
+                for form in Self.connectionForms { all.append((prefix + form + path, named)) }
             }
         }
         return all
     }
 
+    /// An ingest route by its journal name (replay, import).
+    func ingestRoute(named name: String) -> IngestRoute? {
+        ingestRoutes().first { $0.route.name == name }?.route
+    }
+
+    /// The path parameters below the connection (what the journal keeps).
+    static func routeParameters(_ parameters: [String: String]) -> [String: String] {
+        parameters.filter { $0.key != "connectionId" && $0.key != "connectionName" }
+    }
+
     /// The request's body decoded by its route into an operation; throws the 400 that lists
     /// every problem.
-    func decode(_ request: HTTPRequest, _ route: IngestRoute, for connection: WebhookConnection) throws -> any IngestOperation {
+    func decode(
+        _ request: HTTPRequest, _ route: IngestRoute, for connection: WebhookConnection, arrival: Timestamp
+    ) throws -> any IngestOperation {
         let body = route.needsBody ? try Self.jsonBody(request.body) : nil
-        return try route.decode(body, connection, request.pathParameters)
+        return try route.decode(body, connection, request.pathParameters, arrival)
     }
 
     /// An ingest request run on this thread from start to end (`handler()`).
@@ -58,19 +82,47 @@ extension WebhookService {
         do {
             let reference = try Self.connectionReference(request.pathParameters)
             let connection = try directory.authenticate(reference, authorization: request.headers[first: "Authorization"])
-            let operation = try decode(request, route, for: connection)
-            return written(try executor.run(operation, for: connection), connection: connection)
+            let operation = try decode(request, route, for: connection, arrival: .now())
+            let entry = journalEntry(request, route, connection: connection, arrival: .now(), started: .now)
+            return answer(try executor.run(IngestRequest(operation: operation, connection: connection, entry: entry)), connection: connection)
         } catch {
             return failed(error, request)
         }
     }
 
-    /// A 200 for what a write wrote.
-    func written(_ result: WriteResult, connection: WebhookConnection) -> HTTPResponse {
-        metrics.recordRows(result.rows)
-        var response = Answer.success(result.data)
+    /// A 200 for what a write wrote, what a dry run would have written, or the first answer
+    /// to the same idempotency key (with `Idempotent-Replayed: true`, as Stripe and others send).
+    func answer(_ outcome: IngestOutcome, connection: WebhookConnection) -> HTTPResponse {
+        var response: HTTPResponse
+        switch outcome {
+        case .written(let result):
+            metrics.recordRows(result.rows)
+            response = Answer.success(result.data)
+        case .replayed(let data):
+            response = Answer.success(data)
+            response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true")
+        case .dryRun(let result):
+            let rows = JSONObject(members: result.rows.sorted { $0.key < $1.key }.map { (key: $0.key, value: .number(String($0.value))) })
+            response = Answer.success(.object(JSONObject(members: [
+                (key: "dryRun", value: .bool(true)), (key: "wouldWrite", value: result.data), (key: "rows", value: .object(rows)),
+            ])))
+        }
         response.annotations["connection"] = String(connection.id)
         return response
+    }
+
+    /// What the journal keeps of a request.
+    func journalEntry(
+        _ request: HTTPRequest, _ route: IngestRoute, connection: WebhookConnection, arrival: Timestamp,
+        started: ContinuousClock.Instant
+    ) -> JournalEntry {
+        JournalEntry(
+            receivedAt: arrival, connectionId: connection.id, route: route.name,
+            params: Self.routeParameters(request.pathParameters),
+            requestId: Self.requestId(from: request.headers[first: "X-Request-ID"]),
+            clientAddress: trustedProxies.clientAddress(peer: request.remoteAddress, forwardedFor: request.headers.values(for: "X-Forwarded-For")),
+            userAgent: request.headers[first: "User-Agent"] ?? "", contentType: request.headers[first: "Content-Type"] ?? "",
+            body: request.body, idempotencyKey: nil, started: started)
     }
 
     /// The answer to an ingest request that failed, tagged with the connection it named.

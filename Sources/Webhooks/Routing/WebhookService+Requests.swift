@@ -31,12 +31,14 @@ extension WebhookService {
             }
             var routed = request
             routed.pathParameters = parameters
-            let record: @Sendable (HTTPResponse) -> HTTPResponse = { [self] response in
-                finish(request, route: pattern, started: started, response)
+            // One request id for the answer, the log line and the journal.
+            routed.headers.replaceOrAdd(name: "X-Request-ID", value: Self.requestId(from: request.headers[first: "X-Request-ID"]))
+            let record: @Sendable (HTTPResponse) -> HTTPResponse = { [self, routed] response in
+                finish(routed, route: pattern, started: started, response)
             }
             switch route {
             case .ingest(let ingest):
-                self.ingest(routed, ingest, authenticated: authenticated, responder: responder, record: record)
+                self.ingest(routed, ingest, authenticated: authenticated, started: started, responder: responder, record: record)
             case .inline(let handler):
                 responder.respond(record(handler(routed)))
             case .blocking(let handler, _):
@@ -47,25 +49,41 @@ extension WebhookService {
     }
 
     /// An ingest request, on its loop: authenticate (unless the head stage did), decode,
-    /// execute, answer.
+    /// execute, answer. Once authenticated, the request is journaled: with its rows when it is
+    /// accepted, on its own when it is refused.
     private func ingest(
         _ request: HTTPRequest, _ route: IngestRoute, authenticated connection: WebhookConnection?,
-        responder: HTTPResponder, record: @escaping @Sendable (HTTPResponse) -> HTTPResponse
+        started: ContinuousClock.Instant, responder: HTTPResponder, record: @escaping @Sendable (HTTPResponse) -> HTTPResponse
     ) {
+        let arrival = Timestamp.now()
         let proceed: @Sendable (Result<WebhookConnection, any Error>) -> Void = { [self] authenticated in
             let connection: WebhookConnection
-            let operation: any IngestOperation
             do {
                 connection = try authenticated.get()
-                operation = try decode(request, route, for: connection)
             } catch {
+                metrics.recordUnauthenticated()
                 responder.respond(record(failed(error, request)))
                 return
             }
-            executor.execute(operation, for: connection, responder: responder) { [self] outcome in
+            var entry = journalEntry(request, route, connection: connection, arrival: arrival, started: started)
+            let prepared: IngestRequest
+            do {
+                entry.idempotencyKey = try Idempotency.key(in: request.headers)
+                let operation = try decode(request, route, for: connection, arrival: arrival)
+                prepared = IngestRequest(
+                    operation: operation, connection: connection, entry: entry, idempotencyKey: entry.idempotencyKey,
+                    dryRun: Self.isDryRun(request.query))
+            } catch {
+                refuse(error, request, entry, dryRun: Self.isDryRun(request.query), responder: responder, record: record)
+                return
+            }
+            executor.execute(prepared, responder: responder) { [self] outcome in
                 switch outcome {
-                case .success(let result): record(written(result, connection: connection))
-                case .failure(let error): record(failed(error, request))
+                case .success(let outcome):
+                    if executor.journaling { metrics.recordJournal(Self.journalOutcome(outcome)) }
+                    responder.respond(record(answer(outcome, connection: connection)))
+                case .failure(let error):
+                    refuse(error, request, prepared.entry, dryRun: prepared.dryRun, responder: responder, record: record)
                 }
             }
         }
@@ -73,6 +91,35 @@ extension WebhookService {
             proceed(.success(connection))
         } else {
             authenticate(request, responder: responder, then: proceed)
+        }
+    }
+
+    /// Answers an authenticated request that failed; a refusal (4xx) is journaled first, unless
+    /// it was a dry run.
+    private func refuse(
+        _ error: any Error, _ request: HTTPRequest, _ entry: JournalEntry, dryRun: Bool,
+        responder: HTTPResponder, record: @escaping @Sendable (HTTPResponse) -> HTTPResponse
+    ) {
+        let response = failed(error, request)
+        guard let refusal = error as? WebhookError, (400..<500).contains(refusal.status), !dryRun else {
+            responder.respond(record(response))
+            return
+        }
+        executor.journal(refusal: refusal, entry, responder: responder) { responder.respond(record(response)) }
+    }
+
+    /// `?dryRun=true` (or `1`).
+    static func isDryRun(_ query: String?) -> Bool {
+        guard let query else { return false }
+        return query.split(separator: "&").contains { $0 == "dryRun=true" || $0 == "dryRun=1" || $0 == "dryRun" }
+    }
+
+    /// The journal outcome of an answered request (a stale write answers `applied: false`).
+    static func journalOutcome(_ outcome: IngestOutcome) -> String {
+        switch outcome {
+        case .written(let result): result.stale == nil ? "applied" : "stale"
+        case .replayed: "duplicate"
+        case .dryRun: "dry_run"
         }
     }
 

@@ -33,7 +33,7 @@ public final class WebhookService: Sendable {
         publicURL: String = "http://127.0.0.1:4000", adminToken: String? = nil,
         trustedProxies: TrustedProxies = .none, pipeline: Bool = true,
         pipelineConnectionsPerLoop: Int = Configuration.defaultPipelineConnections,
-        doraMaxWindowDays: Int = DoraWindow.defaultMaxDays
+        doraMaxWindowDays: Int = DoraWindow.defaultMaxDays, journal: Bool = true
     ) {
         self.pool = pool
         self.doraMaxWindowDays = doraMaxWindowDays
@@ -47,7 +47,8 @@ public final class WebhookService: Sendable {
         self.metrics = metrics
         self.refusals = RefusalLog(log: log, metrics: metrics)
         self.executor = IngestExecutor(
-            pool: pool, metrics: metrics, pipelineConnectionsPerLoop: pipeline ? pipelineConnectionsPerLoop : nil)
+            pool: pool, metrics: metrics, pipelineConnectionsPerLoop: pipeline ? pipelineConnectionsPerLoop : nil,
+            journaling: journal)
     }
 
     /// Every route, by what it is (`Route`): where its work runs, and who may call it.
