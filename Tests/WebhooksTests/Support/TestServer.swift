@@ -14,13 +14,13 @@ final class TestServer: Sendable {
     init(
         limits: ServerLimits = ServerLimits(), poolSize: Int = 8, cacheTTL: Duration = .seconds(4),
         adminToken: String? = TestServer.adminToken, log: RequestLog = RequestLog(level: .error),
-        eventLoops: Int? = nil
+        eventLoops: Int? = nil, journal: Bool = true
     ) throws {
         _ = TestDatabase.pool
         let pool = PostgresPool(config: TestDatabase.config, size: poolSize)
         service = WebhookService(
             pool: pool, log: log, cacheTTL: cacheTTL,
-            publicURL: "http://127.0.0.1:4000", adminToken: adminToken)
+            publicURL: "http://127.0.0.1:4000", adminToken: adminToken, journal: journal)
         server = service.makeServer(host: "127.0.0.1", port: 0, limits: limits, eventLoops: eventLoops)
         try server.start()
     }
