@@ -5,6 +5,11 @@ Sources/Webhooks/Ingest/IssueUpsert.swift with its `\\(Self.name)` fragments put
 parameters Lakehook binds for the benchmark's body. The issue key varies over the same key space
 as bench/issues.lua.
 
+With the journal on (Lakehook's default, LAKEHOOK_JOURNAL), Lakehook sends that statement with
+the journal's insert around it (`IngestStatement.journaled`, read from
+Sources/Webhooks/Journal/IngestStatement.swift, with JournalEntry.columns): so does pgbench, the
+body as the jsonb of the request bench/issues.lua sends. LAKEHOOK_JOURNAL=off leaves it out.
+
     pgbench_issues.py SOURCE CONNECTION_ID [N]   the pgbench script, on standard output
     pgbench_issues.py --defines CONNECTION_ID     its -D arguments, one per line
 
@@ -16,6 +21,7 @@ With N, the script sends N such statements in one libpq pipeline (\\startpipelin
 \\endpipeline): PostgreSQL's rate when a client does not wait for each answer. pgbench 15 can
 only sync at the end of a pipeline, so those N statements share one transaction, where Lakehook
 syncs (commits) after each."""
+import os
 import re
 import sys
 
@@ -63,6 +69,33 @@ def literal(name):
 sql = literal("issueSQL")
 binds = parameters(connection_id)
 assert max(int(n) for n in re.findall(r"\$(\d+)", sql)) == len(binds), "IssueUpsert's parameters changed"
+
+# The body bench/issues.lua sends, as the jsonb the journal keeps.
+BODY = ("""('{"board_key":"BENCH","issue_key":"B-' || :n || '","title":"benchmark issue ' || :n || '","type":"BUG","""
+        """"status":"TODO","original_status":"created","story_point":3,"created_date":"2024-01-01T12:00:00+00:00","""
+        """"lead_time_minutes":0,"creator_id":"u1","creator_name":"bench","assignee_id":"u2","assignee_name":"bench"}')::jsonb""")
+
+
+def journaled(sql, first):
+    """IngestStatement.journaled(parameterCount:) around `sql`, its journal parameters from `first`."""
+    source = open(os.path.join(os.path.dirname(source_path), "..", "Journal", "IngestStatement.swift")).read()
+    entry = open(os.path.join(os.path.dirname(source_path), "..", "Journal", "JournalEntry.swift")).read()
+    template = re.search(r'func journaled\(parameterCount: Int\) -> String \{\n        """\n(.*?)\n        """', source, re.S).group(1)
+    columns = re.search(r'static let columns = """\n(.*?)\n        """', entry, re.S).group(1)
+    values = ["now()", connection_id, "'issues'", "'{}'", "('bench-' || :n)", "'127.0.0.1'", "''",
+              "'application/json'", BODY, "NULL", "NULL", "0"]
+    assert len(values) == int(re.search(r"static let columnCount = (\d+)", entry).group(1)), "JournalEntry's columns changed"
+    text = template.replace("\\(ctes.map { $0 + \",\" } ?? \"\")", "").replace("\\(body)", sql)
+    text = text.replace("\\(JournalEntry.columns)", " ".join(columns.split()))
+    text = text.replace("\\(JournalEntry.placeholders(from: parameterCount + 1))", ", ".join(values))
+    text = text.replace("\\(stale)", "false").replace("\\(accepted)", "true")
+    assert "\\(" not in text, "IngestStatement.journaled changed: " + text
+    return text
+
+
+source_path = source
+if os.environ.get("LAKEHOOK_JOURNAL", "on").lower() not in ("off", "false", "0", "no"):
+    sql = journaled(sql, len(binds) + 1)
 statement = re.sub(r"\$(\d+)", lambda m: binds[int(m.group(1))], sql)
 statement = " ".join(line.strip() for line in statement.splitlines())
 if pipeline:
