@@ -71,10 +71,17 @@ struct JournalTests {
         #expect(malformed.status == 400)
         let unknownIssue = try server.post("/api/plugins/webhook/\(connection.id)/issue/NOPE-1/close", key: key)
         #expect(unknownIssue.status == 404)
+        let counted = { () -> Int in
+            let text = self.server.service.metrics.render(pool: self.server.service.pool.statistics)
+            let line = text.split(separator: "\n").first { $0.hasPrefix("lakehook_ingest_unauthenticated_total ") }
+            return Int(line?.split(separator: " ").last ?? "") ?? -1
+        }
+        let unauthenticatedBefore = counted()
         let unauthenticated = try server.post("/api/plugins/webhook/\(connection.id)/deployments", Self.deployment, key: "wrong")
         #expect(unauthenticated.status == 403)
         let noKey = try server.post("/api/plugins/webhook/\(connection.id)/deployments", Self.deployment, key: nil)
         #expect(noKey.status == 401)
+        #expect(counted() - unauthenticatedBefore >= 2, "unauthenticated requests are counted")
         let events = try Self.events(connection)
         try #require(events.count == 3, "\(events.map { $0["route"] })")
         #expect(events.map { $0["outcome"] } == ["refused", "refused", "refused"])

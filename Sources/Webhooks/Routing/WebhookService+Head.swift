@@ -42,7 +42,8 @@ extension WebhookService {
     private func checkKey(_ head: HTTPRequest, _ route: IngestRoute, pattern: String, started: ContinuousClock.Instant) -> HeadVerdict {
         let authorization = head.headers[first: "Authorization"]
         let refuse: @Sendable (any Error) -> HeadVerdict = { [self] error in
-            .refuse(finish(head, route: pattern, started: started, failed(error, head)))
+            metrics.recordUnauthenticated()
+            return .refuse(finish(head, route: pattern, started: started, failed(error, head)))
         }
         do {
             let reference = try Self.connectionReference(head.pathParameters)
