@@ -213,6 +213,14 @@ struct JournalTests {
             let day = try #require(try TestDatabase.value("SELECT to_char((now() AT TIME ZONE 'UTC')::date + $1::int, 'YYYYMMDD')", [String(offset)]))
             #expect(try TestDatabase.value("SELECT to_regclass($1)::text", ["webhook_events_\(day)"]) != nil, "day +\(offset)")
         }
-        #expect(try TestDatabase.count("SELECT count(*) FROM webhook_events_default") == 0)
+        // A row that arrives now lands in today's partition, not the default one.
+        let partition = try TestDatabase.value("""
+            WITH row AS (
+                INSERT INTO webhook_events (received_at, connection_id, route, status, outcome)
+                VALUES (now(), -1, 'deployments', 200, 'applied') RETURNING tableoid
+            ) SELECT tableoid::regclass::text FROM row
+            """)
+        let today = try TestDatabase.value("SELECT to_char((now() AT TIME ZONE 'UTC')::date, 'YYYYMMDD')")
+        #expect(partition == "webhook_events_\(today ?? "")")
     }
 }

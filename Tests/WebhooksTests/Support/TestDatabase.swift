@@ -22,7 +22,12 @@ enum TestDatabase {
     static let pool: PostgresPool = {
         let pool = PostgresPool(config: config, size: 8)
         do {
-            try pool.withConnection { db in _ = try Migrator.migrate(db) }
+            try pool.withConnection { db in
+                _ = try Migrator.migrate(db)
+                // As `lakehook serve` does at start: the journal's days around today exist (a
+                // test database migrated days ago has only the days around then).
+                _ = try db.query("SELECT lakehook_journal_maintain(0)", [])
+            }
         } catch {
             fatalError("cannot migrate the test database (\(config.conninfo)): \(error)")
         }
