@@ -169,6 +169,18 @@ struct JournalTests {
         #expect(try TestDatabase.count("SELECT count(*) FROM cicd_deployments WHERE id = $1", [connection.rowId("d1")]) == 1)
     }
 
+    @Test("LAKEHOOK_JOURNAL and LAKEHOOK_JOURNAL_DAYS: on and 30 by default; off, a number of days, a named problem otherwise")
+    func configuration() throws {
+        let defaults = try Configuration.fromEnvironment([:])
+        #expect(defaults.journal && defaults.journalDays == 30)
+        let set = try Configuration.fromEnvironment(["LAKEHOOK_JOURNAL": "off", "LAKEHOOK_JOURNAL_DAYS": "0"])
+        #expect(!set.journal && set.journalDays == 0)
+        for (name, value) in [("LAKEHOOK_JOURNAL", "sometimes"), ("LAKEHOOK_JOURNAL_DAYS", "-1"), ("LAKEHOOK_JOURNAL_DAYS", "week")] {
+            let error = #expect(throws: ConfigurationError.self) { try Configuration.fromEnvironment([name: value]) }
+            #expect(error?.description.contains(name) == true)
+        }
+    }
+
     @Test("?dryRun=true answers what would be written, and writes and journals nothing")
     func dryRun() throws {
         let (connection, key) = try server.newConnection("journal-dry")
