@@ -108,6 +108,7 @@ public struct EventsCommand: Sendable, Equatable {
             fflush(nil)  // every output stream: a follower's reader (a pipe, a file) sees each batch at once
         }
         if follow {
+            pool.close()  // the follower has a connection of its own, for as long as it runs
             try StopSignal.handlingSignals { stop in
                 try EventFollower(filter: filter, bodies: json).run(config: configuration.database, stop: stop, print: show)
             }
