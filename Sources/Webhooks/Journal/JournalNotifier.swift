@@ -52,8 +52,9 @@ public final class JournalNotifier: Sendable {
         }
     }
 
-    /// Sends the NOTIFY (on the queue). `due` is cleared first: a poke after that point is not
-    /// covered by this NOTIFY (its row may commit after it) and schedules the next one.
+    /// Sends the NOTIFY (on the queue). `due` is cleared first, so every poke is covered by a
+    /// NOTIFY sent after it: one that found `due` set came before this send; one after the
+    /// clearing schedules the next.
     private func send() {
         due.store(false, ordering: .sequentiallyConsistent)
         lastSent.withLock { $0 = ContinuousClock.now }
