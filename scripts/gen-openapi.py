@@ -740,6 +740,49 @@ def param(name):
     return {"$ref": f"#/components/parameters/{name}"}
 
 
+# The journal's events (Journal/JournalEvent.swift `json`), as `lakehook events --json` prints them.
+EVENT_PROPERTIES = {
+    "id": {"type": "integer", "minimum": 1},
+    "receivedAt": {"type": "string", "description": "When the request came in: RFC 3339 in UTC, to the microsecond."},
+    "connectionId": {"type": "integer", "minimum": 1},
+    "connectionName": {"type": ["string", "null"], "description": "null when the connection was deleted since."},
+    "route": {"type": "string", "description": "The route below the connection, as its pattern: `deployments`, `issue/:issueKey/close`."},
+    "params": {"type": "object", "additionalProperties": STRING, "description": "The path parameters below the connection."},
+    "requestId": STRING,
+    "clientAddress": STRING,
+    "userAgent": STRING,
+    "contentType": STRING,
+    "body": {"description": "The body as posted, when it was JSON that PostgreSQL's jsonb takes (key order and spacing are jsonb's); else null."},
+    "bodyText": {"type": ["string", "null"], "description": "The body as text when it was not such JSON; else null."},
+    "status": {"type": "integer", "minimum": 100, "maximum": 599},
+    "message": {"type": "string", "description": "A refusal's message; empty for a 200."},
+    "causes": {"type": ["array", "null"], "items": STRING, "description": "A refusal's causes; null for a 200."},
+    "durationUs": {"type": "integer", "minimum": 0},
+    "idempotencyKey": NULLABLE_STRING,
+    "outcome": {"enum": ["applied", "stale", "duplicate", "refused"]},
+}
+SCHEMAS["Event"] = {
+    "title": "Journal event",
+    "description": "One ingest request that passed authentication, as it came, with its answer (docs/JOURNAL.md).",
+    "type": "object",
+    "required": list(EVENT_PROPERTIES),
+    "properties": EVENT_PROPERTIES,
+}
+EVENT_QUERY = [param(name) for name in ["since", "status", "route", "limit"]]
+PARAMETERS.update({item["name"]: item for item in [
+    {"name": "since", "in": "query", "required": False, "schema": STRING,
+     "description": "Events from then on: a time before now (`90s`, `30m`, `1h`, `7d`, `2w`; at most 3650 days) by the"
+                    " database's clock, or an instant (RFC 3339, or a date: UTC midnight). Anything else: 400."},
+    {"name": "status", "in": "query", "required": False,
+     "schema": {"type": "string", "pattern": "^([1-5][0-9][0-9]|[1-5][xX][xX])$"},
+     "description": "One status (`400`) or a class of them (`4xx`). Anything else: 400."},
+    {"name": "route", "in": "query", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+     "description": "A route as the journal names it (`deployments`, `issue/:issueKey/close`) or its start (`issue`)."},
+    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50},
+     "description": "The most recent this many events that match (default 50); more than 1000: 400."},
+]})
+
+
 INGEST_SECURITY = [{"apiKey": []}, {"apiKeyBasic": []}]
 ADMIN_SECURITY = [{"adminToken": []}]
 INGEST_REFUSALS = refusals(*TRANSPORT, 401, 403, 404)
@@ -914,6 +957,19 @@ def admin_operations(prefix, prefix_tag):
                 }.items())),
             },
         }
+        paths[one + "/events"] = {
+            "get": {
+                "operationId": f"listEvents{prefix_tag}{form_tag}", "tags": ["journal"],
+                "summary": "What the connection's clients sent: its journal",
+                "description": "The most recent events of the connection that match, oldest first: what"
+                " `lakehook events --connection C --json` prints, as the envelope's `data` (docs/JOURNAL.md).",
+                "security": ADMIN_SECURITY, "parameters": [param(conn_param), *EVENT_QUERY],
+                "responses": dict(sorted({
+                    "200": shared_ok("EventList", {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}, "The events, oldest first."),
+                    **refusals(*TRANSPORT, 401, 403, 404),
+                }.items())),
+            },
+        }
     return paths
 
 
@@ -1066,6 +1122,7 @@ def document():
             {"name": "administration", "description": "Connections and their keys (API.md §1)."},
             {"name": "operations", "description": "Liveness, readiness, metrics, this document."},
             {"name": "dora", "description": "DORA metrics from the stored rows (admin token)."},
+            {"name": "journal", "description": "What clients sent: the event journal (admin token)."},
         ],
         "paths": paths,
         "components": {

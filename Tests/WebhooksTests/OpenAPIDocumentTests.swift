@@ -128,6 +128,7 @@ struct OpenAPIDocumentTests {
             for form in ["/{connectionId}", "/by-name/{connectionName}"] {
                 paths[prefix + "/connections" + form] = ["get", "patch", "delete"]
                 paths[prefix + "/connections" + form + "/api-key"] = ["post"]
+                paths[prefix + "/connections" + form + "/events"] = ["get"]
             }
         }
         for path in ["/livez", "/readyz", "/healthz", "/metrics", "/api/openapi.json", "/api/dora", "/dora"] { paths[path] = ["get"] }
@@ -138,7 +139,7 @@ struct OpenAPIDocumentTests {
     func everyRouteListed() throws {
         let documented = try Self.paths().mapValues { Set($0.keys.filter { $0 != "parameters" }) }
         let expected = Self.routerPaths()
-        let routeCount: Int = 4 * 3 * 7 + 4 * 5 + 5 + 2  // ingest, administration, operations, DORA
+        let routeCount: Int = 4 * 3 * 7 + 4 * 5 + 5 + 2 + 4 * 2  // ingest, administration, operations, DORA, events
         #expect(documented.count == routeCount)
         for (path, methods) in expected.sorted(by: { $0.key < $1.key }) {
             #expect(documented[path] == methods, "\(path): documented \(documented[path] ?? []), routed \(methods)")

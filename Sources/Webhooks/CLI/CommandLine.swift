@@ -13,6 +13,7 @@ public enum LakehookCommand: Equatable {
     case connectionsDelete(ConnectionReference, purge: Bool)
     case connectionsRotateKey(ConnectionReference, json: Bool)
     case dora(DoraCommand)
+    case events(EventsCommand)
     case help
 
     public struct UsageError: Error, CustomStringConvertible {
@@ -21,6 +22,7 @@ public enum LakehookCommand: Equatable {
 
     public static func parse(_ arguments: [String]) throws -> LakehookCommand {
         if arguments.first == "dora" { return .dora(try DoraCommand.parse(Array(arguments.dropFirst()))) }
+        if arguments.first == "events" { return .events(try EventsCommand.parse(Array(arguments.dropFirst()))) }
         var words: [String] = []
         var flags: Set<String> = []
         // The options that take a value, as `--option VALUE` or `--option=VALUE`.
@@ -122,6 +124,7 @@ public enum LakehookCommand: Equatable {
               lakehook connections rotate-key ID|NAME [--json]
                                                           give a connection a new key; the old one stops working
             \(DoraCommand.usage)
+            \(EventsCommand.usage)
               lakehook --help                             this text
 
             Environment:
@@ -198,6 +201,8 @@ public struct CommandRunner {
             }
         case .dora(let dora):
             try dora.run(configuration: configuration, output: output)
+        case .events(let events):
+            try events.run(configuration: configuration, output: output)
         case .connectionsDelete(let reference, let purge):
             let deleted = try store.delete(reference, purge: purge)
             output("deleted connection \(deleted.id) \"\(deleted.name)\"\(purge ? " and every row it wrote" : "")")

@@ -7,7 +7,9 @@ enum DoraPage {
     /// The most rows listed under a metric; the rest are counted.
     static let listedIds = 50
 
-    static func project(_ report: DoraReport, series: [DoraReport], incidentWindowSeconds: Double, projects: [String]) -> String {
+    static func project(
+        _ report: DoraReport, series: [DoraReport], incidentWindowSeconds: Double, projects: [String], refusals: [ConnectionRefusals] = []
+    ) -> String {
         var body: [String] = []
         body.append("<header>")
         body.append("<h1>DORA metrics: \(DoraHTML.escape(report.project))</h1>")
@@ -20,6 +22,7 @@ enum DoraPage {
             body.append(section(metric, series: series))
         }
         body.append("</main>")
+        if !refusals.isEmpty { body.append(refusalsSection(refusals)) }
         let sql = "SELECT * FROM dora_report('\(sqlLiteral(report.project))', '\(report.window.from.iso8601)', '\(report.window.to.iso8601)');"
         body.append("<footer>")
         body.append("<p>Charts: one point per ISO week (Monday, UTC), the last 12 weeks up to \(DoraHTML.escape(String(report.window.to.iso8601.prefix(10)))); a hollow point is a week without data.</p>")

@@ -33,7 +33,7 @@ extension WebhookService {
             let series = try dora.series(project: project, windows: DoraWindow.weeks(endingAt: window.to, count: 12))
             return DoraPage.project(
                 report, series: series, incidentWindowSeconds: try dora.incidentWindowSeconds(project: project),
-                projects: projects)
+                projects: projects, refusals: try ConnectionRefusals.of(project: project, pool: dora.pool))
         })
     }
 

@@ -25,9 +25,12 @@ final class IngestExecutor: Sendable {
 
     /// Whether requests are journaled (`LAKEHOOK_JOURNAL`).
     let journaling: Bool
+    /// Poked after a refusal is journaled (`lakehook events --follow`).
+    private let journalNotifier: JournalNotifier
 
-    init(pool: PostgresPool, metrics: Metrics, pipelineConnectionsPerLoop: Int?, journaling: Bool = true) {
+    init(pool: PostgresPool, metrics: Metrics, pipelineConnectionsPerLoop: Int?, journaling: Bool = true, journalNotifier: JournalNotifier) {
         self.journaling = journaling
+        self.journalNotifier = journalNotifier
         self.pool = pool
         self.metrics = metrics
         self.pipelineConnectionsPerLoop = pipelineConnectionsPerLoop
@@ -105,8 +108,9 @@ final class IngestExecutor: Sendable {
     func journal(refusal error: WebhookError, _ entry: JournalEntry, responder: HTTPResponder, then: @escaping @Sendable () -> Void) {
         guard journaling else { return then() }
         let binds = entry.binds(refusedWith: error)
-        let recorded: @Sendable (Bool) -> Void = { [metrics] written in
+        let recorded: @Sendable (Bool) -> Void = { [metrics, journalNotifier] written in
             metrics.recordJournal(written ? "refused" : "failed")
+            if written { journalNotifier.poke() }
             then()
         }
         let onPool: @Sendable () -> Void = { [pool] in

@@ -47,6 +47,7 @@ extension WebhookService {
                     directory.forget()
                     return .object(["id": .integer(connection.id), "name": .string(connection.name), "purged": .bool(purge)])
                 })
+                router.add("GET", one + "/events", admin(withoutToken: "lakehook events") { [self] request in try connectionEvents(request) })
                 router.add("POST", one + "/api-key", admin { [self] request in
                     let reference = try Self.connectionReference(request.pathParameters)
                     let (connection, key) = try store.rotateKey(reference)

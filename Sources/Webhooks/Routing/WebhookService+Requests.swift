@@ -81,6 +81,7 @@ extension WebhookService {
                 switch outcome {
                 case .success(let outcome):
                     if executor.journaling { metrics.recordJournal(Self.journalOutcome(outcome)) }
+                    if executor.journaling { journalNotifier.poke() }
                     responder.respond(record(answer(outcome, connection: connection)))
                 case .failure(let error):
                     refuse(error, request, prepared.entry, dryRun: prepared.dryRun, responder: responder, record: record)

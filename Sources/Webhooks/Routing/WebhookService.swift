@@ -20,6 +20,8 @@ public final class WebhookService: Sendable {
     let trustedProxies: TrustedProxies
     /// Where every ingest write runs: the loops' pipelined connections or the pool.
     let executor: IngestExecutor
+    /// Tells `lakehook events --follow` that requests were journaled (NOTIFY outside the writes).
+    let journalNotifier: JournalNotifier
     /// The longest window a DORA report over HTTP may span (LAKEHOOK_DORA_MAX_WINDOW_DAYS).
     let doraMaxWindowDays: Int
 
@@ -46,9 +48,11 @@ public final class WebhookService: Sendable {
         let metrics = Metrics()
         self.metrics = metrics
         self.refusals = RefusalLog(log: log, metrics: metrics)
+        let journalNotifier = JournalNotifier(pool: pool)
+        self.journalNotifier = journalNotifier
         self.executor = IngestExecutor(
             pool: pool, metrics: metrics, pipelineConnectionsPerLoop: pipeline ? pipelineConnectionsPerLoop : nil,
-            journaling: journal)
+            journaling: journal, journalNotifier: journalNotifier)
     }
 
     /// Every route, by what it is (`Route`): where its work runs, and who may call it.
