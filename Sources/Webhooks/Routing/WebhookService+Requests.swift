@@ -80,8 +80,10 @@ extension WebhookService {
             executor.execute(prepared, responder: responder) { [self] outcome in
                 switch outcome {
                 case .success(let outcome):
-                    if executor.journaling { metrics.recordJournal(Self.journalOutcome(outcome)) }
-                    if executor.journaling { journalNotifier.poke() }
+                    if executor.journaling, !prepared.dryRun {
+                        metrics.recordJournal(Self.journalOutcome(outcome))
+                        journalNotifier.poke()
+                    }
                     responder.respond(record(answer(outcome, connection: connection)))
                 case .failure(let error):
                     refuse(error, request, prepared.entry, dryRun: prepared.dryRun, responder: responder, record: record)
@@ -120,7 +122,7 @@ extension WebhookService {
         switch outcome {
         case .written(let result): result.stale == nil ? "applied" : "stale"
         case .replayed: "duplicate"
-        case .dryRun: "dry_run"
+        case .dryRun: "applied"  // not journaled (see the caller)
         }
     }
 
