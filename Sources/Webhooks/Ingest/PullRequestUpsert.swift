@@ -149,9 +149,9 @@ struct PullRequestUpsert: Equatable, Sendable {
         let data: JSONObject = ["id": .string(connection.rowId(String(key)))]
         if let row = result.rows.first, row["late"] == "t" {
             let stored = row["stored_status"] ?? "MERGED or CLOSED"
-            let ended = row["stored_ended"].map { ", merged or closed at \(SQLText.storedDate($0))" } ?? ""
+            let ended = row["stored_ended"].map { " at \(SQLText.storedDate($0))" } ?? ""
             return .late(data, reason: "the stored pull request is \(stored)\(ended); this OPEN post has the same createdDate"
-                + " \(createdDate.iso8601) and no later merge or close date; it is unchanged", tables: ["pull_requests"])
+                + " (\(createdDate.iso8601)) and no later merge or close date; it is unchanged", tables: ["pull_requests"])
         }
         return WriteResult(data: .object(data), rows: ["pull_requests": 1])
     }
