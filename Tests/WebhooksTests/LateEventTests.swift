@@ -243,4 +243,44 @@ struct LateEventTests {
         try expectApplied(post(connection, key, "pull_requests", #"{"pullRequestKey":2,"displayTitle":"t","createdDate":"2024-02-01T00:00:00Z","status":"OPEN"}"#))
         #expect(try TestDatabase.value("SELECT status FROM pull_requests WHERE id = $1", [connection.rowId("2")]) == "OPEN")
     }
+
+    // MARK: - The answer in the OpenAPI document
+
+    @Test("a late answer of every route is valid against the route's 200 answer in the OpenAPI document, and an applied one still is")
+    func answersMatchTheDocument() throws {
+        let (connection, key) = try server.newConnection("late-openapi")
+        var answers: [(response: String, body: String)] = []
+        func pair(_ response: String, _ route: String, newer: String, late: String) throws {
+            let applied = try post(connection, key, route, newer)
+            let stale = try post(connection, key, route, late)
+            #expect(stale.applied == .bool(false), "\(stale.reply.text)")
+            answers += [(response, applied.reply.text), (response, stale.reply.text)]
+        }
+        try pair("UpsertIssueDone", "issues", newer: Self.issue(#""title":"t","status":"TODO","updated_date":"2024-01-02""#),
+                 late: Self.issue(#""title":"t","status":"TODO","updated_date":"2024-01-01""#))
+        try pair("UpsertTaskDone", "cicd_tasks", newer: Self.task("DONE", started: "2024-01-01T10:00:00Z"),
+                 late: Self.task("IN_PROGRESS", started: "2024-01-01T10:00:00Z"))
+        try pair("UpsertDeploymentDone", "deployments", newer: Self.deployment(finished: "2024-01-01T10:10:00Z", commits: ["a"]),
+                 late: Self.deployment(finished: "2024-01-01T10:05:00Z", commits: ["a"]))
+        try pair("UpsertPullRequestDone", "pull_requests", newer: Self.pullRequest(1, #""status":"CLOSED""#),
+                 late: Self.pullRequest(1, #""status":"OPEN""#))
+        let script = """
+            import json, sys
+            from jsonschema import Draft202012Validator
+            document = json.load(open(sys.argv[1]))
+            problems = []
+            for response, body in json.load(sys.stdin):
+                pointer = "#/components/responses/" + response + "/content/application~1json/schema"
+                validator = Draft202012Validator({**document, "$ref": pointer})
+                problems += [response + ": " + error.message for error in validator.iter_errors(json.loads(body))]
+                described = document["components"]["responses"][response]["content"]["application/json"]["schema"]
+                problems += [response + ": data has no " + name for name in ["applied", "reason"]
+                             if name not in described["properties"]["data"]["properties"]]
+            print(json.dumps(problems))
+            """
+        let input = String(decoding: try JSONSerialization.data(withJSONObject: answers.map { [$0.response, $0.body] }), as: UTF8.self)
+        let run = try PythonTools.run(PythonTools.tool("python"), ["-c", script, PythonTools.document.path], input: input, timeout: 60)
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.split(separator: "\n").last.map(String.init) == "[]", "\(run.output)")
+    }
 }
