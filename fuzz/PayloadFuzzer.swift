@@ -324,7 +324,7 @@ extension TaskUpsert: DecodableOperation {
         .varchar(255), .varchar(255),                                        // $6–$7
         .varchar(100), .varchar(100), .varchar(100), .varchar(100), .varchar(100), .varchar(255), // $8–$13
         Column(kind: .float8, nullable: true), .optionalTimestamp,           // $14–$15
-        .varchar(255), .varchar(255), .varchar(255),                         // $16–$18
+        .varchar(255), Column(kind: .text(width: 255), nullable: true), .varchar(255), // $16–$18 (a branch not sent: NULL)
         .timestamp,                                                          // $19, the arrival
     ]
 }

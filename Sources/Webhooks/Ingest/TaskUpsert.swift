@@ -14,6 +14,9 @@ import Postgres
 /// the row, which the upsert's WHERE leaves alone, and `collision` makes the statement fail whole
 /// (a unique violation) so that the pipeline row it made is not kept. `runsAgain(after:)` then
 /// has it run once more, and the fresh snapshot finds the task: 409 naming its pipeline.
+///
+/// A late post (issue 16) — IN_PROGRESS, for a task stored DONE that started at the same time or
+/// later — writes nothing and answers `applied: false`; see `statement(checked:guarded:)`.
 struct TaskUpsert: Equatable, Sendable {
     var pipelineName: String
     var name: String
