@@ -182,18 +182,21 @@ enum PayloadFuzzer {
 
     // MARK: - Decoders
 
+    /// The arrival every decoder is given: fixed, so that two decodings of one body are equal.
+    static let arrival = Timestamp(microsecondsSinceEpoch: 1_700_000_000_000_000)
+
     static func checkDecoder<Operation: Equatable>(
         _ type: Operation.Type, _ body: JSONObject, _ connection: WebhookConnection,
         binds: (Operation) -> [String?]
     ) where Operation: DecodableOperation {
-        let outcome = Operation.decode(body, for: connection)
-        guard outcome == Operation.decode(body, for: connection) else {
+        let outcome = Operation.decode(body, for: connection, arrival: Self.arrival)
+        guard outcome == Operation.decode(body, for: connection, arrival: Self.arrival) else {
             fatalError("\(type) decoded the same body twice to different results")
         }
         switch outcome {
         case .success(let operation):
             let values = binds(operation)
-            let columns = Operation.columns
+            let columns = operation.columns
             guard values.count == columns.count, values.count == placeholderCount(operation.sql) else {
                 fatalError("\(type) has \(values.count) binds for \(placeholderCount(operation.sql)) placeholders")
             }
@@ -290,13 +293,15 @@ struct Column: Sendable {
 
 /// The ingest operations checked here: how each decodes, and the column behind each bind.
 protocol DecodableOperation: Equatable {
-    static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<Self, WebhookError>
+    static func decode(_ body: JSONObject, for connection: WebhookConnection, arrival: Timestamp) -> Result<Self, WebhookError>
     /// The statement this very operation runs (IssueUpsert picks one by the issue's type).
     var sql: String { get }
-    static var columns: [Column] { get }
+    /// The column behind each bind of this very operation (a deployment's two forms differ).
+    var columns: [Column] { get }
 }
 
 extension IssueUpsert: DecodableOperation {
+    var columns: [Column] { Self.columns }
     static let columns: [Column] = [
         .varchar(255), .varchar(255), .varchar(255), .varchar(255),          // $1–$4
         Column(kind: .text(width: 255), nullable: true), .varchar(255),      // $5–$6
@@ -307,17 +312,20 @@ extension IssueUpsert: DecodableOperation {
         .bigint, .varchar(255),                                              // $23–$24
         .varchar(255), .varchar(255), .varchar(255), .varchar(255),          // $25–$28
         .bigint, .bigint, .bigint,                                           // $29–$31
+        .timestamp,                                                          // $32, the arrival
     ]
 }
 
 extension TaskUpsert: DecodableOperation {
+    var columns: [Column] { Self.columns }
     static let columns: [Column] = [
         .varchar(255), .text, .timestamp,                                    // $1–$3
         .varchar(255), .varchar(255),                                        // $4–$5
         .varchar(255), .varchar(255),                                        // $6–$7
         .varchar(100), .varchar(100), .varchar(100), .varchar(100), .varchar(100), .varchar(255), // $8–$13
         Column(kind: .float8, nullable: true), .optionalTimestamp,           // $14–$15
-        .varchar(255), .varchar(255), .varchar(255),                         // $16–$18
+        .varchar(255), Column(kind: .text(width: 255), nullable: true), .varchar(255), // $16–$18 (a branch not sent: NULL)
+        .timestamp,                                                          // $19, the arrival
     ]
 }
 
@@ -332,20 +340,36 @@ extension DeploymentUpsert: DecodableOperation {
         "started_date": Column(kind: .rfc3339), "finished_date": Column(kind: .rfc3339),
     ]
 
+    var columns: [Column] { sent == nil ? Self.columns : Self.mergeColumns }
+
     static let columns: [Column] = [
         .varchar(255), .varchar(255), .text, .text, .text, .varchar(100), .varchar(255), // $1–$7
         .varchar(255), .timestamp, .timestamp,                               // $8–$10
         .timestamp, .varchar(255), Column(kind: .commits(commitColumns)),    // $11–$13
-        .varchar(100),                                                       // $14
+        .varchar(100), .timestamp,                                           // $14–$15 (the arrival)
+    ]
+
+    /// The single-commit form (`mergeSQL`): NULL is a value not sent.
+    static let mergeColumns: [Column] = [
+        .varchar(255), .varchar(255), .varchar(255),                         // $1–$3
+        Column(kind: .text(width: nil), nullable: true), .text, Column(kind: .text(width: nil), nullable: true), // $4–$6
+        Column(kind: .text(width: 100), nullable: true), Column(kind: .text(width: 100), nullable: true), // $7–$8
+        Column(kind: .text(width: 255), nullable: true), Column(kind: .text(width: 255), nullable: true), // $9–$10
+        .timestamp, .timestamp, .varchar(500), .varchar(255),                // $11–$14
+        Column(kind: .text(width: 255), nullable: true), Column(kind: .text(width: 255), nullable: true), // $15–$16
+        Column(kind: .text(width: nil), nullable: true), Column(kind: .text(width: 255), nullable: true), // $17–$18
+        .timestamp,                                                          // $19, the arrival
     ]
 }
 
 extension PullRequestUpsert: DecodableOperation {
+    var columns: [Column] { Self.columns }
     static let columns: [Column] = [
         .varchar(255), .varchar(255), .varchar(255), .varchar(100), .varchar(100), .text, // $1–$6
         .text, .varchar(255), .varchar(100), .varchar(100), .varchar(100), .varchar(100), .varchar(100), // $7–$13
         .bigint, .timestamp, .optionalTimestamp, .optionalTimestamp, .varchar(100), .varchar(100), // $14–$19
         .varchar(40), .varchar(40), .varchar(40), .varchar(255), .varchar(255), // $20–$24
         .bigint, .bigint, .boolean, .varchar(255),                           // $25–$28
+        .timestamp,                                                          // $29, the arrival
     ]
 }

@@ -789,13 +789,48 @@ INGEST_REFUSALS = refusals(*TRANSPORT, 401, 403, 404)
 # Refusals only some ingest routes give, by route suffix.
 ROUTE_REFUSALS = {"/cicd_tasks": {"409": {"$ref": "#/components/responses/TaskIdTaken"}}}
 
+# A late event's answer (issue 16; docs/API-DECISIONS.md "Late events"): the route's `data` and these two.
+LATE_PROPERTIES = {
+    "applied": {
+        "const": False,
+        "description": "Only in the answer to a late event: the stored row is newer than the post, by the dates it"
+        " carries, and nothing was written (journaled `stale`). An applied write's answer has no `applied`.",
+    },
+    "reason": {
+        "type": "string",
+        "description": "Only with `applied: false`: why, naming the stored and the posted dates or statuses.",
+    },
+}
+
+
+def late(schema, rule):
+    """A route's answer data that may also be a late event's, and the sentence for its description."""
+    answered = dict(schema)
+    answered["properties"] = {**schema["properties"], **LATE_PROPERTIES}
+    return answered, f" A late event ({rule}) changes nothing and answers 200 with `applied: false` and a `reason`."
+
+
+ISSUE_LATE = late(data({"id": STRING}), "the stored issue's `updated_date` is later than the post's")
+TASK_LATE = late(
+    data({"id": STRING, "pipelineId": STRING}),
+    "the task is stored DONE and this IN_PROGRESS post started at the same time or earlier; a re-run starts later",
+)
+DEPLOYMENT_LATE = late(
+    data({"id": STRING, "commitIds": {"type": "array", "items": STRING}}),
+    "the stored deployment finished later than the post; a single-commit post is late when its commit did too",
+)
+PULL_REQUEST_LATE = late(
+    data({"id": STRING}),
+    "the pull request is stored MERGED or CLOSED and this OPEN post has its `createdDate` and no later merge or close date",
+)
+
 # (suffix, operation verb, tag, summary, description, path parameters, request schema, answer data)
 INGEST_ROUTES = [
     (
         "/issues", "upsertIssue", "issues", "Create or update an issue or incident",
         "Writes the issue webhook:<connectionId>:<issue_key>, its board links and, for type INCIDENT, its incident"
-        " rows, in one transaction (API.md §3). Re-posting the same key replaces the issue's fields.",
-        [], "Issue", data({"id": STRING}),
+        " rows, in one transaction (API.md §3). Re-posting the same key replaces the issue's fields." + ISSUE_LATE[1],
+        [], "Issue", ISSUE_LATE[0],
     ),
     (
         "/issue/{issueKey}/close", "closeIssue", "issues", "Close an issue",
@@ -820,8 +855,8 @@ INGEST_ROUTES = [
         "/cicd_tasks", "upsertTask", "cicd", "Create or update a CI/CD task",
         "Writes the task webhook:<connectionId>:<pipeline_name>:<name>, creating its pipeline when missing, in one"
         " transaction with the pipeline row locked (API.md §4). A task of a pipeline already finished: 403, nothing"
-        " written. A task whose id a task of another pipeline already has: 409, nothing written.",
-        [], "CicdTask", data({"id": STRING, "pipelineId": STRING}),
+        " written. A task whose id a task of another pipeline already has: 409, nothing written." + TASK_LATE[1],
+        [], "CicdTask", TASK_LATE[0],
     ),
     (
         "/cicd_pipeline/{pipelineName}/finish", "finishPipeline", "cicd", "Finish a pipeline",
@@ -838,14 +873,13 @@ INGEST_ROUTES = [
     (
         "/deployments", "upsertDeployment", "deployments", "Record a deployment and its commits",
         "Writes cicd_deployments webhook:<connectionId>:<id> and one cicd_deployment_commits row per commit, in one"
-        " transaction (API.md §6).",
-        [], "Deployment",
-        data({"id": STRING, "commitIds": {"type": "array", "items": STRING}}),
+        " transaction (API.md §6)." + DEPLOYMENT_LATE[1],
+        [], "Deployment", DEPLOYMENT_LATE[0],
     ),
     (
         "/pull_requests", "upsertPullRequest", "pull requests", "Create or update a pull request",
-        "Writes pull_requests webhook:<connectionId>:<pullRequestKey> (API.md §7).",
-        [], "PullRequest", data({"id": STRING}),
+        "Writes pull_requests webhook:<connectionId>:<pullRequestKey> (API.md §7)." + PULL_REQUEST_LATE[1],
+        [], "PullRequest", PULL_REQUEST_LATE[0],
     ),
 ]
 

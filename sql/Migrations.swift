@@ -24,5 +24,6 @@ public struct Migration: Sendable {
         Migration(7, "shared_rows_keep_values", PackageResources._007_shared_rows_keep_values_sql),
         Migration(8, "connection_time_zone", PackageResources._008_connection_time_zone_sql),
         Migration(9, "event_journal", PackageResources._009_event_journal_sql),
+        Migration(10, "late_events_and_arrival", PackageResources._010_late_events_and_arrival_sql),
     ]
 }

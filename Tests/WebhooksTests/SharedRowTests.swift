@@ -117,7 +117,7 @@ struct SharedRowTests {
         #expect(single.sent == DeploymentUpsert.Sent(result: "SUCCESS", originalResult: "Succeeded"))
         #expect(single.sql == DeploymentUpsert.mergeSQL)
         let binds = single.binds(for: connection)
-        #expect(binds.count == 18 && binds[3] == nil && binds[4] == "s" && binds[6] == "SUCCESS" && binds[15] == nil)
+        #expect(binds.count == 19 && binds[3] == nil && binds[4] == "s" && binds[6] == "SUCCESS" && binds[15] == nil)
         let current = try decode(#"{"id":"d","startedDate":"2024-01-01","finishedDate":"2024-01-01","deploymentCommits":[{"repoUrl":"u","commitSha":"s"}]}"#)
         #expect(current.sent == nil && current.sql == DeploymentUpsert.sql)
     }

@@ -43,6 +43,9 @@ struct DeploymentUpsert: Equatable, Sendable {
     /// The single-commit form's optional values as sent (nil: not sent, or `""`), which
     /// `lakehook_merge_deployment_commit` writes only when present; nil for the current form.
     var sent: Sent?
+    /// When the request came in: the rows' `created_at` / `updated_at` (and the single-commit
+    /// form's missing `end_time`, read at decoding).
+    var arrival: Timestamp
 
     /// What a single-commit post sent of the values a later post of the same deployment or commit
     /// must not erase (API.md amendments: a field not sent never erases what another request wrote).
@@ -74,12 +77,14 @@ struct DeploymentUpsert: Equatable, Sendable {
     ) -> Result<DeploymentUpsert, WebhookError> {
         var r = FieldReader(body, timeZone: connection.timeZone)
         if r.has("deploymentCommits") || !(r.has("commit_sha") || r.has("repo_url")) {
-            return decodeCurrent(&r, connection)
+            return decodeCurrent(&r, connection, arrival: arrival)
         }
         return decodeSingleCommit(&r, connection, arrival: arrival)
     }
 
-    private static func decodeCurrent(_ r: inout FieldReader, _ connection: WebhookConnection) -> Result<DeploymentUpsert, WebhookError> {
+    private static func decodeCurrent(
+        _ r: inout FieldReader, _ connection: WebhookConnection, arrival: Timestamp
+    ) -> Result<DeploymentUpsert, WebhookError> {
         // v1.0 names; the aliases are what DevLake's Config UI showed in some versions before it.
         let id = r.string("id", alias: "pipeline_id", required: true, maxLength: connection.maxKeyLength)
         let name = r.string("name", maxLength: Width.key)
@@ -125,7 +130,7 @@ struct DeploymentUpsert: Equatable, Sendable {
             &r, id: id, name: name, displayTitle: displayTitle, url: url, result: result,
             environment: environment, originalEnvironment: originalEnvironment ?? environment.posted,
             createdDate: createdDate, startedDate: startedDate, finishedDate: finishedDate, commits: commits,
-            dateFields: (started: startedField, finished: finishedField))
+            dateFields: (started: startedField, finished: finishedField), arrival: arrival)
     }
 
     /// Both dates are optional, as in DevLake v0.16–v0.20 (a CircleCI orb sends no `end_time`):
@@ -172,7 +177,8 @@ struct DeploymentUpsert: Equatable, Sendable {
         return finish(
             &r, id: id, name: nil, displayTitle: displayTitle, url: nil, result: result,
             environment: environment, originalEnvironment: environment.posted, createdDate: nil, startedDate: startedDate,
-            finishedDate: finishedDate, commits: commits, dateFields: (started: "start_time", finished: "end_time")
+            finishedDate: finishedDate, commits: commits, dateFields: (started: "start_time", finished: "end_time"),
+            arrival: arrival
         ).map { deployment in
             var merged = deployment
             merged.sent = sent
@@ -192,7 +198,7 @@ struct DeploymentUpsert: Equatable, Sendable {
         url: String?, result: (value: String, posted: String), environment: (value: String, posted: String),
         originalEnvironment: String, createdDate: Timestamp?,
         startedDate: Timestamp?, finishedDate: Timestamp?, commits: [Commit],
-        dateFields: (started: String, finished: String)
+        dateFields: (started: String, finished: String), arrival: Timestamp
     ) -> Result<DeploymentUpsert, WebhookError> {
         if let startedDate, let finishedDate, finishedDate < startedDate {
             r.fail(dateFields.finished, "is before \(r.spelling(of: dateFields.started))")
@@ -206,17 +212,18 @@ struct DeploymentUpsert: Equatable, Sendable {
             result: result.value, originalResult: result.posted, environment: environment.value,
             originalEnvironment: originalEnvironment,
             createdDate: createdDate ?? startedDate, startedDate: startedDate, finishedDate: finishedDate,
-            commits: Array(unique)))
+            commits: Array(unique), arrival: arrival))
     }
 
     /// The commits travel as one JSON parameter, read back with jsonb_to_recordset, so a
     /// deployment of any size is one statement. Commit ids are computed in SQL with md5().
-    /// `lakehook_upsert_deployment` (migration 0006) locks the deployment row before it replaces
-    /// the commit set, each step in a fresh snapshot, so concurrent re-posts of one id end with
-    /// exactly one request's commits.
+    /// `lakehook_upsert_deployment` (migrations 0006, 0010) locks the deployment row before it
+    /// replaces the commit set, each step in a fresh snapshot, so concurrent re-posts of one id end
+    /// with exactly one request's commits. A deployment stored with a later finish than this
+    /// post's is late: nothing is written, and one row answers with that finish.
     static let sql = """
-        SELECT deployment_id, commit_id
-        FROM lakehook_upsert_deployment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        SELECT deployment_id, commit_id, n_deployments, \(SQLText.iso8601("stored_finished"))
+        FROM lakehook_upsert_deployment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
         """
 
     var commitsJSON: String {
@@ -237,14 +244,20 @@ struct DeploymentUpsert: Equatable, Sendable {
 
     /// The single-commit form (`sent` is set): this commit is added to the deployment, or updated
     /// in it, and its other commits stay, as DevLake v0.17–v0.20 upserted the one commit row; a
-    /// value not sent keeps what the rows hold (`lakehook_merge_deployment_commit`, migration 0007).
+    /// value not sent keeps what the rows hold (`lakehook_merge_deployment_commit`, migrations
+    /// 0007, 0010). Each row moves forward only: the deployment, or the commit, stored with a
+    /// later finish than this post's is kept; the post is late when both are.
     static let mergeSQL = """
-        SELECT deployment_id, commit_id
+        SELECT deployment_id, commit_id, n_deployments, \(SQLText.iso8601("stored_finished"))
         FROM lakehook_merge_deployment_commit(
-            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
         """
 
-    var statement: IngestStatement { IngestStatement(body: sent == nil ? Self.sql : Self.mergeSQL) }
+    var statement: IngestStatement {
+        IngestStatement(
+            body: sent == nil ? Self.sql : Self.mergeSQL,
+            stale: "EXISTS (SELECT FROM written WHERE stored_finished IS NOT NULL)")
+    }
 
     func binds(for connection: WebhookConnection) -> [String?] {
         if let sent, let commit = commits.first {
@@ -254,23 +267,29 @@ struct DeploymentUpsert: Equatable, Sendable {
                 sent.environment, sent.originalEnvironment, startedDate.postgresText,                   // $9–$11
                 finishedDate.postgresText, commit.repoUrl, commit.commitSha, sent.repoId, sent.refName, // $12–$16
                 sent.commitMsg, sent.displayTitle.map(Self.nameFromTitle),                              // $17–$18
+                arrival.postgresText,                                                                   // $19
             ]
         }
         return [
             connection.rowId(id), connection.scopeId, name, displayTitle, url, result, environment, // $1–$7
             originalEnvironment, createdDate.postgresText, startedDate.postgresText,              // $8–$10
             finishedDate.postgresText, connection.rawDataParams, commitsJSON,                     // $11–$13
-            originalResult,                                                                       // $14
+            originalResult, arrival.postgresText,                                                 // $14–$15
         ]
     }
 
     func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
         let rows = result.rows
+        let commitIds = rows.compactMap { $0["commit_id"] }
+        let data: JSONObject = ["id": .string(connection.rowId(id)), "commitIds": .array(commitIds.map(JSONValue.string))]
+        if let stored = rows.first?["stored_finished"] {
+            return .late(data, reason: "the stored deployment finished at \(SQLText.storedDate(stored)), later than this"
+                + " post's finish \(finishedDate.iso8601); it is unchanged", tables: Self.tables)
+        }
         return WriteResult(
-            data: .object([
-                "id": .string(connection.rowId(id)),
-                "commitIds": .array(rows.compactMap { $0["commit_id"] }.map(JSONValue.string)),
-            ]),
-            rows: ["cicd_deployments": 1, "cicd_deployment_commits": rows.count])
+            data: .object(data),
+            rows: ["cicd_deployments": rows.first?["n_deployments"].flatMap { Int($0) } ?? 0, "cicd_deployment_commits": commitIds.count])
     }
+
+    static let tables = ["cicd_deployments", "cicd_deployment_commits"]
 }

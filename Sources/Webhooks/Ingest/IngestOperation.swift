@@ -64,7 +64,7 @@ extension IssueClose: SingleStatementOperation {
     var statement: IngestStatement { IngestStatement(body: Self.sql, accepted: "EXISTS (SELECT FROM written)") }
 }
 extension DeploymentUpsert: SingleStatementOperation {}
-extension PullRequestUpsert: SingleStatementOperation { var statement: IngestStatement { IngestStatement(body: Self.sql) } }
+extension PullRequestUpsert: SingleStatementOperation {}
 extension PipelineFinish: IngestOperation {}
 
 /// What a write answers, and what it wrote (for `lakehook_rows_written_total`).
@@ -74,6 +74,16 @@ struct WriteResult: Sendable {
     /// Why nothing was changed, when the stored rows are newer than the post (a late event):
     /// the answer says `applied: false` and this reason, and the journal says `stale`.
     var stale: String? = nil
+
+    /// A late event's answer (issue 16): the `data` an applied write answers, with
+    /// `applied: false` and `reason` after it; nothing was written, so every table counts 0.
+    static func late(_ data: JSONObject, reason: String, tables: [String]) -> WriteResult {
+        var answered = data
+        answered.members += [(key: "applied", value: .bool(false)), (key: "reason", value: .string(reason))]
+        var rows: [String: Int] = [:]
+        for table in tables { rows[table] = 0 }
+        return WriteResult(data: .object(answered), rows: rows, stale: reason)
+    }
 
     /// Counts from a row whose columns are named after tables (`SELECT ... AS issues`).
     static func counts(_ row: PostgresRow?, _ tables: [String]) -> [String: Int] {

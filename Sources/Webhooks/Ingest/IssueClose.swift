@@ -6,17 +6,19 @@ import Postgres
 /// Closing twice is harmless: the second close finds a resolution date and keeps it.
 struct IssueClose: Equatable, Sendable {
     var issueKey: String
+    /// When the request came in: the resolution date of an issue that had none, and `updated_at`.
+    var arrival: Timestamp = .now()
 
-    /// One call of `lakehook_close_issue` (migration 0006): the issue row is locked first and its
-    /// incident row updated in a fresh snapshot, so an incident that a concurrent upsert has just
-    /// created is closed too. A resolution before the issue's creation keeps lead time 0.
+    /// One call of `lakehook_close_issue` (migrations 0006, 0010): the issue row is locked first
+    /// and its incident row updated in a fresh snapshot, so an incident that a concurrent upsert
+    /// has just created is closed too. A resolution before the issue's creation keeps lead time 0.
     static let sql = """
         SELECT id, status, \(SQLText.iso8601("resolution_date")), lead_time_minutes,
             n_issues AS issues, n_incidents AS incidents
-        FROM lakehook_close_issue($1)
+        FROM lakehook_close_issue($1, $2)
         """
 
-    func binds(for connection: WebhookConnection) -> [String?] { [connection.rowId(issueKey)] }
+    func binds(for connection: WebhookConnection) -> [String?] { [connection.rowId(issueKey), arrival.postgresText] }
 
     func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
         guard let row = result.rows.first else {

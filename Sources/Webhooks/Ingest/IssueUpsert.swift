@@ -30,9 +30,14 @@ struct IssueUpsert: Equatable, Sendable {
     var originalEstimateMinutes: Int64
     var timeSpentMinutes: Int64
     var timeRemainingMinutes: Int64
+    /// When the request came in: the rows' `created_at` / `updated_at` and a new board's `created_date`.
+    var arrival: Timestamp
 
     /// Reads a body; every problem goes to `causes` and the result is nil when there is any.
-    static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<IssueUpsert, WebhookError> {
+    /// `arrival` is when the request came in.
+    static func decode(
+        _ body: JSONObject, for connection: WebhookConnection, arrival: Timestamp = .now()
+    ) -> Result<IssueUpsert, WebhookError> {
         var r = FieldReader(body, timeZone: connection.timeZone)
         let maxId = connection.maxKeyLength
         let issueKey = r.key("issue_key", in: connection)
@@ -86,7 +91,7 @@ struct IssueUpsert: Equatable, Sendable {
             component: component, storyPoint: storyPoint, resolutionDate: resolutionDate, updatedDate: updatedDate,
             leadTimeMinutes: leadTime, parentIssueKey: parentIssueKey, creatorId: creatorId, creatorName: creatorName,
             assigneeId: assigneeId, assigneeName: assigneeName, originalEstimateMinutes: estimate,
-            timeSpentMinutes: spent, timeRemainingMinutes: remaining))
+            timeSpentMinutes: spent, timeRemainingMinutes: remaining, arrival: arrival))
     }
 
     var isIncident: Bool { type == "INCIDENT" }
@@ -94,31 +99,36 @@ struct IssueUpsert: Equatable, Sendable {
     /// The issue is always linked to the connection's board (what project mappings and DevLake's
     /// dashboards join on) and, when the body names a board, to that board too.
     ///
-    /// The write is one call of `lakehook_upsert_issue` (migration 0006): one statement for the
-    /// client, but inside it the issue row is locked before its children are replaced, each in a
-    /// fresh snapshot, so concurrent re-posts of one key end as exactly one of them wrote it. An
+    /// The write is one call of `lakehook_upsert_issue` (migrations 0006, 0010): one statement for
+    /// the client, but inside it the issue row is locked before its children are replaced, each in
+    /// a fresh snapshot, so concurrent re-posts of one key end as exactly one of them wrote it. An
     /// incident and any other issue call it with a literal flag, so each has a statement (and a
     /// cached plan) of its own.
-    var statement: IngestStatement { IngestStatement(body: isIncident ? Self.incidentSQL : Self.issueSQL) }
+    ///
+    /// A late post (the stored `updated_date` is later than the posted one) writes nothing, and
+    /// the function answers the stored date (`stored_updated`).
+    var statement: IngestStatement {
+        IngestStatement(body: isIncident ? Self.incidentSQL : Self.issueSQL, stale: "(SELECT stored_updated FROM written) IS NOT NULL")
+    }
 
     /// Not an incident (any more): the issue, its boards and links; its incident rows removed.
     static let issueSQL = """
         SELECT \(Self.written) FROM lakehook_upsert_issue(false,
             $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-            $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)
+            $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)
         """
 
     /// An incident: the issue, its boards and links, its `incidents` row and its assignee.
     static let incidentSQL = """
         SELECT \(Self.written) FROM lakehook_upsert_issue(true,
             $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-            $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)
+            $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)
         """
 
     /// The function's counts, named after their tables.
     private static let written = """
         n_issues AS issues, n_boards AS boards, n_board_issues AS board_issues, n_incidents AS incidents,
-            n_incident_assignees AS incident_assignees
+            n_incident_assignees AS incident_assignees, \(SQLText.iso8601("stored_updated"))
         """
 
     func binds(for connection: WebhookConnection) -> [String?] {
@@ -137,13 +147,28 @@ struct IssueUpsert: Equatable, Sendable {
             String(leadTimeMinutes), prefixed(parentIssueKey),   // $23–$24
             prefixed(creatorId), creatorName, prefixed(assigneeId), assigneeName, // $25–$28
             String(originalEstimateMinutes), String(timeSpentMinutes), String(timeRemainingMinutes), // $29–$31
+            arrival.postgresText,                                // $32
         ]
     }
 
+    static let tables = ["issues", "boards", "board_issues", "incidents", "incident_assignees"]
+
     func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
         let row = result.rows.first
-        return WriteResult(
-            data: .object(["id": .string(connection.rowId(issueKey))]),
-            rows: WriteResult.counts(row, ["issues", "boards", "board_issues", "incidents", "incident_assignees"]))
+        let data: JSONObject = ["id": .string(connection.rowId(issueKey))]
+        if let stored = row?["stored_updated"] {
+            return .late(data, reason: "the stored issue was updated at \(SQLText.storedDate(stored)), later than this post's"
+                + " updated_date \(updatedDate.map(\.iso8601) ?? "none"); it is unchanged", tables: Self.tables)
+        }
+        return WriteResult(data: .object(data), rows: WriteResult.counts(row, Self.tables))
     }
+
+    /// SQLSTATE LH001 (migration 0010): a later update of the issue committed between the
+    /// function's late check and its row lock; it wrote nothing, and a run once more finds the
+    /// post late.
+    func runsAgain(after error: PostgresError) -> Bool {
+        error.sqlState == Self.laterUpdateWhileWaiting
+    }
+
+    static let laterUpdateWhileWaiting = "LH001"
 }

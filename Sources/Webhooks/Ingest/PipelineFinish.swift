@@ -4,22 +4,24 @@ import Postgres
 /// result from its tasks, in one transaction with the pipeline row locked.
 struct PipelineFinish: Equatable, Sendable {
     var pipelineName: String
+    /// When the request came in: the finish of a task (or pipeline) that reported none, and `updated_at`.
+    var arrival: Timestamp = .now()
 
     static let lockSQL = "SELECT status FROM cicd_pipelines WHERE id = $1 FOR UPDATE"
 
     /// Steps 3 and 4 in one statement: the tasks are closed, and the pipeline is derived from the
     /// tasks' values *after* closing them (the RETURNING rows), so its own aborts count.
-    /// Environment precedence: PRODUCTION, then STAGING, TESTING, DEVELOPMENT.
+    /// Environment precedence: PRODUCTION, then STAGING, TESTING, DEVELOPMENT. `$2` is the arrival.
     static let finishSQL = """
         WITH tasks AS (
             UPDATE cicd_tasks SET
                 result = CASE WHEN result = 'IN_PROGRESS' THEN 'ABORT' ELSE result END,
-                finished_date = CASE WHEN result = 'IN_PROGRESS' THEN COALESCE(finished_date, now()) ELSE finished_date END,
+                finished_date = CASE WHEN result = 'IN_PROGRESS' THEN COALESCE(finished_date, $2::timestamptz) ELSE finished_date END,
                 duration_sec = CASE WHEN result = 'IN_PROGRESS'
-                    THEN extract(epoch FROM COALESCE(finished_date, now()) - started_date)::float8
+                    THEN extract(epoch FROM COALESCE(finished_date, $2::timestamptz) - started_date)::float8
                     ELSE duration_sec END,
                 status = 'DONE',
-                updated_at = now()
+                updated_at = $2::timestamptz
             WHERE pipeline_id = $1
             RETURNING result, type, environment, started_date, finished_date
         ), derived AS (
@@ -45,10 +47,10 @@ struct PipelineFinish: Equatable, Sendable {
             type = derived.type,
             environment = derived.environment,
             started_date = COALESCE(derived.started_date, p.started_date),
-            finished_date = COALESCE(derived.finished_date, now()),
-            duration_sec = extract(epoch FROM COALESCE(derived.finished_date, now())
+            finished_date = COALESCE(derived.finished_date, $2::timestamptz),
+            duration_sec = extract(epoch FROM COALESCE(derived.finished_date, $2::timestamptz)
                 - COALESCE(derived.started_date, p.started_date))::float8,
-            updated_at = now()
+            updated_at = $2::timestamptz
         FROM derived
         WHERE p.id = $1
         RETURNING (SELECT count(*) FROM tasks) AS cicd_tasks, 1 AS cicd_pipelines
@@ -69,7 +71,8 @@ struct PipelineFinish: Equatable, Sendable {
         }
         var written: [String: Int] = [:]
         if status != "DONE" {
-            written = WriteResult.counts(try db.query(Self.finishSQL, [id]).rows.first, ["cicd_tasks", "cicd_pipelines"])
+            let finished = try db.query(Self.finishSQL, [id, arrival.postgresText])
+            written = WriteResult.counts(finished.rows.first, ["cicd_tasks", "cicd_pipelines"])
         }
         let row = try db.query(Self.readSQL, [id]).rows[0]
         if let journal { _ = try db.query(JournalEntry.insertSQL, journal.binds(answered: "applied")) }

@@ -28,13 +28,18 @@ struct PullRequestUpsert: Equatable, Sendable {
     var additions: Int64
     var deletions: Int64
     var isDraft: Bool
+    /// When the request came in: the row's `created_at` / `updated_at`.
+    var arrival: Timestamp
 
     static let statuses = ["OPEN", "CLOSED", "MERGED"]
     static let sha = 40
 
     /// `status` may be left out: it is then MERGED when a merge date is given, CLOSED when a close
     /// date is, else OPEN. `originalStatus` defaults to `status` as posted, else the derived one.
-    static func decode(_ body: JSONObject, for connection: WebhookConnection) -> Result<PullRequestUpsert, WebhookError> {
+    /// `arrival` is when the request came in.
+    static func decode(
+        _ body: JSONObject, for connection: WebhookConnection, arrival: Timestamp = .now()
+    ) -> Result<PullRequestUpsert, WebhookError> {
         var r = FieldReader(body, timeZone: connection.timeZone)
         let key = r.integer("pullRequestKey", required: true)
         // A pull request's number is positive (GitHub's, GitLab's iid, Bitbucket's id start at 1);
@@ -74,18 +79,48 @@ struct PullRequestUpsert: Equatable, Sendable {
             parentPrId: parentPrId, mergedDate: mergedDate, closedDate: closedDate, type: type, component: component,
             mergeCommitSha: mergeCommitSha, headRef: headRef, baseRef: baseRef, baseCommitSha: baseCommitSha,
             headCommitSha: headCommitSha, headRepoId: headRepoId, additions: additions, deletions: deletions,
-            isDraft: isDraft))
+            isDraft: isDraft, arrival: arrival))
     }
 
-    static let sql = """
-        INSERT INTO pull_requests (
+    /// Only an OPEN post can be late, so only it gets the statement that checks (`guardedStatement`).
+    var statement: IngestStatement { status == "OPEN" ? Self.guardedStatement : Self.plainStatement }
+
+    static let plainStatement = IngestStatement(body: upsert + "\nRETURNING 1 AS pull_requests")
+
+    /// A late post (issue 16): the pull request is stored MERGED or CLOSED, this OPEN post has its
+    /// `createdDate` and neither a merge nor a close date later than the stored row's dates. The
+    /// upsert's WHERE keeps the row (locked, its latest version); `kept` then reads it for the
+    /// reason (FOR SHARE reads the version the upsert saw, not the snapshot's), and only then.
+    static let guardedStatement = IngestStatement(
+        ctes: """
+            upserted AS (
+                \(upsert)
+                WHERE stored.status IS NULL OR stored.status NOT IN ('MERGED', 'CLOSED')
+                    OR stored.created_date IS DISTINCT FROM EXCLUDED.created_date
+                    OR GREATEST(EXCLUDED.merged_date, EXCLUDED.closed_date)
+                        > GREATEST(stored.created_date, stored.merged_date, stored.closed_date)
+                RETURNING 1
+            ), kept AS (
+                SELECT k.status, \(SQLText.utc("GREATEST(k.merged_date, k.closed_date)")) AS ended
+                FROM pull_requests k WHERE k.id = $1 AND NOT EXISTS (SELECT FROM upserted)
+                FOR SHARE
+            )
+            """,
+        body: """
+            SELECT (SELECT count(*) FROM upserted) AS pull_requests, NOT EXISTS (SELECT FROM upserted) AS late,
+                (SELECT status FROM kept) AS stored_status, (SELECT ended FROM kept) AS stored_ended
+            """,
+        stale: "(SELECT late FROM written)")
+
+    private static let upsert = """
+        INSERT INTO pull_requests AS stored (
             id, base_repo_id, head_repo_id, status, original_status, title, description, url, author_name,
             author_id, merged_by_name, merged_by_id, parent_pr_id, pull_request_key, created_date, merged_date,
             closed_date, type, component, merge_commit_sha, base_commit_sha, head_commit_sha, head_ref, base_ref,
-            additions, deletions, is_draft, _raw_data_table, _raw_data_params)
+            additions, deletions, is_draft, _raw_data_table, _raw_data_params, created_at, updated_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::bigint, $15::timestamptz,
             $16::timestamptz, $17::timestamptz, $18, $19, $20, $21, $22, $23, $24, $25::bigint, $26::bigint,
-            $27::boolean, 'webhook', $28)
+            $27::boolean, 'webhook', $28, $29::timestamptz, $29::timestamptz)
         ON CONFLICT (id) DO UPDATE SET
             head_repo_id = EXCLUDED.head_repo_id, status = EXCLUDED.status, original_status = EXCLUDED.original_status,
             title = EXCLUDED.title, description = EXCLUDED.description, url = EXCLUDED.url,
@@ -96,8 +131,7 @@ struct PullRequestUpsert: Equatable, Sendable {
             component = EXCLUDED.component, merge_commit_sha = EXCLUDED.merge_commit_sha,
             base_commit_sha = EXCLUDED.base_commit_sha, head_commit_sha = EXCLUDED.head_commit_sha,
             head_ref = EXCLUDED.head_ref, base_ref = EXCLUDED.base_ref, additions = EXCLUDED.additions,
-            deletions = EXCLUDED.deletions, is_draft = EXCLUDED.is_draft, updated_at = now()
-        RETURNING 1 AS pull_requests
+            deletions = EXCLUDED.deletions, is_draft = EXCLUDED.is_draft, updated_at = EXCLUDED.updated_at
         """
 
     func binds(for connection: WebhookConnection) -> [String?] {
@@ -107,10 +141,18 @@ struct PullRequestUpsert: Equatable, Sendable {
             String(key), createdDate.postgresText, mergedDate.bind, closedDate.bind, type, component,   // $14–$19
             mergeCommitSha, baseCommitSha, headCommitSha, headRef, baseRef,                              // $20–$24
             String(additions), String(deletions), isDraft ? "true" : "false", connection.rawDataParams, // $25–$28
+            arrival.postgresText,                                                                        // $29
         ]
     }
 
     func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
-        return WriteResult(data: .object(["id": .string(connection.rowId(String(key)))]), rows: ["pull_requests": 1])
+        let data: JSONObject = ["id": .string(connection.rowId(String(key)))]
+        if let row = result.rows.first, row["late"] == "t" {
+            let stored = row["stored_status"] ?? "MERGED or CLOSED"
+            let ended = row["stored_ended"].map { " at \(SQLText.storedDate($0))" } ?? ""
+            return .late(data, reason: "the stored pull request is \(stored)\(ended); this OPEN post has the same createdDate"
+                + " (\(createdDate.iso8601)) and no later merge or close date; it is unchanged", tables: ["pull_requests"])
+        }
+        return WriteResult(data: .object(data), rows: ["pull_requests": 1])
     }
 }

@@ -26,25 +26,25 @@ extension WebhookService {
     func ingestRoutes() -> [(pattern: String, route: IngestRoute)] {
         let routes: [(path: String, route: IngestRoute)] = [
             ("/issues", IngestRoute(needsBody: true) { body, connection, _, arrival in
-                try IssueUpsert.decode(body!, for: connection).get()
+                try IssueUpsert.decode(body!, for: connection, arrival: arrival).get()
             }),
             ("/issue/:issueKey/close", IngestRoute(needsBody: false) { _, _, parameters, arrival in
-                IssueClose(issueKey: parameters["issueKey"] ?? "")
+                IssueClose(issueKey: parameters["issueKey"] ?? "", arrival: arrival)
             }),
             ("/issue/:boardKey/:issueKey/close", IngestRoute(needsBody: false) { _, _, parameters, arrival in
-                IssueClose(issueKey: parameters["issueKey"] ?? "")
+                IssueClose(issueKey: parameters["issueKey"] ?? "", arrival: arrival)
             }),
             ("/cicd_tasks", IngestRoute(needsBody: true) { body, connection, _, arrival in
-                try TaskUpsert.decode(body!, for: connection).get()
+                try TaskUpsert.decode(body!, for: connection, arrival: arrival).get()
             }),
             ("/cicd_pipeline/:pipelineName/finish", IngestRoute(needsBody: false) { _, _, parameters, arrival in
-                PipelineFinish(pipelineName: parameters["pipelineName"] ?? "")
+                PipelineFinish(pipelineName: parameters["pipelineName"] ?? "", arrival: arrival)
             }),
             ("/deployments", IngestRoute(needsBody: true) { body, connection, _, arrival in
                 try DeploymentUpsert.decode(body!, for: connection, arrival: arrival).get()
             }),
             ("/pull_requests", IngestRoute(needsBody: true) { body, connection, _, arrival in
-                try PullRequestUpsert.decode(body!, for: connection).get()
+                try PullRequestUpsert.decode(body!, for: connection, arrival: arrival).get()
             }),
         ]
         var all: [(pattern: String, route: IngestRoute)] = []
