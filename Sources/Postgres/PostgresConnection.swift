@@ -24,6 +24,12 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// e.g. 150018 for 15.18; 0 when the connection is bad.
+    /// Inside a transaction block (BEGIN … not yet COMMIT or ROLLBACK).
+    public var isInTransaction: Bool {
+        let status = handle.transactionStatus
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
     public var serverVersion: Int { Int(PQserverVersion(handle.pointer)) }
 
     /// The server process serving this connection (`pg_backend_pid()`).

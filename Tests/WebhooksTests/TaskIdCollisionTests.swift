@@ -106,6 +106,34 @@ struct TaskIdCollisionTests {
 }
 
 extension TaskIdCollisionTests {
+    /// A keyed request, a dry run and an import batch write inside a transaction: the collision
+    /// aborts the statement, and the rerun must not find the transaction aborted (25P02).
+    @Test("the same race inside a transaction (a keyed request, a dry run) reruns from a savepoint and answers the 409")
+    func secondTaskRacingTheFirstInsideATransaction() throws {
+        let (connection, _) = try server.newConnection("task-id-race-tx")
+        let first = try Self.decoded(Self.task(pipeline: "a:b", name: "c"), for: connection)
+        let second = try Self.decoded(Self.task(pipeline: "a", name: "b:c", result: "FAILURE"), for: connection)
+        let holder = try PostgresConnection(config: TestDatabase.config)
+        try holder.execute(script: "BEGIN")
+        _ = try holder.query(first.sql, first.binds(for: connection))
+        let outcome = Shared<Result<WriteResult, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            let result = Result { try TestDatabase.pool.transaction { db in try second.write(db, for: connection) } }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }.start()
+        Thread.sleep(forTimeInterval: 0.5)
+        try holder.execute(script: "COMMIT")
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        switch outcome.withLock({ $0 }) {
+        case .failure(let error as WebhookError):
+            #expect(error.status == 409, "\(error)")
+        case let other:
+            Issue.record("expected a 409, got \(String(describing: other))")
+        }
+    }
+
     @Test("the OpenAPI document lists the 409 on every task route")
     func documented() throws {
         for (path, item) in try OpenAPIDocumentTests.paths() where path.hasSuffix("/cicd_tasks") {

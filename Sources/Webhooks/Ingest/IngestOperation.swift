@@ -43,13 +43,18 @@ extension SingleStatementOperation {
         return (statement.journaled(parameterCount: binds.count), binds + journal.binds)
     }
 
-    /// Runs the statement, once more when `runsAgain(after:)` says so.
+    /// Runs the statement, once more when `runsAgain(after:)` says so. Inside a transaction (a
+    /// keyed request, a dry run, an import batch) the failed statement would abort it, so the
+    /// statement runs under a savepoint there, and the rerun starts from it.
     func write(_ db: PostgresConnection, for connection: WebhookConnection, journal: JournalEntry?) throws -> WriteResult {
+        let query = query(for: connection, journal: journal)
+        let savepoint = db.isInTransaction
         for _ in 0..<2 {
+            if savepoint { _ = try db.query("SAVEPOINT lakehook_statement", []) }
             do {
-                let query = query(for: connection, journal: journal)
                 return try answer(db.query(query.sql, query.binds), for: connection)
             } catch let error as PostgresError where runsAgain(after: error) {
+                if savepoint { _ = try db.query("ROLLBACK TO SAVEPOINT lakehook_statement", []) }
                 continue
             }
         }

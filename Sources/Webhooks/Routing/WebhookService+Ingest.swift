@@ -82,8 +82,9 @@ extension WebhookService {
         do {
             let reference = try Self.connectionReference(request.pathParameters)
             let connection = try directory.authenticate(reference, authorization: request.headers[first: "Authorization"])
-            let operation = try decode(request, route, for: connection, arrival: .now())
-            let entry = journalEntry(request, route, connection: connection, arrival: .now(), started: .now)
+            let arrival = Timestamp.now()
+            let operation = try decode(request, route, for: connection, arrival: arrival)
+            let entry = journalEntry(request, route, connection: connection, arrival: arrival, started: .now)
             return answer(try executor.run(IngestRequest(operation: operation, connection: connection, entry: entry)), connection: connection)
         } catch {
             return failed(error, request)
