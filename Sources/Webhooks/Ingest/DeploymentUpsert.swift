@@ -253,11 +253,11 @@ struct DeploymentUpsert: Equatable, Sendable {
             $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
         """
 
-    var statement: IngestStatement {
-        IngestStatement(
-            body: sent == nil ? Self.sql : Self.mergeSQL,
-            stale: "EXISTS (SELECT FROM written WHERE stored_finished IS NOT NULL)")
-    }
+    var statement: IngestStatement { sent == nil ? Self.upsertStatement : Self.mergeStatement }
+
+    private static let stale = "EXISTS (SELECT FROM written WHERE stored_finished IS NOT NULL)"
+    static let upsertStatement = IngestStatement(body: sql, stale: stale)
+    static let mergeStatement = IngestStatement(body: mergeSQL, stale: stale)
 
     func binds(for connection: WebhookConnection) -> [String?] {
         if let sent, let commit = commits.first {

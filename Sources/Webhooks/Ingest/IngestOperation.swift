@@ -66,7 +66,8 @@ extension SingleStatementOperation {
 extension IssueUpsert: SingleStatementOperation {}
 extension TaskUpsert: SingleStatementOperation {}
 extension IssueClose: SingleStatementOperation {
-    var statement: IngestStatement { IngestStatement(body: Self.sql, accepted: "EXISTS (SELECT FROM written)") }
+    var statement: IngestStatement { Self.statement }
+    static let statement = IngestStatement(body: sql, accepted: "EXISTS (SELECT FROM written)")
 }
 extension DeploymentUpsert: SingleStatementOperation {}
 extension PullRequestUpsert: SingleStatementOperation {}

@@ -107,9 +107,11 @@ struct IssueUpsert: Equatable, Sendable {
     ///
     /// A late post (the stored `updated_date` is later than the posted one) writes nothing, and
     /// the function answers the stored date (`stored_updated`).
-    var statement: IngestStatement {
-        IngestStatement(body: isIncident ? Self.incidentSQL : Self.issueSQL, stale: "(SELECT stored_updated FROM written) IS NOT NULL")
-    }
+    var statement: IngestStatement { isIncident ? Self.incidentStatement : Self.issueStatement }
+
+    private static let stale = "(SELECT stored_updated FROM written) IS NOT NULL"
+    static let issueStatement = IngestStatement(body: issueSQL, stale: stale)
+    static let incidentStatement = IngestStatement(body: incidentSQL, stale: stale)
 
     /// Not an incident (any more): the issue, its boards and links; its incident rows removed.
     static let issueSQL = """
