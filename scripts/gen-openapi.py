@@ -668,7 +668,17 @@ RESPONSES = {
     "TaskIdTaken": refusal(
         "A task of another pipeline already has this task's id: the id joins pipeline_name and name with `:`,"
         " which names may contain (`a:b` + `c` and `a` + `b:c` are one id). The message names that task and its"
-        " pipeline; nothing is written."
+        " pipeline; nothing is written. Or: a request with the same Idempotency-Key is still being written"
+        " (with Retry-After: 1)."
+    ),
+    "IdempotencyInFlight": refusal(
+        "A request with the same Idempotency-Key (or webhook-id) on this connection is still being written, here or"
+        " on another instance: retry when it has its answer. Nothing is written.",
+        {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}, "required": True, "description": "Seconds."}},
+    ),
+    "IdempotencyKeyReused": refusal(
+        "This Idempotency-Key (or webhook-id) was used on this connection in the last 24 hours for another request"
+        " (route, path parameters or body). Nothing is written."
     ),
     "RequestTimeout": refusal("The request was not received within the read timeout; the connection is closed."),
     "ContentTooLarge": refusal("The body is larger than the body limit (default 1 MiB)."),
@@ -725,6 +735,27 @@ PARAMETERS = {
         "name": "pipelineName", "in": "path", "required": True,
         "description": "The pipeline's name, percent-decoded once.",
         "schema": {"type": "string", "minLength": 1},
+    },
+    "dryRun": {
+        "name": "dryRun", "in": "query", "required": False,
+        "description": "`true` or `1` (or `?dryRun` alone): validate and run the write in a transaction that is rolled"
+        " back, and answer what it would write (`dryRun`, `wouldWrite`, `rows`); nothing is written or journaled."
+        " Anything else: an ordinary write.",
+        "schema": {"type": "string"},
+        "examples": {"dryRun": {"value": "true"}},
+    },
+    "Idempotency-Key": {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "description": "IETF draft \"The Idempotency-Key HTTP Header Field\": 1-255 visible ASCII characters (400"
+        " otherwise), bare or as a quoted string. The same key and request on this connection within 24 hours"
+        " answers the first answer again (Idempotent-Replayed: true) and writes nothing; with another request: 422;"
+        " while the first is still being written: 409. Only a 200 is kept (docs/JOURNAL.md).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+    },
+    "webhook-id": {
+        "name": "webhook-id", "in": "header", "required": False,
+        "description": "Standard Webhooks' message id: the idempotency key when Idempotency-Key is absent.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
     },
     "purge": {
         "name": "purge", "in": "query", "required": False,
@@ -785,7 +816,11 @@ PARAMETERS.update({item["name"]: item for item in [
 
 INGEST_SECURITY = [{"apiKey": []}, {"apiKeyBasic": []}]
 ADMIN_SECURITY = [{"adminToken": []}]
-INGEST_REFUSALS = refusals(*TRANSPORT, 401, 403, 404)
+INGEST_REFUSALS = {
+    **refusals(*TRANSPORT, 401, 403, 404),
+    "409": {"$ref": "#/components/responses/IdempotencyInFlight"},
+    "422": {"$ref": "#/components/responses/IdempotencyKeyReused"},
+}
 # Refusals only some ingest routes give, by route suffix.
 ROUTE_REFUSALS = {"/cicd_tasks": {"409": {"$ref": "#/components/responses/TaskIdTaken"}}}
 
@@ -905,6 +940,15 @@ def shared_body(schema_name, description=None):
     return {"$ref": f"#/components/requestBodies/{schema_name}"}
 
 
+def dry_run(data_schema):
+    """The answer's data with ?dryRun=true: the write's own data, and the rows it would write per table."""
+    return data({
+        "dryRun": {"const": True},
+        "wouldWrite": data_schema,
+        "rows": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+    })
+
+
 def ingest_operation(prefix, prefix_tag, form, form_tag, conn_param, route):
     suffix, verb, tag, summary, description, params, request, data_schema = route
     operation = {
@@ -913,12 +957,17 @@ def ingest_operation(prefix, prefix_tag, form, form_tag, conn_param, route):
         "summary": summary,
         "description": description,
         "security": INGEST_SECURITY,
-        "parameters": [param(conn_param)] + [param(p) for p in params],
+        "parameters": [param(conn_param)] + [param(p) for p in params]
+        + [param("dryRun"), param("Idempotency-Key"), param("webhook-id")],
     }
     if request:
         operation["requestBody"] = shared_body(request)
     name = verb[0].upper() + verb[1:] + "Done"
-    responses = {"200": shared_ok(name, data_schema, "Written and committed: visible to SQL at once.")}
+    answered = {"anyOf": [data_schema, dry_run(data_schema)]}
+    responses = {"200": shared_ok(
+        name, answered,
+        "Written and committed: visible to SQL at once. The same for a retry under an Idempotency-Key, with"
+        " Idempotent-Replayed: true. With ?dryRun=true: what would be written; nothing was.")}
     responses.update(INGEST_REFUSALS)
     responses.update(ROUTE_REFUSALS.get(suffix, {}))
     operation["responses"] = dict(sorted(responses.items()))

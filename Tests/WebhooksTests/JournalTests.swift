@@ -194,6 +194,16 @@ struct JournalTests {
         #expect(rows["cicd_deployments"] == .number("1") && rows["cicd_deployment_commits"] == .number("1"))
         #expect(try TestDatabase.footprint(of: connection) == before)
         #expect(try Self.events(connection).isEmpty)
+        // The answer is one the OpenAPI document describes.
+        let script = """
+            import json, sys
+            from jsonschema import Draft202012Validator
+            document = json.load(open(sys.argv[1]))
+            pointer = "#/components/responses/UpsertDeploymentDone/content/application~1json/schema"
+            print(json.dumps([e.message for e in Draft202012Validator({**document, "$ref": pointer}).iter_errors(json.load(sys.stdin))]))
+            """
+        let run = try PythonTools.run(PythonTools.tool("python"), ["-c", script, PythonTools.document.path], input: reply.text, timeout: 60)
+        #expect(run.output.split(separator: "\n").last.map(String.init) == "[]", "\(run.output)")
         // A dry run refuses what the write would refuse.
         let refused = try server.post("/api/plugins/webhook/\(connection.id)/deployments?dryRun=true", "{}", key: key)
         #expect(refused.status == 400)
