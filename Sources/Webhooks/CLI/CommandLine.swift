@@ -13,6 +13,9 @@ public enum LakehookCommand: Equatable {
     case connectionsDelete(ConnectionReference, purge: Bool)
     case connectionsRotateKey(ConnectionReference, json: Bool)
     case dora(DoraCommand)
+    case replay(ReplayCommand)
+    case importEvents(ImportCommand)
+    case export(ExportCommand)
     case help
 
     public struct UsageError: Error, CustomStringConvertible {
@@ -21,6 +24,9 @@ public enum LakehookCommand: Equatable {
 
     public static func parse(_ arguments: [String]) throws -> LakehookCommand {
         if arguments.first == "dora" { return .dora(try DoraCommand.parse(Array(arguments.dropFirst()))) }
+        if arguments.first == "replay" { return .replay(try ReplayCommand.parse(Array(arguments.dropFirst()))) }
+        if arguments.first == "import" { return .importEvents(try ImportCommand.parse(Array(arguments.dropFirst()))) }
+        if arguments.first == "export" { return .export(try ExportCommand.parse(Array(arguments.dropFirst()))) }
         var words: [String] = []
         var flags: Set<String> = []
         // The options that take a value, as `--option VALUE` or `--option=VALUE`.
@@ -122,6 +128,9 @@ public enum LakehookCommand: Equatable {
               lakehook connections rotate-key ID|NAME [--json]
                                                           give a connection a new key; the old one stops working
             \(DoraCommand.usage)
+            \(ReplayCommand.usage)
+            \(ImportCommand.usage)
+            \(ExportCommand.usage)
               lakehook --help                             this text
 
             Environment:
@@ -198,6 +207,12 @@ public struct CommandRunner {
             }
         case .dora(let dora):
             try dora.run(configuration: configuration, output: output)
+        case .replay(let replay):
+            try replay.run(configuration: configuration, output: output)
+        case .importEvents(let importing):
+            try importing.run(configuration: configuration, output: output)
+        case .export(let export):
+            try export.run(configuration: configuration, output: output)
         case .connectionsDelete(let reference, let purge):
             let deleted = try store.delete(reference, purge: purge)
             output("deleted connection \(deleted.id) \"\(deleted.name)\"\(purge ? " and every row it wrote" : "")")
