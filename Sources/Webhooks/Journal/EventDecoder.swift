@@ -19,12 +19,17 @@ struct EventDecoder: Sendable {
 
     func route(named name: String) -> IngestRoute? { routes[name] }
 
-    /// The operation, or the refusal its HTTP request would have had (a 400 that lists every problem).
+    /// The operation, or the refusal its HTTP request would have had (a 400 that lists every
+    /// problem). `parsed`: `body` parsed already, when it is.
     func decode(
-        _ route: IngestRoute, params: [String: String], body: [UInt8], connection: WebhookConnection, arrival: Timestamp
+        _ route: IngestRoute, params: [String: String], body: [UInt8], parsed: JSONValue? = nil, connection: WebhookConnection,
+        arrival: Timestamp
     ) -> Result<any IngestOperation, WebhookError> {
         do {
-            let object = route.needsBody ? try WebhookService.jsonBody(body) : nil
+            var object: JSONObject?
+            if route.needsBody {
+                if case .object(let parsed)? = parsed { object = parsed } else { object = try WebhookService.jsonBody(body) }
+            }
             return .success(try route.decode(object, connection, params, arrival))
         } catch let error as WebhookError {
             return .failure(error)

@@ -48,6 +48,7 @@ public struct ImportCommand: Sendable, Equatable {
             output("Usage:\n" + Self.usage + "\n")
             return
         }
+        let lines = try LineReader(path: source)
         let db = try PostgresConnection(config: configuration.database)
         _ = try Migrator.migrate(db)
         var target: WebhookConnection?
@@ -57,7 +58,6 @@ public struct ImportCommand: Sendable, Equatable {
             }
             target = found
         }
-        let lines = try LineReader(path: source)
         let total = LineReader.countLines(path: source)
         let decoder = EventDecoder.standalone(configuration)
         let (config, journaling) = (configuration.database, configuration.journal && !dryRun)
@@ -78,15 +78,15 @@ public struct ImportCommand: Sendable, Equatable {
             }
             if batch.lastLine > 0 { _ = emit(batch) }
         }
-        var summary = RunSummary(command: "import", noun: "lines", dryRun: dryRun)
+        var summary = RunSummary(command: "import", noun: "line", dryRun: dryRun)
         let progress = ProgressBar.standardError(label: "import", noun: "lines", total: total)
-        let writer = EventWriter(db: db)
+        let writer = dryRun ? nil : try EventWriter(configuration: configuration)
         do {
             while let batch = try ahead.next() {
-                if dryRun {
-                    for event in batch.events { summary.count(dryRun: event) }
-                } else if !batch.events.isEmpty {
+                if let writer {
                     for (event, outcome) in zip(batch.events, try writer.write(batch.events)) { summary.count(event, outcome) }
+                } else {
+                    for event in batch.events { summary.count(dryRun: event) }
                 }
                 progress.update(done: batch.lastLine)
             }
@@ -147,7 +147,8 @@ struct LineDecoding {
                 "the route \(line.route) needs its path parameters", causes: missing.map { "params.\($0): is required" })
             return .refused(label: label, route: line.route, entry: entry, error)
         }
-        let decoded = decoder.decode(route, params: line.params, body: line.body, connection: connection, arrival: arrival)
+        let decoded = decoder.decode(
+            route, params: line.params, body: line.body, parsed: line.parsedBody, connection: connection, arrival: arrival)
         return .make(label: label, route: line.route, connection: connection, entry: entry, decoded)
     }
 
@@ -164,6 +165,6 @@ public struct ImportRefusals: Error, Sendable, CustomStringConvertible {
     public var dryRun: Bool
 
     public var description: String {
-        "\(ProgressBar.grouped(refused)) of \(ProgressBar.grouped(lines)) lines \(dryRun ? "would be " : "")refused (listed above)"
+        "\(ProgressBar.grouped(refused)) of \(RunSummary.counted(lines, "line")) \(dryRun ? "would be " : "")refused (listed above)"
     }
 }

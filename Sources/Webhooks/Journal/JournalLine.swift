@@ -12,6 +12,8 @@ struct JournalLine: Equatable, Sendable {
     var params: [String: String]
     /// The body's bytes as the request carried them (empty: no body).
     var body: [UInt8]
+    /// `body` parsed already (nil for `bodyText` or no body), so it is not parsed twice.
+    var parsedBody: JSONValue?
     var connectionId: Int64?
     var receivedAt: Timestamp?
 
@@ -45,9 +47,12 @@ struct JournalLine: Equatable, Sendable {
         default: problems.append("params: must be an object of path parameters")
         }
         var body: [UInt8] = []
+        var parsedBody: JSONValue?
         switch (object["body"], object["bodyText"]) {
         case (nil, nil), (.null?, nil), (nil, .null?): break
-        case (let value?, nil): body = Array(value.serialized().utf8)
+        case (let value?, nil):
+            body = Array(value.serialized().utf8)
+            parsedBody = value
         case (nil, .string(let text)?): body = Array(text.utf8)
         case (nil, _?): problems.append("bodyText: must be a string")
         case (_?, _?): problems.append("body, bodyText: give one of them, not both")
@@ -77,7 +82,8 @@ struct JournalLine: Equatable, Sendable {
         guard problems.isEmpty else {
             throw WebhookError.badRequest("the line has \(problems.count == 1 ? "an invalid field" : "invalid fields")", causes: problems)
         }
-        return JournalLine(route: route, params: params, body: body, connectionId: connectionId, receivedAt: receivedAt)
+        return JournalLine(
+            route: route, params: params, body: body, parsedBody: parsedBody, connectionId: connectionId, receivedAt: receivedAt)
     }
 
     /// The line for a journaled event, without its newline. `jsonBody` is the journal's `body`

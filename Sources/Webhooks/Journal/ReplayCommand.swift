@@ -66,15 +66,15 @@ public struct ReplayCommand: Sendable, Equatable {
                 emit(try events.map { try Self.prepare($0, decoder, connections) })
             }
         }
-        var summary = RunSummary(command: "replay", noun: "events", dryRun: dryRun)
+        var summary = RunSummary(command: "replay", noun: "event", dryRun: dryRun)
         let progress = ProgressBar.standardError(label: "replay", noun: "events", total: total)
-        let writer = EventWriter(db: db)
+        let writer = dryRun ? nil : try EventWriter(configuration: configuration)
         do {
             while let batch = try ahead.next() {
-                if dryRun {
-                    for event in batch { summary.count(dryRun: event) }
-                } else {
+                if let writer {
                     for (event, outcome) in zip(batch, try writer.write(batch)) { summary.count(event, outcome) }
+                } else {
+                    for event in batch { summary.count(dryRun: event) }
                 }
                 progress.update(done: summary.done)
             }

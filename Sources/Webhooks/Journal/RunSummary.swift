@@ -3,7 +3,7 @@
 struct RunSummary {
     /// `replay`, `import`.
     var command: String
-    /// `events`, `lines`.
+    /// `event`, `line`.
     var noun: String
     var dryRun: Bool
     var applied = 0
@@ -47,11 +47,11 @@ struct RunSummary {
         var lines: [String]
         if dryRun {
             let would = wouldApply.values.reduce(0, +)
-            lines = ["\(command) --dry-run: \(g(would)) \(noun) would be applied, \(g(refusals.count)) refused; "
+            lines = ["\(command) --dry-run: \(Self.counted(would, noun)) would be applied, \(g(refusals.count)) refused; "
                 + "nothing was written (\(ProgressBar.took(elapsed)))"]
             lines += wouldApply.sorted { $0.key < $1.key }.map { "  \($0.key): \(g($0.value))" }
         } else {
-            lines = ["\(command): \(g(applied + stale)) \(noun) applied" + (stale > 0 ? " (\(g(stale)) of them stale: newer rows kept)" : "")
+            lines = ["\(command): \(Self.counted(applied + stale, noun)) applied" + (stale > 0 ? " (\(g(stale)) of them stale: newer rows kept)" : "")
                 + ", \(g(refusals.count)) refused, in \(ProgressBar.took(elapsed))\(rate)"]
         }
         if !refusals.isEmpty {
@@ -59,6 +59,11 @@ struct RunSummary {
             lines += refusals.map { "  \($0.label) (\($0.route.isEmpty ? "no route" : $0.route)): \(Self.cause($0.error))" }
         }
         return lines
+    }
+
+    /// `1 line`, `12,345 lines`.
+    static func counted(_ count: Int, _ noun: String) -> String {
+        "\(ProgressBar.grouped(count)) \(noun)\(count == 1 ? "" : "s")"
     }
 
     /// `400 the request body has invalid fields: startedDate: is required; result: …`.
