@@ -3,8 +3,9 @@ import Postgres
 /// Writes prepared events in order, many to a transaction (replay, import).
 ///
 /// A batch is one transaction: one commit, so one disk flush, for hundreds of statements; and
-/// its statements go through a pipeline (`BlockingPipeline`), so the server runs them back to
-/// back instead of waiting a round trip for each. Each event runs the statement its HTTP request
+/// its statements go as one pipeline with one sync point (`PostgresBatchConnection`), so the
+/// server runs them back to back instead of waiting a round trip for each, and answers in a few
+/// large writes. Each event runs the statement its HTTP request
 /// runs, with its journal row when it has one. An event the database refuses by its answer (an
 /// unknown issue, a finished pipeline: nothing was written) is a refusal, journaled in the same
 /// transaction, and the batch goes on.
@@ -18,7 +19,7 @@ import Postgres
 /// A pipeline finish (several statements that read before they write) cannot be pipelined: the
 /// events before it are committed, and it runs alone in a transaction on a blocking connection.
 final class EventWriter {
-    private let pipeline: BlockingPipeline
+    private let batches: PostgresBatchConnection
     /// For the multi-statement operations, and a refusal of one.
     private let db: PostgresConnection
 
@@ -40,7 +41,7 @@ final class EventWriter {
     init(configuration: Configuration) throws {
         var config = configuration.database
         config.forcesGenericPlans = true
-        pipeline = try BlockingPipeline(config: config)
+        batches = try PostgresBatchConnection(config: config)
         db = try PostgresConnection(config: config)
     }
 
@@ -121,7 +122,7 @@ final class EventWriter {
                 preconditionFailure("a multi-statement operation runs alone (writeAlone)")
             }
         }
-        let results = try pipeline.run(statements)
+        let results = try batches.run(statements)
         if let failure = try firstFailure(events, steps, results) { return failure }
 
         // The answers: a refusal wrote nothing, and is journaled before the COMMIT.
@@ -131,15 +132,16 @@ final class EventWriter {
             guard case .statement(let index) = step, case .statement(let operation, _, _) = events[index].work,
                   let connection = events[index].connection
             else { continue }
+            guard case .success(let written) = result else { preconditionFailure("a batch without a failure ran every statement") }
             do {
-                outcomes[index - range.lowerBound] = Self.outcome(try operation.answer(result.get(), for: connection))
+                outcomes[index - range.lowerBound] = Self.outcome(try operation.answer(written, for: connection))
             } catch let error as WebhookError {
                 refuse(index, error)
             }
         }
         steps.append(.control)
         statements.append(("COMMIT", []))
-        let closing = try pipeline.run(statements)
+        let closing = try batches.run(statements)
         if let failure = try firstFailure(events, steps, closing) { return failure }
         guard case .success(let commit)? = closing.last, commit.commandTag == "COMMIT" else {
             throw PostgresError(kind: .transactionCommit, message: "COMMIT was not answered with COMMIT: nothing was committed")
@@ -150,12 +152,12 @@ final class EventWriter {
     /// The first failure among `results`, after which the transaction is rolled back; nil when
     /// there is none. What stops the command (the database unreachable, a failed BEGIN or
     /// COMMIT, a refusal that cannot be journaled) is thrown.
-    private func firstFailure(_ events: [PreparedEvent], _ steps: [Step], _ results: [Result<PostgresResult, PostgresError>]) throws -> Attempt? {
+    private func firstFailure(_ events: [PreparedEvent], _ steps: [Step], _ results: [PostgresBatchConnection.Outcome]) throws -> Attempt? {
         guard let first = zip(steps, results).first(where: { if case .failure = $0.1 { true } else { false } }),
               case .failure(let error) = first.1
         else { return nil }
         if error.isUnavailable { throw error }
-        _ = try? pipeline.run([("ROLLBACK", [])])
+        _ = try? batches.run([("ROLLBACK", [])])
         switch first.0 {
         case .statement(let index):
             if Self.isTransient(error) { return .transient(error) }
@@ -199,8 +201,11 @@ final class EventWriter {
     }
 
     /// Statement timeout, serialization failure, deadlock: nothing was committed; again may pass.
+    /// So does a prepared statement the server no longer has (26000; a changed result type): the
+    /// batch connection forgot it, and prepares it again.
     static func isTransient(_ error: PostgresError) -> Bool {
-        WebhookService.transientStates.contains(error.sqlState ?? "")
+        WebhookService.transientStates.contains(error.sqlState ?? "") || error.sqlState == "26000"
+            || (error.sqlState == "0A000" && error.message.contains("cached plan must not change result type"))
     }
 
     private static func refusal(_ error: PostgresError) -> WebhookError {
