@@ -38,12 +38,14 @@ struct JournalReader {
 
     static let countSQL = "SELECT count(*) FROM webhook_events WHERE \(filter)"
 
+    /// Ordered by the table's columns (`e.`): the output column `received_at` is text, and
+    /// ordering by it sorted the whole journal on every page instead of reading the primary key.
     static let pageSQL = """
-        SELECT id, \(SQLText.iso8601("received_at")), connection_id, route, params::text AS params,
-            body::text AS body, body_text
-        FROM webhook_events
-        WHERE \(filter) AND (received_at, id) > ($4::timestamptz, $5::bigint)
-        ORDER BY received_at, id
+        SELECT e.id, to_char(e.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS received_at,
+            e.connection_id, e.route, e.params::text AS params, e.body::text AS body, e.body_text
+        FROM webhook_events e
+        WHERE \(filter) AND (e.received_at, e.id) > ($4::timestamptz, $5::bigint)
+        ORDER BY e.received_at, e.id
         LIMIT $6
         """
 
