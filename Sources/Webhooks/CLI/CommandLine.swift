@@ -14,6 +14,9 @@ public enum LakehookCommand: Equatable {
     case connectionsRotateKey(ConnectionReference, json: Bool)
     case dora(DoraCommand)
     case events(EventsCommand)
+    case replay(ReplayCommand)
+    case importEvents(ImportCommand)
+    case export(ExportCommand)
     case help
 
     public struct UsageError: Error, CustomStringConvertible {
@@ -23,6 +26,9 @@ public enum LakehookCommand: Equatable {
     public static func parse(_ arguments: [String]) throws -> LakehookCommand {
         if arguments.first == "dora" { return .dora(try DoraCommand.parse(Array(arguments.dropFirst()))) }
         if arguments.first == "events" { return .events(try EventsCommand.parse(Array(arguments.dropFirst()))) }
+        if arguments.first == "replay" { return .replay(try ReplayCommand.parse(Array(arguments.dropFirst()))) }
+        if arguments.first == "import" { return .importEvents(try ImportCommand.parse(Array(arguments.dropFirst()))) }
+        if arguments.first == "export" { return .export(try ExportCommand.parse(Array(arguments.dropFirst()))) }
         var words: [String] = []
         var flags: Set<String> = []
         // The options that take a value, as `--option VALUE` or `--option=VALUE`.
@@ -125,6 +131,9 @@ public enum LakehookCommand: Equatable {
                                                           give a connection a new key; the old one stops working
             \(DoraCommand.usage)
             \(EventsCommand.usage)
+            \(ReplayCommand.usage)
+            \(ImportCommand.usage)
+            \(ExportCommand.usage)
               lakehook --help                             this text
 
             Environment:
@@ -203,6 +212,12 @@ public struct CommandRunner {
             try dora.run(configuration: configuration, output: output)
         case .events(let events):
             try events.run(configuration: configuration, output: output)
+        case .replay(let replay):
+            try replay.run(configuration: configuration, output: output)
+        case .importEvents(let importing):
+            try importing.run(configuration: configuration, output: output)
+        case .export(let export):
+            try export.run(configuration: configuration, output: output)
         case .connectionsDelete(let reference, let purge):
             let deleted = try store.delete(reference, purge: purge)
             output("deleted connection \(deleted.id) \"\(deleted.name)\"\(purge ? " and every row it wrote" : "")")

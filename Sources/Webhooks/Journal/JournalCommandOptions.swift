@@ -1,0 +1,56 @@
+/// The arguments of `replay`, `import` and `export`: words, flags, and options that take a value
+/// as `--name value` or `--name=value`. A lone `-` is a word (standard input).
+struct JournalCommandOptions {
+    var words: [String] = []
+    var flags: Set<String> = []
+    var values: [String: String] = [:]
+
+    typealias UsageError = LakehookCommand.UsageError
+
+    static func parse(_ arguments: [String], command: String, valued: [String], flags known: [String]) throws -> JournalCommandOptions {
+        var options = JournalCommandOptions()
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            if argument == "--help" || argument == "-h" {
+                options.flags.insert("--help")
+            } else if let name = valued.first(where: { argument == $0 || argument.hasPrefix($0 + "=") }) {
+                let value: String
+                if argument == name {
+                    guard let next = rest.popFirst() else { throw UsageError(description: "\(name) needs a value") }
+                    value = next
+                } else {
+                    value = String(argument.dropFirst(name.count + 1))
+                }
+                guard options.values[name] == nil else { throw UsageError(description: "\(name) is given twice") }
+                options.values[name] = value
+            } else if known.contains(argument) {
+                options.flags.insert(argument)
+            } else if argument.hasPrefix("-") && argument != "-" {
+                throw UsageError(description: "unknown option \(argument) for \(command)")
+            } else {
+                options.words.append(argument)
+            }
+        }
+        return options
+    }
+
+    /// `--connection`'s value: a whole number names a connection by id, anything else by name.
+    var connection: ConnectionReference? {
+        values["--connection"].map(LakehookCommand.reference)
+    }
+
+    /// `name`'s value checked as an instant (`JournalReader.instant`); kept as text, because a
+    /// relative one counts back from when the command runs.
+    func instant(_ name: String) throws -> String? {
+        guard let text = values[name] else { return nil }
+        guard JournalReader.instant(text, now: .now()) != nil else {
+            throw UsageError(description: "\(name) \(text): not an instant; give an RFC 3339 time (2026-01-02T03:04:05Z) or an age (90m, 1h, 7d)")
+        }
+        return text
+    }
+}
+
+/// A journal command that cannot be carried out (exit status 1).
+public struct JournalCommandError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
