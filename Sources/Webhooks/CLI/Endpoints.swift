@@ -29,6 +29,10 @@ public struct Endpoints: Sendable {
             (key: "apiKeyHint", value: .string(connection.apiKeyHint)),
             (key: "timeZone", value: .string(connection.timeZone.identifier)),
         ]
+        if let key { members.append((key: "apiKey", value: .string(key.plaintext))) }
+        for endpoint in Endpoints(publicURL: publicURL, connection: connection).all {
+            members.append((key: endpoint.name, value: .string(endpoint.url)))
+        }
         if connection.source != .devlake {
             members.append((key: "source", value: .string(connection.source.rawValue)))
             members.append((key: "webhookURL", value: .string(sourceURL(connection, publicURL: publicURL))))
@@ -39,11 +43,6 @@ public struct Endpoints: Sendable {
                 members.append((key: "previousSecretAcceptedUntil", value: .string(
                     Timestamp(microsecondsSinceEpoch: Int64(expires * 1_000_000)).iso8601)))
             }
-            return .object(JSONObject(members: members))
-        }
-        if let key { members.append((key: "apiKey", value: .string(key.plaintext))) }
-        for endpoint in Endpoints(publicURL: publicURL, connection: connection).all {
-            members.append((key: endpoint.name, value: .string(endpoint.url)))
         }
         return .object(JSONObject(members: members))
     }

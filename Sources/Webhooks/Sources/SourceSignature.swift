@@ -29,7 +29,7 @@ enum SourceSignature {
     }
 
     static func refused(_ reason: String) -> WebhookError {
-        WebhookError(status: 401, message: reason)
+        WebhookError(status: 401, message: reason, headers: ["WWW-Authenticate": "Signature realm=\"lakehook\""])
     }
 
     /// `X-Hub-Signature-256: sha256=<hex HMAC of the body>`.
