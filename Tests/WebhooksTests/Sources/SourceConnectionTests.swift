@@ -64,7 +64,7 @@ struct SourceConnectionTests {
         #expect(read.status == 200 && !read.text.contains(secret) && read.text.contains("\"source\":\"gitlab\""))
         let rotated = try server.request("POST", "/api/plugins/webhook/connections/\(id)/rotate-secret", body: #"{"grace":"10m"}"#, headers: admin)
         #expect(rotated.status == 200, "\(rotated.text)")
-        guard case .object(let after)? = rotated.json?["data"] else { Issue.record(rotated.text); return }
+        guard case .object(let after)? = rotated.json?["data"] else { Issue.record("\(rotated.text)"); return }
         let newSecret = try #require(Self.string(after["signingSecret"]))
         #expect(newSecret != secret && !rotated.text.contains(secret))
         // The old secret opens during the grace, the new one too.
