@@ -1055,7 +1055,10 @@ def admin_operations(prefix, prefix_tag):
                     "required": False,
                     "content": {"application/json": {"schema": {
                         "type": "object",
-                        "properties": {"grace": {"type": "string", "description": "24h, 30m, 90s, 2d or seconds."}},
+                        "properties": {
+                            "grace": {"type": "string", "description": "24h, 30m, 90s, 2d or seconds."},
+                            "secret": {"type": "string", "description": "The tool's own secret (PagerDuty shows its own); else a fresh one."},
+                        },
                     }}},
                 },
                 "responses": dict(sorted({

@@ -15,7 +15,7 @@ public enum LakehookCommand: Equatable {
     /// `connections create NAME --source github|gitlab|pagerduty|cdevents` (issue 17).
     case sourceConnectionCreate(name: String, project: String?, source: SourceKind, json: Bool)
     /// `connections rotate-secret ID|NAME [--grace 24h]`.
-    case connectionsRotateSecret(ConnectionReference, graceSeconds: Int, json: Bool)
+    case connectionsRotateSecret(ConnectionReference, graceSeconds: Int, json: Bool, secret: String? = nil)
     case dora(DoraCommand)
     case events(EventsCommand)
     case help
@@ -33,7 +33,7 @@ public enum LakehookCommand: Equatable {
         var values: [String: String] = [:]
         var rest = arguments[...]
         while let argument = rest.popFirst() {
-            if let option = ["--project", "--time-zone", "--name", "--source", "--grace"].first(where: {
+            if let option = ["--project", "--time-zone", "--name", "--source", "--grace", "--secret"].first(where: {
                 argument == $0 || argument.hasPrefix($0 + "=")
             }) {
                 if argument == option {
@@ -65,8 +65,8 @@ public enum LakehookCommand: Equatable {
             throw UsageError(description: "\(values["--name"] != nil ? "--name" : "--no-project") goes with connections update")
         }
         if values["--source"] != nil && !isCreate { throw UsageError(description: "--source goes with connections create") }
-        if values["--grace"] != nil && !(command == "connections" && words.first == "rotate-secret") {
-            throw UsageError(description: "--grace goes with connections rotate-secret")
+        if (values["--grace"] != nil || values["--secret"] != nil) && !(command == "connections" && words.first == "rotate-secret") {
+            throw UsageError(description: "\(values["--grace"] != nil ? "--grace" : "--secret") goes with connections rotate-secret")
         }
         if project != nil && flag("--no-project") {
             throw UsageError(description: "--project and --no-project contradict each other")
@@ -95,7 +95,7 @@ public enum LakehookCommand: Equatable {
                     }
                     grace = seconds
                 }
-                return .connectionsRotateSecret(reference(words[0]), graceSeconds: grace, json: flag("--json"))
+                return .connectionsRotateSecret(reference(words[0]), graceSeconds: grace, json: flag("--json"), secret: values["--secret"])
             case ("create", 1):
                 return .connectionsCreate(name: words[0], project: project, timeZone: timeZone, json: flag("--json"))
             case ("update", 1):
@@ -112,7 +112,7 @@ public enum LakehookCommand: Equatable {
                 throw UsageError(description: """
                     usage: lakehook connections create NAME [--project P] [--time-zone Z] | update ID|NAME [--name N] \
                     [--project P | --no-project] [--time-zone Z] | list | delete ID|NAME [--purge] | rotate-key ID|NAME \
-                    | create NAME --source github|gitlab|pagerduty|cdevents [--project P] | rotate-secret ID|NAME [--grace 24h]
+                    | create NAME --source github|gitlab|pagerduty|cdevents [--project P] | rotate-secret ID|NAME [--grace 24h] [--secret S]
                     """)
             }
         default:
@@ -143,9 +143,9 @@ public enum LakehookCommand: Equatable {
               lakehook connections create NAME --source github|gitlab|pagerduty|cdevents [--project P] [--json]
                                                           a connection for a tool's own signed webhooks; prints
                                                           its signing secret once and where to paste it
-              lakehook connections rotate-secret ID|NAME [--grace 24h] [--json]
+              lakehook connections rotate-secret ID|NAME [--grace 24h] [--secret S] [--json]
                                                           a new signing secret; the old one is accepted until
-                                                          the grace ends
+                                                          the grace ends. --secret: the tool's own (PagerDuty)
               lakehook connections update ID|NAME [--name N] [--project P | --no-project] [--time-zone Z] [--json]
                                                           rename it, change its project or time zone
               lakehook connections list [--json]          list connections (never their keys)
@@ -221,8 +221,8 @@ public struct CommandRunner {
             try pool.withConnection { db in _ = try Migrator.migrate(db) }
             let (connection, _) = try store.create(name: name, project: project, source: source)
             showSource(connection, json: json, verb: "created \(source.rawValue)")
-        case .connectionsRotateSecret(let reference, let grace, let json):
-            let connection = try store.rotateSecret(reference, graceSeconds: grace)
+        case .connectionsRotateSecret(let reference, let grace, let json, let secret):
+            let connection = try store.rotateSecret(reference, graceSeconds: grace, secret: secret)
             showSource(connection, json: json, verb: "new signing secret for")
             if !json {
                 output(grace > 0

@@ -72,7 +72,8 @@ public struct Endpoints: Sendable {
             return [
                 "PagerDuty: Integrations → Generic Webhooks (v3) → New Webhook:",
                 "  Webhook URL:   \(url)", "  Event subscription: incident.* events",
-                "  PagerDuty shows its own signing secret: it must equal this connection's (X-PagerDuty-Signature).",
+                "  PagerDuty then shows its own signing secret: give it to this connection with",
+                "  lakehook connections rotate-secret \(connection.id) --secret <PagerDuty's secret> --grace 0",
             ]
         case .cdevents:
             return [

@@ -119,8 +119,12 @@ public struct ConnectionStore: Sendable {
 
     /// Gives a source connection a new signing secret; the old one is still accepted for
     /// `graceSeconds` (0: not at all). Returns the connection with its new `signingSecret`.
-    public func rotateSecret(_ reference: ConnectionReference, graceSeconds: Int) throws -> WebhookConnection {
-        try pool.transaction { db -> WebhookConnection in
+    /// `secret`: the one the tool made (PagerDuty shows its own), else a fresh one.
+    public func rotateSecret(_ reference: ConnectionReference, graceSeconds: Int, secret: String? = nil) throws -> WebhookConnection {
+        if let secret, secret.count < 16 || secret.count > 256 || !secret.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            throw WebhookError.badRequest("invalid secret", causes: ["secret: must be 16 to 256 visible ASCII characters"])
+        }
+        return try pool.transaction { db -> WebhookConnection in
             guard let found = try Self.find(reference, db) else { throw WebhookError.notFound("unknown \(reference)") }
             guard found.source != .devlake else {
                 throw WebhookError.badRequest("\(reference) is a devlake connection: it has an API key (rotate-key), no signing secret")
@@ -130,7 +134,7 @@ public struct ConnectionStore: Sendable {
                 UPDATE webhook_connections SET signing_secret = $2, previous_signing_secret = signing_secret,
                     previous_secret_expires_at = now() + make_interval(secs => $3::float8), updated_at = now()
                 WHERE id = $1 RETURNING \(Self.columns)
-                """, [String(found.id), SourceSecret.generate(for: found.source), String(max(0, graceSeconds))])
+                """, [String(found.id), secret ?? SourceSecret.generate(for: found.source), String(max(0, graceSeconds))])
             return try Self.decode(result.rows[0])
         }
     }

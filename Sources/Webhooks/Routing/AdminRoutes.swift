@@ -64,6 +64,7 @@ extension WebhookService {
                 router.add("POST", one + "/rotate-secret", admin { [self] request in
                     let reference = try Self.connectionReference(request.pathParameters)
                     var grace = SourceGrace.defaultSeconds
+                    var secret: String?
                     if !request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
                         let body = try Self.jsonBody(request.body)
                         var r = FieldReader(body)
@@ -73,8 +74,9 @@ extension WebhookService {
                             }
                             grace = seconds
                         }
+                        secret = r.string("secret")
                     }
-                    let connection = try store.rotateSecret(reference, graceSeconds: grace)
+                    let connection = try store.rotateSecret(reference, graceSeconds: grace, secret: secret)
                     directory.forget()
                     return Endpoints.describe(connection, publicURL: publicURL, key: nil, secret: true)
                 })

@@ -18,6 +18,8 @@ struct SourceConnectionTests {
         #expect(try LakehookCommand.parse(["connections", "rotate-secret", "gh"]) == .connectionsRotateSecret(.name("gh"), graceSeconds: 86_400, json: false))
         #expect(throws: LakehookCommand.UsageError.self) { try LakehookCommand.parse(["connections", "create", "gh", "--source", "jira"]) }
         #expect(throws: LakehookCommand.UsageError.self) { try LakehookCommand.parse(["connections", "list", "--grace", "1h"]) }
+        #expect(try LakehookCommand.parse(["connections", "rotate-secret", "pd", "--secret", "pagerduty-made-secret", "--grace", "0"])
+            == .connectionsRotateSecret(.name("pd"), graceSeconds: 0, json: false, secret: "pagerduty-made-secret"))
     }
 
     @Test("connections create --source prints the secret once with the URL and what to set; list never shows it; rotate-secret prints a new one")
@@ -74,5 +76,22 @@ struct SourceConnectionTests {
         let bad = try server.request("POST", "/api/plugins/webhook/connections", body: #"{"name":"x-\#(name)","source":"jira"}"#, headers: admin)
         #expect(bad.status == 400)
         #expect(try server.request("POST", "/api/plugins/webhook/connections/\(id)/rotate-secret", headers: []).status == 401)
+    }
+}
+
+extension SourceConnectionTests {
+    @Test("rotate-secret --secret takes the tool's own secret (PagerDuty makes its own), which then signs")
+    func givenSecret() throws {
+        let server = TestServer.shared
+        let created = try server.service.store.create(name: "pd-\(UUID().uuidString.prefix(8))", source: .pagerduty).0
+        let made = "pagerduty-made-0123456789abcdef"
+        let rotated = try server.service.store.rotateSecret(.id(created.id), graceSeconds: 0, secret: made)
+        server.service.directory.forget()
+        #expect(rotated.signingSecret == made)
+        let body = #"{"event":{"id":"01PD","event_type":"pagey.ping"}}"#
+        let signature = "v1=" + HMAC.hex(HMAC.sha256(key: Array(made.utf8), message: Array(body.utf8)))
+        #expect(try server.request("POST", "/api/plugins/webhook/sources/pagerduty/\(created.id)", body: body,
+                                   headers: [("X-PagerDuty-Signature", signature)]).status == 202)
+        #expect(throws: WebhookError.self) { try server.service.store.rotateSecret(.id(created.id), graceSeconds: 0, secret: "short") }
     }
 }
