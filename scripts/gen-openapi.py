@@ -589,6 +589,10 @@ CONNECTION_PROPERTIES = {
     "apiKey": {"type": "string", "description": "The plaintext key: only in the answer that made it, shown this once."},
     "timeZone": {"type": "string", "description": "The IANA zone of the dates it receives without an offset (UTC unless set)."},
     **{name: {"type": "string", "description": "Ready-to-copy URL, as DevLake's Config UI shows it."} for name in ENDPOINTS},
+    "source": {"enum": ["github", "gitlab", "pagerduty", "cdevents"], "description": "A native source's connection (docs/SOURCES.md); absent for a DevLake connection."},
+    "webhookURL": {"type": "string", "description": "A source connection's URL to paste into the tool."},
+    "signingSecret": {"type": "string", "description": "A source connection's signing secret: only in the answer that created or rotated it."},
+    "previousSecretAcceptedUntil": {"type": "string", "description": "Until when the secret before the last rotation is still accepted."},
 }
 CONNECTION = {
     "title": "Connection",
@@ -1040,6 +1044,29 @@ def admin_operations(prefix, prefix_tag):
                 }.items())),
             },
         }
+        paths[one + "/rotate-secret"] = {
+            "post": {
+                "operationId": f"rotateSecret{prefix_tag}{form_tag}", "tags": ["administration"],
+                "summary": "Rotate a source connection's signing secret",
+                "description": "A new signing secret, returned this once; the previous one is still accepted until the grace"
+                " ends (`grace`, default 24h). A DevLake connection has no secret: 400 (docs/SOURCES.md).",
+                "security": ADMIN_SECURITY, "parameters": [param(conn_param)],
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": {
+                        "type": "object",
+                        "properties": {
+                            "grace": {"type": "string", "description": "24h, 30m, 90s, 2d or seconds."},
+                            "secret": {"type": "string", "description": "The tool's own secret (PagerDuty shows its own); else a fresh one."},
+                        },
+                    }}},
+                },
+                "responses": dict(sorted({
+                    "200": shared_ok("SecretRotated", {"$ref": "#/components/schemas/Connection"}, "The connection and its new signing secret."),
+                    **refusals(*TRANSPORT, 401, 403, 404),
+                }.items())),
+            },
+        }
         paths[one + "/events"] = {
             "get": {
                 "operationId": f"listEvents{prefix_tag}{form_tag}", "tags": ["journal"],
@@ -1049,6 +1076,36 @@ def admin_operations(prefix, prefix_tag):
                 "security": ADMIN_SECURITY, "parameters": [param(conn_param), *EVENT_QUERY],
                 "responses": dict(sorted({
                     "200": shared_ok("EventList", {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}, "The events, oldest first."),
+                    **refusals(*TRANSPORT, 401, 403, 404),
+                }.items())),
+            },
+        }
+    return paths
+
+
+SOURCE_KINDS = [("github", "GitHub", "`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`"),
+                ("gitlab", "GitLab", "`X-Gitlab-Token` equal to the secret, or GitLab's signing token's Standard Webhooks headers"),
+                ("pagerduty", "PagerDuty", "`X-PagerDuty-Signature: v1=<hex HMAC-SHA256 of the body>` (several allowed)"),
+                ("cdevents", "CDEvents", "Standard Webhooks: `webhook-id`, `webhook-timestamp` (within 5 minutes), `webhook-signature: v1,<base64>`")]
+
+
+def source_operations(prefix, prefix_tag):
+    """Issue 17: each native source's own signed webhooks (docs/SOURCES.md)."""
+    paths = {}
+    for kind, title, rule in SOURCE_KINDS:
+        paths[f"{prefix}/sources/{kind}/{{connectionId}}"] = {
+            "post": {
+                "operationId": f"source{title}{prefix_tag}", "tags": ["sources"],
+                "summary": f"Receive {title}'s own signed webhook",
+                "description": f"Signed with the connection's signing secret: {rule}. Checked before the body is parsed; a bad"
+                " or missing signature is a 401, nothing written or journaled. A mapped event is written (200), an unmapped"
+                " one answered 202 and journaled `ignored`, a ping answered 200.",
+                "security": [],
+                "parameters": [param("connectionId")],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": dict(sorted({
+                    "200": ok({}, "The event was written (its rows' data), or a ping."),
+                    "202": ok(data({"ignored": STRING}), "An event Lakehook does not map: nothing written; journaled `ignored`."),
                     **refusals(*TRANSPORT, 401, 403, 404),
                 }.items())),
             },
@@ -1167,6 +1224,7 @@ def document():
                     prefix, prefix_tag, form, form_tag, conn_param, route)
     for prefix, prefix_tag in PREFIXES:
         paths.update(admin_operations(prefix, prefix_tag))
+        paths.update(source_operations(prefix, prefix_tag))
     paths.update(operations_paths())
     responses = dict(SUCCESS_RESPONSES)
     responses.update(RESPONSES)
@@ -1206,6 +1264,7 @@ def document():
             {"name": "operations", "description": "Liveness, readiness, metrics, this document."},
             {"name": "dora", "description": "DORA metrics from the stored rows (admin token)."},
             {"name": "journal", "description": "What clients sent: the event journal (admin token)."},
+            {"name": "sources", "description": "GitHub's, GitLab's, PagerDuty's and CDEvents' own signed webhooks (docs/SOURCES.md)."},
         ],
         "paths": paths,
         "components": {

@@ -25,5 +25,6 @@ public struct Migration: Sendable {
         Migration(8, "connection_time_zone", PackageResources._008_connection_time_zone_sql),
         Migration(9, "event_journal", PackageResources._009_event_journal_sql),
         Migration(10, "late_events_and_arrival", PackageResources._010_late_events_and_arrival_sql),
+        Migration(11, "source_connections", PackageResources._011_source_connections_sql),
     ]
 }

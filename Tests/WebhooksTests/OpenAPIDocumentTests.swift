@@ -129,7 +129,9 @@ struct OpenAPIDocumentTests {
                 paths[prefix + "/connections" + form] = ["get", "patch", "delete"]
                 paths[prefix + "/connections" + form + "/api-key"] = ["post"]
                 paths[prefix + "/connections" + form + "/events"] = ["get"]
+                paths[prefix + "/connections" + form + "/rotate-secret"] = ["post"]
             }
+            for kind in ["github", "gitlab", "pagerduty", "cdevents"] { paths[prefix + "/sources/\(kind)/{connectionId}"] = ["post"] }
         }
         for path in ["/livez", "/readyz", "/healthz", "/metrics", "/api/openapi.json", "/api/dora", "/dora"] { paths[path] = ["get"] }
         return paths
@@ -139,7 +141,8 @@ struct OpenAPIDocumentTests {
     func everyRouteListed() throws {
         let documented = try Self.paths().mapValues { Set($0.keys.filter { $0 != "parameters" }) }
         let expected = Self.routerPaths()
-        let routeCount: Int = 4 * 3 * 7 + 4 * 5 + 5 + 2 + 4 * 2  // ingest, administration, operations, DORA, events
+        // ingest, administration, operations, DORA, events, rotate-secret, sources
+        let routeCount: Int = 4 * 3 * 7 + 4 * 5 + 5 + 2 + 4 * 2 + 4 * 2 + 4 * 4
         #expect(documented.count == routeCount)
         for (path, methods) in expected.sorted(by: { $0.key < $1.key }) {
             #expect(documented[path] == methods, "\(path): documented \(documented[path] ?? []), routed \(methods)")

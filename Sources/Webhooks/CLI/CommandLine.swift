@@ -12,6 +12,10 @@ public enum LakehookCommand: Equatable {
     case connectionsList(json: Bool)
     case connectionsDelete(ConnectionReference, purge: Bool)
     case connectionsRotateKey(ConnectionReference, json: Bool)
+    /// `connections create NAME --source github|gitlab|pagerduty|cdevents` (issue 17).
+    case sourceConnectionCreate(name: String, project: String?, source: SourceKind, json: Bool)
+    /// `connections rotate-secret ID|NAME [--grace 24h]`.
+    case connectionsRotateSecret(ConnectionReference, graceSeconds: Int, json: Bool, secret: String? = nil)
     case dora(DoraCommand)
     case events(EventsCommand)
     case replay(ReplayCommand)
@@ -35,7 +39,7 @@ public enum LakehookCommand: Equatable {
         var values: [String: String] = [:]
         var rest = arguments[...]
         while let argument = rest.popFirst() {
-            if let option = ["--project", "--time-zone", "--name"].first(where: {
+            if let option = ["--project", "--time-zone", "--name", "--source", "--grace", "--secret"].first(where: {
                 argument == $0 || argument.hasPrefix($0 + "=")
             }) {
                 if argument == option {
@@ -66,6 +70,10 @@ public enum LakehookCommand: Equatable {
         if (values["--name"] != nil || flag("--no-project")) && !isUpdate {
             throw UsageError(description: "\(values["--name"] != nil ? "--name" : "--no-project") goes with connections update")
         }
+        if values["--source"] != nil && !isCreate { throw UsageError(description: "--source goes with connections create") }
+        if (values["--grace"] != nil || values["--secret"] != nil) && !(command == "connections" && words.first == "rotate-secret") {
+            throw UsageError(description: "\(values["--grace"] != nil ? "--grace" : "--secret") goes with connections rotate-secret")
+        }
         if project != nil && flag("--no-project") {
             throw UsageError(description: "--project and --no-project contradict each other")
         }
@@ -75,10 +83,25 @@ public enum LakehookCommand: Equatable {
         case "healthcheck" where words.isEmpty: return .healthcheck
         case "connections":
             guard !words.isEmpty else {
-                throw UsageError(description: "connections needs a subcommand: create, update, list, delete, rotate-key")
+                throw UsageError(description: "connections needs a subcommand: create, update, list, delete, rotate-key, rotate-secret")
             }
             let sub = words.removeFirst()
             switch (sub, words.count) {
+            case ("create", 1) where values["--source"] != nil:
+                guard let source = SourceKind(rawValue: values["--source"]!.lowercased()), source != .devlake else {
+                    throw UsageError(description: "--source must be github, gitlab, pagerduty or cdevents (no --source: a DevLake connection)")
+                }
+                if timeZone != nil { throw UsageError(description: "--time-zone goes with DevLake connections, not --source") }
+                return .sourceConnectionCreate(name: words[0], project: project, source: source, json: flag("--json"))
+            case ("rotate-secret", 1):
+                var grace = SourceGrace.defaultSeconds
+                if let text = values["--grace"] {
+                    guard let seconds = SourceGrace.seconds(text) else {
+                        throw UsageError(description: "--grace must be a duration such as 24h, 30m, 90s or 2d")
+                    }
+                    grace = seconds
+                }
+                return .connectionsRotateSecret(reference(words[0]), graceSeconds: grace, json: flag("--json"), secret: values["--secret"])
             case ("create", 1):
                 return .connectionsCreate(name: words[0], project: project, timeZone: timeZone, json: flag("--json"))
             case ("update", 1):
@@ -94,7 +117,8 @@ public enum LakehookCommand: Equatable {
             default:
                 throw UsageError(description: """
                     usage: lakehook connections create NAME [--project P] [--time-zone Z] | update ID|NAME [--name N] \
-                    [--project P | --no-project] [--time-zone Z] | list | delete ID|NAME [--purge] | rotate-key ID|NAME
+                    [--project P | --no-project] [--time-zone Z] | list | delete ID|NAME [--purge] | rotate-key ID|NAME \
+                    | create NAME --source github|gitlab|pagerduty|cdevents [--project P] | rotate-secret ID|NAME [--grace 24h] [--secret S]
                     """)
             }
         default:
@@ -122,6 +146,12 @@ public enum LakehookCommand: Equatable {
                                                           create a connection; prints its API key once.
                                                           --time-zone: the IANA zone (Europe/Berlin) of the
                                                           dates it posts without an offset (default UTC)
+              lakehook connections create NAME --source github|gitlab|pagerduty|cdevents [--project P] [--json]
+                                                          a connection for a tool's own signed webhooks; prints
+                                                          its signing secret once and where to paste it
+              lakehook connections rotate-secret ID|NAME [--grace 24h] [--secret S] [--json]
+                                                          a new signing secret; the old one is accepted until
+                                                          the grace ends. --secret: the tool's own (PagerDuty)
               lakehook connections update ID|NAME [--name N] [--project P | --no-project] [--time-zone Z] [--json]
                                                           rename it, change its project or time zone
               lakehook connections list [--json]          list connections (never their keys)
@@ -196,6 +226,18 @@ public struct CommandRunner {
         case .connectionsRotateKey(let reference, let json):
             let (connection, key) = try store.rotateKey(reference)
             show(connection, key: key, json: json, verb: "new key for")
+        case .sourceConnectionCreate(let name, let project, let source, let json):
+            try pool.withConnection { db in _ = try Migrator.migrate(db) }
+            let (connection, _) = try store.create(name: name, project: project, source: source)
+            showSource(connection, json: json, verb: "created \(source.rawValue)")
+        case .connectionsRotateSecret(let reference, let grace, let json, let secret):
+            let connection = try store.rotateSecret(reference, graceSeconds: grace, secret: secret)
+            showSource(connection, json: json, verb: "new signing secret for")
+            if !json {
+                output(grace > 0
+                    ? "The previous secret is still accepted for \(grace) s: update the tool's settings before then."
+                    : "The previous secret no longer works.")
+            }
         case .connectionsList(let json):
             let connections = try store.list()
             if json {
@@ -203,9 +245,10 @@ public struct CommandRunner {
             } else if connections.isEmpty {
                 output("no connections; create one with: lakehook connections create NAME")
             } else {
-                output("ID\tNAME\tPROJECT\tTIME ZONE\tKEY")
+                output("ID\tNAME\tPROJECT\tTIME ZONE\tKEY\tSOURCE")
                 for c in connections {
-                    output("\(c.id)\t\(c.name)\t\(c.projectName ?? "-")\t\(c.timeZone)\t\(c.apiKeyHint)…")
+                    let key = c.source == .devlake ? "\(c.apiKeyHint)…" : "-"
+                    output("\(c.id)\t\(c.name)\t\(c.projectName ?? "-")\t\(c.timeZone)\t\(key)\t\(c.source.rawValue)")
                 }
             }
         case .dora(let dora):
@@ -226,6 +269,21 @@ public struct CommandRunner {
 
     func describe(_ connection: WebhookConnection, key: APIKey?) -> JSONValue {
         Endpoints.describe(connection, publicURL: configuration.publicURL, key: key)
+    }
+
+    /// A source connection with its signing secret: the one time it is shown.
+    func showSource(_ connection: WebhookConnection, json: Bool, verb: String) {
+        if json {
+            output(Endpoints.describe(connection, publicURL: configuration.publicURL, key: nil, secret: true).serialized())
+            return
+        }
+        output("""
+            \(verb) connection \(connection.id) "\(connection.name)"
+            Signing secret (shown this once; store it now): \(connection.signingSecret ?? "")
+            Webhook URL: \(Endpoints.sourceURL(connection, publicURL: configuration.publicURL))
+
+            \(Endpoints.sourceInstructions(connection, publicURL: configuration.publicURL).joined(separator: "\n"))
+            """)
     }
 
     func show(_ connection: WebhookConnection, key: APIKey, json: Bool, verb: String) {

@@ -19,7 +19,9 @@ public struct Endpoints: Sendable {
 
     /// A connection as the CLI's `--json` and the HTTP administration show it: never the key's
     /// hash; the key itself only right after it was made.
-    public static func describe(_ connection: WebhookConnection, publicURL: String, key: APIKey?) -> JSONValue {
+    /// A source connection (issue 17) also has its `source` and `webhookURL`, and its
+    /// `signingSecret` only when `secret` is true (the answer that creates or rotates it).
+    public static func describe(_ connection: WebhookConnection, publicURL: String, key: APIKey?, secret: Bool = false) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             (key: "id", value: .integer(connection.id)),
             (key: "name", value: .string(connection.name)),
@@ -31,7 +33,57 @@ public struct Endpoints: Sendable {
         for endpoint in Endpoints(publicURL: publicURL, connection: connection).all {
             members.append((key: endpoint.name, value: .string(endpoint.url)))
         }
+        if connection.source != .devlake {
+            members.append((key: "source", value: .string(connection.source.rawValue)))
+            members.append((key: "webhookURL", value: .string(sourceURL(connection, publicURL: publicURL))))
+            if secret, let signingSecret = connection.signingSecret {
+                members.append((key: "signingSecret", value: .string(signingSecret)))
+            }
+            if let expires = connection.previousSecretExpires {
+                members.append((key: "previousSecretAcceptedUntil", value: .string(
+                    Timestamp(microsecondsSinceEpoch: Int64(expires * 1_000_000)).iso8601)))
+            }
+        }
         return .object(JSONObject(members: members))
+    }
+
+    /// The URL to paste into a source's webhook settings: `<public URL><prefix>/sources/<kind>/<id>`.
+    public static func sourceURL(_ connection: WebhookConnection, publicURL: String) -> String {
+        "\(publicURL)/api/plugins/webhook/sources/\(connection.source.rawValue)/\(connection.id)"
+    }
+
+    /// What to set where in the source's own settings, one line each.
+    public static func sourceInstructions(_ connection: WebhookConnection, publicURL: String) -> [String] {
+        let url = sourceURL(connection, publicURL: publicURL)
+        switch connection.source {
+        case .github:
+            return [
+                "GitHub: repository (or organization) Settings → Webhooks → Add webhook:",
+                "  Payload URL:   \(url)", "  Content type:  application/json", "  Secret:        the signing secret above",
+                "  Events:        Deployments, Deployment statuses, Issues, Pull requests, Workflow runs (or: Send me everything)",
+            ]
+        case .gitlab:
+            return [
+                "GitLab: project (or group) Settings → Webhooks → Add new webhook:",
+                "  URL:           \(url)", "  Secret token:  the signing secret above (or set it as the Signing token)",
+                "  Trigger:       Deployment, Issues, Merge request, Pipeline events",
+            ]
+        case .pagerduty:
+            return [
+                "PagerDuty: Integrations → Generic Webhooks (v3) → New Webhook:",
+                "  Webhook URL:   \(url)", "  Event subscription: incident.* events",
+                "  PagerDuty then shows its own signing secret: give it to this connection with",
+                "  lakehook connections rotate-secret \(connection.id) --secret <PagerDuty's secret> --grace 0",
+            ]
+        case .cdevents:
+            return [
+                "CDEvents (Standard Webhooks) sender:",
+                "  URL:           \(url)", "  Secret:        the signing secret above (whsec_…)",
+                "  Headers:       webhook-id, webhook-timestamp, webhook-signature (v1,<base64>)",
+            ]
+        case .devlake:
+            return []
+        }
     }
 
     /// One line per route to paste into a shell (bash or zsh), after a first line that sets

@@ -7,7 +7,10 @@ public struct ConnectionStore: Sendable {
 
     public init(pool: PostgresPool) { self.pool = pool }
 
-    static let columns = "id, name, project_name, api_key_hash, api_key_hint, time_zone"
+    static let columns = """
+        id, name, project_name, api_key_hash, api_key_hint, time_zone, source, signing_secret, previous_signing_secret,
+        extract(epoch FROM previous_secret_expires_at)::float8, source_options::text
+        """
 
     /// Checks a connection name: 1–100 characters, no control characters, no surrounding spaces.
     public static func validateName(_ name: String) -> String? {
@@ -35,18 +38,23 @@ public struct ConnectionStore: Sendable {
 
     /// Creates a connection; returns it with its plaintext key, which is never stored. `timeZone`
     /// (an IANA name PostgreSQL knows, UTC when nil) reads its dates that carry no offset.
-    public func create(name: String, project: String? = nil, timeZone: String? = nil) throws -> (WebhookConnection, APIKey) {
+    /// A `source` other than `devlake` gets a signing secret (`SourceSecret`), returned in the
+    /// connection's `signingSecret`; its API key opens nothing of use and is not shown.
+    public func create(
+        name: String, project: String? = nil, timeZone: String? = nil, source: SourceKind = .devlake
+    ) throws -> (WebhookConnection, APIKey) {
         let problems = [Self.validateName(name), project.flatMap(Self.validateProject)].compactMap { $0 }
         if !problems.isEmpty { throw WebhookError.badRequest("invalid connection", causes: problems) }
         let key = APIKey.generate()
+        let secret = source == .devlake ? nil : SourceSecret.generate(for: source)
         let connection = try pool.transaction { db -> WebhookConnection in
             let zone = try timeZone.map { try ConnectionTimeZone.resolve($0, db) } ?? .utc
             let result = try db.query(
                 """
-                INSERT INTO webhook_connections (name, project_name, api_key_hash, api_key_hint, time_zone)
-                VALUES ($1, $2, $3, $4, $5)
+                INSERT INTO webhook_connections (name, project_name, api_key_hash, api_key_hint, time_zone, source, signing_secret)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
                 ON CONFLICT (name) DO NOTHING RETURNING \(Self.columns)
-                """, [name, project, key.hash, key.hint, zone.identifier])
+                """, [name, project, key.hash, key.hint, zone.identifier, source.rawValue, secret])
             guard let row = result.rows.first else {
                 throw WebhookError(status: 409, message: "a connection named \"\(name)\" already exists")
             }
@@ -107,6 +115,28 @@ public struct ConnectionStore: Sendable {
             return try Self.decode(result.rows[0])
         }
         return (connection, key)
+    }
+
+    /// Gives a source connection a new signing secret; the old one is still accepted for
+    /// `graceSeconds` (0: not at all). Returns the connection with its new `signingSecret`.
+    /// `secret`: the one the tool made (PagerDuty shows its own), else a fresh one.
+    public func rotateSecret(_ reference: ConnectionReference, graceSeconds: Int, secret: String? = nil) throws -> WebhookConnection {
+        if let secret, secret.count < 16 || secret.count > 256 || !secret.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            throw WebhookError.badRequest("invalid secret", causes: ["secret: must be 16 to 256 visible ASCII characters"])
+        }
+        return try pool.transaction { db -> WebhookConnection in
+            guard let found = try Self.find(reference, db) else { throw WebhookError.notFound("unknown \(reference)") }
+            guard found.source != .devlake else {
+                throw WebhookError.badRequest("\(reference) is a devlake connection: it has an API key (rotate-key), no signing secret")
+            }
+            let result = try db.query(
+                """
+                UPDATE webhook_connections SET signing_secret = $2, previous_signing_secret = signing_secret,
+                    previous_secret_expires_at = now() + make_interval(secs => $3::float8), updated_at = now()
+                WHERE id = $1 RETURNING \(Self.columns)
+                """, [String(found.id), secret ?? SourceSecret.generate(for: found.source), String(max(0, graceSeconds))])
+            return try Self.decode(result.rows[0])
+        }
     }
 
     /// Deletes the connection and its scope rows; with `purge`, every row it wrote, in one transaction.
@@ -190,8 +220,17 @@ public struct ConnectionStore: Sendable {
         guard let zone = ConnectionTimeZone(identifier: zoneName) else {
             throw PostgresDecodingError(message: "connection \(id) has the time zone \"\(zoneName)\", which this Lakehook build does not know")
         }
-        return WebhookConnection(
+        var connection = WebhookConnection(
             id: id, name: name, projectName: row[2], apiKeyHash: hash, apiKeyHint: hint, timeZone: zone)
+        guard let sourceName = row[6], let source = SourceKind(rawValue: sourceName) else {
+            throw PostgresDecodingError(message: "connection \(id) has an unknown source")
+        }
+        connection.source = source
+        connection.signingSecret = row[7]
+        connection.previousSecret = row[8]
+        connection.previousSecretExpires = row[9].flatMap(Double.init)
+        connection.sourceOptions = SourceOptions(json: row[10] ?? "{}")
+        return connection
     }
 }
 

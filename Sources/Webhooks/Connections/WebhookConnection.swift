@@ -7,6 +7,15 @@ public struct WebhookConnection: Sendable, Equatable {
     public var apiKeyHint: String
     /// The zone of the dates it posts without an offset (UTC unless set).
     public var timeZone: ConnectionTimeZone
+    /// Who posts to it (issue 17): `devlake` (DevLake's API under the key) or a native source.
+    public var source: SourceKind = .devlake
+    /// A source's signing secret (retrievable: HMACs need it); never logged, shown only when made.
+    var signingSecret: String?
+    /// The secret before the last rotation, accepted until `previousSecretExpires` (epoch seconds).
+    var previousSecret: String?
+    var previousSecretExpires: Double?
+    /// The source's mapping options.
+    var sourceOptions = SourceOptions()
 
     public init(
         id: Int64, name: String, projectName: String? = nil, apiKeyHash: String, apiKeyHint: String,
@@ -18,6 +27,14 @@ public struct WebhookConnection: Sendable, Equatable {
         self.apiKeyHash = apiKeyHash
         self.apiKeyHint = apiKeyHint
         self.timeZone = timeZone
+    }
+
+    /// The secrets a source's signature may be made with at `now` (epoch seconds): the current
+    /// one, and the previous one during its grace.
+    func acceptedSecrets(now: Double) -> [String] {
+        var secrets = signingSecret.map { [$0] } ?? []
+        if let previousSecret, let previousSecretExpires, now < previousSecretExpires { secrets.append(previousSecret) }
+        return secrets
     }
 
     /// `webhook:<id>`: the connection's board, CI/CD scope and repo id, and the prefix of its rows.

@@ -13,8 +13,15 @@ extension WebhookService {
                 let name = r.string("name", required: true)
                 let project = r.string("project")
                 let timeZone = r.string("timeZone")
-                guard r.causes.isEmpty, let name else { throw WebhookError.invalidBody(r.causes) }
-                let (connection, key) = try store.create(name: name, project: project, timeZone: timeZone)
+                let sourceName = r.string("source")
+                var causes = r.causes
+                let source = sourceName.map { SourceKind(rawValue: $0.lowercased()) } ?? .devlake
+                if source == nil {
+                    causes.append("source: must be one of \(SourceKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                guard causes.isEmpty, let name, let source else { throw WebhookError.invalidBody(causes) }
+                let (connection, key) = try store.create(name: name, project: project, timeZone: timeZone, source: source)
+                if source != .devlake { return Endpoints.describe(connection, publicURL: publicURL, key: nil, secret: true) }
                 return Endpoints.describe(connection, publicURL: publicURL, key: key)
             })
             router.add("GET", connections, admin { [self] _ in
@@ -53,6 +60,25 @@ extension WebhookService {
                     let (connection, key) = try store.rotateKey(reference)
                     directory.forget()
                     return Endpoints.describe(connection, publicURL: publicURL, key: key)
+                })
+                router.add("POST", one + "/rotate-secret", admin { [self] request in
+                    let reference = try Self.connectionReference(request.pathParameters)
+                    var grace = SourceGrace.defaultSeconds
+                    var secret: String?
+                    if !request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+                        let body = try Self.jsonBody(request.body)
+                        var r = FieldReader(body)
+                        if let text = r.string("grace") {
+                            guard let seconds = SourceGrace.seconds(text) else {
+                                throw WebhookError.invalidBody(["grace: must be a duration such as 24h, 30m, 90s or 2d"])
+                            }
+                            grace = seconds
+                        }
+                        secret = r.string("secret")
+                    }
+                    let connection = try store.rotateSecret(reference, graceSeconds: grace, secret: secret)
+                    directory.forget()
+                    return Endpoints.describe(connection, publicURL: publicURL, key: nil, secret: true)
                 })
             }
         }

@@ -19,6 +19,7 @@ extension WebhookService {
                 case .ingest(let ingest):
                     return checkKey(routed, ingest, pattern: pattern, started: started)
                 case .inline, .blocking(_, admin: false):
+                    // Also the native sources' routes (issue 17): their signature needs the body.
                     return .proceed
                 case .blocking(let handler, admin: true):
                     // Administration and DORA: the token check needs no database. When it fails,

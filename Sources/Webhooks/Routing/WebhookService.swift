@@ -24,6 +24,8 @@ public final class WebhookService: Sendable {
     let journalNotifier: JournalNotifier
     /// The longest window a DORA report over HTTP may span (LAKEHOOK_DORA_MAX_WINDOW_DAYS).
     let doraMaxWindowDays: Int
+    /// The native sources' mappings (issue 17).
+    let sourceMappings = SourceRegistry()
 
     /// The four prefixes every route lives under (API.md §1).
     public static let prefixes = ["/api/plugins/webhook", "/api/rest/plugins/webhook", "/plugins/webhook", "/rest/plugins/webhook"]
@@ -62,6 +64,7 @@ public final class WebhookService: Sendable {
             table.add("POST", pattern, .ingest(route))
         }
         addAdministration(to: &table)
+        addSources(to: &table)
         addDora(to: &table)
         table.add("GET", "/livez", .inline { _ in Answer.success(.object(JSONObject(members: [(key: "status", value: .string("up"))]))) })
         table.add("GET", "/api/openapi.json", .inline { _ in Self.openAPIDocument })
