@@ -184,7 +184,7 @@ enum GitHubMapping: SourceMapping {
         let wanted = GitSource.lowercased(options.incidentLabel)
         var labels: [String] = []
         if case .array(let elements) = GitSource.value(native, "issue.labels") {
-            labels = elements.compactMap { $0.objectValue.flatMap { GitSource.lowercased(GitSource.text($0, "name")) } }
+            labels = elements.compactMap { element in element.objectValue.flatMap { GitSource.lowercased(GitSource.text($0, "name")) } }
         }
         let labelled = labels.contains { $0 == wanted }
         let unlabelled = action == "unlabeled" && GitSource.lowercased(GitSource.text(native, "label.name")) == wanted && !labelled

@@ -100,7 +100,7 @@ enum GitLabMapping: SourceMapping {
             body.set("finished_date", GitSource.gitLabDate(GitSource.value(build, "finished_at")), from: "\(path).finished_at")
             task(body)
         }
-        let finished = status.map(finishedPipelineStatuses.contains) ?? false
+        let finished = status.map { finishedPipelineStatuses.contains($0) } ?? false
         if builds.isEmpty && finished {
             // No job listed: the pipeline itself is the one task, so that there is a pipeline to finish.
             var body = DevLakeBody(native)
@@ -172,7 +172,7 @@ enum GitLabMapping: SourceMapping {
 
     static func mergeRequest(_ native: JSONObject, _ connection: WebhookConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
         let state = GitSource.lowercased(GitSource.text(native, "object_attributes.state"))
-        let status: String? = switch state {
+        let status: String? = switch state ?? "" {
         case "merged": "MERGED"
         case "closed": "CLOSED"
         case "opened", "locked": "OPEN"
