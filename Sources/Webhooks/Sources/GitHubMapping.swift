@@ -99,8 +99,9 @@ enum GitHubMapping: SourceMapping {
         body.set("name", name.map(JSONValue.string), from: "workflow_run.name")
         body.copy("result", from: "workflow_run.conclusion")
         body.copy("status", from: "workflow_run.status")
-        body.set("type", .string(GitSource.taskType([name])))
-        body.set("environment", .string(GitSource.taskEnvironment([name], options: options)))
+        let type = GitSource.taskType([name])
+        body.set("type", .string(type))
+        body.set("environment", .string(GitSource.taskEnvironment([name], type: type, options: options)))
         let started = GitSource.value(native, "workflow_run.run_started_at") != nil ? "workflow_run.run_started_at" : "workflow_run.created_at"
         body.copy("started_date", from: started)
         body.copy("finished_date", from: "workflow_run.updated_at")
@@ -127,8 +128,9 @@ enum GitHubMapping: SourceMapping {
         // An unfinished job has no conclusion: its status (in_progress) is its result.
         body.copy("result", from: action == "completed" ? "workflow_job.conclusion" : "workflow_job.status")
         body.copy("status", from: "workflow_job.status")
-        body.set("type", .string(GitSource.taskType([name])))
-        body.set("environment", .string(GitSource.taskEnvironment([name], options: options)))
+        let type = GitSource.taskType([name])
+        body.set("type", .string(type))
+        body.set("environment", .string(GitSource.taskEnvironment([name], type: type, options: options)))
         body.copy("started_date", from: "workflow_job.started_at")
         if action == "completed" { body.copy("finished_date", from: "workflow_job.completed_at") }
         body.copy("repo_id", from: "repository.html_url")

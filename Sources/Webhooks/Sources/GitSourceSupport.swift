@@ -47,10 +47,12 @@ enum GitSource {
         return environmentNames[lower]
     }
 
-    /// The environment a CI task's name suggests: the whole name, then each of its words
-    /// (`deploy-staging` → STAGING); PRODUCTION when none is a known name, DevLake's default for
-    /// a deployment that names none.
-    static func taskEnvironment(_ names: [String?], options: SourceOptions) -> String {
+    /// A CI task's environment: for a DEPLOYMENT task, the environment its name suggests (the
+    /// whole name, then each of its words: `deploy-staging` → STAGING); PRODUCTION otherwise, or
+    /// when no name is known — DevLake's default. (A job named `test` is a TEST task, not one in
+    /// a TESTING environment.)
+    static func taskEnvironment(_ names: [String?], type: String, options: SourceOptions) -> String {
+        guard type == "DEPLOYMENT" else { return "PRODUCTION" }
         for name in names.compactMap({ $0 }) {
             if let whole = environment(name, options: options) { return whole }
             for word in words(name) {
