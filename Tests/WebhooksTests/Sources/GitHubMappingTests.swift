@@ -207,6 +207,18 @@ struct GitHubMappingTests {
         #expect(failed.originalResult == "failure")
     }
 
+    @Test("a deploying job (name deploy-staging) is a DEPLOYMENT task in the environment its name says")
+    func workflowJobDeploy() throws {
+        let body = try SourceFixture.load("github/workflow_job.completed.success.with-organization.json")
+            .setting("workflow_job.name", "deploy-staging")
+        let task = try SourceFixture.only(try map("workflow_job", body), as: TaskUpsert.self)
+        #expect(task.type == "DEPLOYMENT")
+        #expect(task.environment == "STAGING")
+        let own = try SourceFixture.only(
+            try map("workflow_job", body, options: SourceOptions(environments: ["staging": "PRODUCTION"])), as: TaskUpsert.self)
+        #expect(own.environment == "PRODUCTION")
+    }
+
     @Test("an in_progress workflow_job is an IN_PROGRESS task without a finish")
     func workflowJobInProgress() throws {
         let task = try SourceFixture.only(try map("workflow_job", "workflow_job.in_progress.json"), as: TaskUpsert.self)
