@@ -64,7 +64,7 @@ enum GitHubMapping: SourceMapping {
         body.set("originalEnvironment", environmentName.map(JSONValue.string), from: "deployment.environment")
         body.copy("createdDate", from: "deployment.created_at")
         body.copy("startedDate", from: "deployment.created_at")
-        let finished = GitSource.value(native, "deployment_status.updated_at") != nil ? "deployment_status.updated_at" : "deployment_status.created_at"
+        let finished = GitSource.has(native, "deployment_status.updated_at") ? "deployment_status.updated_at" : "deployment_status.created_at"
         body.copy("finishedDate", from: finished)
         var commit = DevLakeBody(native)
         commit.copy("repoUrl", from: "repository.html_url")
@@ -102,7 +102,7 @@ enum GitHubMapping: SourceMapping {
         let type = GitSource.taskType([name])
         body.set("type", .string(type))
         body.set("environment", .string(GitSource.taskEnvironment([name], type: type, options: options)))
-        let started = GitSource.value(native, "workflow_run.run_started_at") != nil ? "workflow_run.run_started_at" : "workflow_run.created_at"
+        let started = GitSource.has(native, "workflow_run.run_started_at") ? "workflow_run.run_started_at" : "workflow_run.created_at"
         body.copy("started_date", from: started)
         body.copy("finished_date", from: "workflow_run.updated_at")
         body.copy("repo_id", from: "repository.html_url")
@@ -144,7 +144,7 @@ enum GitHubMapping: SourceMapping {
 
     /// Every action carries the whole pull request, so every action upserts it.
     static func pullRequest(_ native: JSONObject, _ connection: WebhookConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
-        let merged = GitSource.value(native, "pull_request.merged") == .bool(true) || GitSource.value(native, "pull_request.merged_at") != nil
+        let merged = GitSource.value(native, "pull_request.merged") == .bool(true) || GitSource.has(native, "pull_request.merged_at")
         let state = GitSource.lowercased(GitSource.text(native, "pull_request.state"))
         var body = DevLakeBody(native)
         body.copy("pullRequestKey", from: "pull_request.number")

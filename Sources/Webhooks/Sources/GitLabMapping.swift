@@ -72,7 +72,9 @@ enum GitLabMapping: SourceMapping {
         func task(_ body: DevLakeBody) {
             switch TaskUpsert.decode(body.object, for: connection, arrival: arrival) {
             case .success(let task): operations.append(task)
-            case .failure(let error): causes += body.renamed(error, event: "GitLab Pipeline Hook").causes
+            case .failure(let error):
+                // A pipeline field's problem is every job's: said once.
+                causes += body.renamed(error, event: "GitLab Pipeline Hook").causes.filter { !causes.contains($0) }
             }
         }
         func common(_ body: inout DevLakeBody) {
@@ -96,7 +98,7 @@ enum GitLabMapping: SourceMapping {
                 ?? GitSource.taskEnvironment([name, stage], type: type, options: options)
             body.set("environment", .string(environment))
             // A skipped job never started: it is dated by its creation.
-            let started = GitSource.value(build, "started_at") != nil ? "started_at" : "created_at"
+            let started = GitSource.has(build, "started_at") ? "started_at" : "created_at"
             body.set("started_date", GitSource.gitLabDate(GitSource.value(build, started)), from: "\(path).\(started)")
             body.set("finished_date", GitSource.gitLabDate(GitSource.value(build, "finished_at")), from: "\(path).finished_at")
             task(body)
@@ -191,7 +193,7 @@ enum GitLabMapping: SourceMapping {
         body.copy("authorId", from: "object_attributes.author_id")
         // GitLab sends merged_at / closed_at in recent versions; without them the update is the date.
         if status == "MERGED" {
-            let merged = GitSource.value(native, "object_attributes.merged_at") != nil ? "object_attributes.merged_at" : "object_attributes.updated_at"
+            let merged = GitSource.has(native, "object_attributes.merged_at") ? "object_attributes.merged_at" : "object_attributes.updated_at"
             body.copy("mergedDate", from: merged, convert: GitSource.gitLabDate)
             body.copy("mergeCommitSha", from: "object_attributes.merge_commit_sha")
             if GitSource.text(native, "object_attributes.action") == "merge" {
@@ -200,7 +202,7 @@ enum GitLabMapping: SourceMapping {
             }
         }
         if status == "CLOSED" {
-            let closed = GitSource.value(native, "object_attributes.closed_at") != nil ? "object_attributes.closed_at" : "object_attributes.updated_at"
+            let closed = GitSource.has(native, "object_attributes.closed_at") ? "object_attributes.closed_at" : "object_attributes.updated_at"
             body.copy("closedDate", from: closed, convert: GitSource.gitLabDate)
         }
         body.copy("headRef", from: "object_attributes.source_branch")
@@ -233,7 +235,7 @@ enum GitLabMapping: SourceMapping {
         body.copy("created_date", from: "object_attributes.created_at", convert: GitSource.gitLabDate)
         body.copy("updated_date", from: "object_attributes.updated_at", convert: GitSource.gitLabDate)
         if state == "closed" {
-            let closed = GitSource.value(native, "object_attributes.closed_at") != nil ? "object_attributes.closed_at" : "object_attributes.updated_at"
+            let closed = GitSource.has(native, "object_attributes.closed_at") ? "object_attributes.closed_at" : "object_attributes.updated_at"
             body.copy("resolution_date", from: closed, convert: GitSource.gitLabDate)
         }
         body.copy("url", from: "object_attributes.url")

@@ -13,6 +13,13 @@ enum GitSource {
         return current == .null ? nil : current
     }
 
+    /// Whether the path holds a value (not absent, not `null`). (`value(...) != nil` would not
+    /// say it: `nil` there is read as JSON's `null`, `JSONValue` being ExpressibleByNilLiteral.)
+    static func has(_ body: JSONObject, _ path: String) -> Bool {
+        if case .some = value(body, path) { return true }
+        return false
+    }
+
     /// The text at a path (a number as its literal), nil when absent, `null`, `""` or not text.
     static func text(_ body: JSONObject, _ path: String) -> String? {
         switch value(body, path) {
