@@ -10,7 +10,9 @@ enum GitSource {
             guard case .object(let object) = current, let next = object[String(part)] else { return nil }
             current = next
         }
-        return current == .null ? nil : current
+        // Not `current == .null ? nil : current`: that `nil` would be JSON's null, not Swift's.
+        if current == .null { return Optional.none }
+        return current
     }
 
     /// Whether the path holds a value (not absent, not `null`). (`value(...) != nil` would not
