@@ -6,7 +6,7 @@ parameters Lakehook binds for the benchmark's body. The issue key varies over th
 as bench/issues.lua.
 
 With the journal on (Lakehook's default, LAKEHOOK_JOURNAL), Lakehook sends that statement with
-the journal's insert around it (`IngestStatement.journaled`, read from
+the journal's insert around it (`IngestStatement.journaled`, whose text `compose` makes, read from
 Sources/Webhooks/Journal/IngestStatement.swift, with JournalEntry.columns): so does pgbench, the
 body as the jsonb of the request bench/issues.lua sends. LAKEHOOK_JOURNAL=off leaves it out.
 
@@ -28,14 +28,14 @@ import sys
 
 def parameters(c):
     """$n → what pgbench puts there: a variable (its value in `defines`), or a literal."""
-    key = ":n"  # random(1, 1000000), set per statement
+    key = ":n::text"  # random(1, 1000000), set per statement
     return {
         1: f"(:p1 || {key})", 2: ":p2", 3: ":p3", 4: ":p4", 5: ":p5", 6: ":p6",
         7: f"('B-' || {key})", 8: f"('benchmark issue ' || {key})",
         9: ":p9", 10: ":p10", 11: ":p11", 12: "''", 13: "''", 14: "''",
         15: ":p15", 16: ":p16", 17: "''", 18: "''", 19: "''", 20: ":p20", 21: "NULL", 22: "NULL",
         23: ":p23", 24: "''", 25: ":p25", 26: ":p26", 27: ":p27", 28: ":p28",
-        29: ":p29", 30: ":p30", 31: ":p31",
+        29: ":p29", 30: ":p30", 31: ":p31", 32: "now()",  # the request's arrival
     }
 
 
@@ -61,8 +61,12 @@ text = open(source).read()
 
 
 def literal(name):
-    """A `static let NAME = \"\"\"...\"\"\"` of the source, its `\\(Self.other)` fragments put in."""
+    """A `static let NAME = \"\"\"...\"\"\"` of the source, its `\\(Self.other)` and
+    `\\(SQLText.iso8601("column"))` fragments put in."""
     body = re.search(r'static let %s = """\n(.*?)\n        """' % name, text, re.S).group(1)
+    # SQLText.iso8601 renders a column with to_char(... 'HH24:MI:SS' ...), whose `:MI` pgbench
+    # would take for a variable: the column (a NULL unless the post is late) is cast to text here.
+    body = re.sub(r'\\\(SQLText\.iso8601\("(\w+)"\)\)', lambda m: "%s::text AS %s" % (m.group(1), m.group(1)), body)
     return re.sub(r"\\\(Self\.(\w+)\)", lambda m: literal(m.group(1)).strip(), body)
 
 
@@ -71,7 +75,7 @@ binds = parameters(connection_id)
 assert max(int(n) for n in re.findall(r"\$(\d+)", sql)) == len(binds), "IssueUpsert's parameters changed"
 
 # The body bench/issues.lua sends, as the jsonb the journal keeps.
-BODY = ("""('{"board_key":"BENCH","issue_key":"B-' || :n || '","title":"benchmark issue ' || :n || '","type":"BUG","""
+BODY = ("""('{"board_key":"BENCH","issue_key":"B-' || :n::text || '","title":"benchmark issue ' || :n::text || '","type":"BUG","""
         """"status":"TODO","original_status":"created","story_point":3,"created_date":"2024-01-01T12:00:00+00:00","""
         """"lead_time_minutes":0,"creator_id":"u1","creator_name":"bench","assignee_id":"u2","assignee_name":"bench"}')::jsonb""")
 
@@ -80,15 +84,16 @@ def journaled(sql, first):
     """IngestStatement.journaled(parameterCount:) around `sql`, its journal parameters from `first`."""
     source = open(os.path.join(os.path.dirname(source_path), "..", "Journal", "IngestStatement.swift")).read()
     entry = open(os.path.join(os.path.dirname(source_path), "..", "Journal", "JournalEntry.swift")).read()
-    template = re.search(r'func journaled\(parameterCount: Int\) -> String \{\n        """\n(.*?)\n        """', source, re.S).group(1)
+    template = re.search(r'func compose\(parameterCount: Int\) -> String \{\n        """\n(.*?)\n        """', source, re.S).group(1)
     columns = re.search(r'static let columns = """\n(.*?)\n        """', entry, re.S).group(1)
-    values = ["now()", connection_id, "'issues'", "'{}'", "('bench-' || :n)", "'127.0.0.1'", "''",
+    values = ["now()", connection_id, "'issues'", "'{}'", "('bench-' || :n::text)", "'127.0.0.1'", "''",
               "'application/json'", BODY, "NULL", "NULL", "0"]
     assert len(values) == int(re.search(r"static let columnCount = (\d+)", entry).group(1)), "JournalEntry's columns changed"
     text = template.replace("\\(ctes.map { $0 + \",\" } ?? \"\")", "").replace("\\(body)", sql)
     text = text.replace("\\(JournalEntry.columns)", " ".join(columns.split()))
     text = text.replace("\\(JournalEntry.placeholders(from: parameterCount + 1))", ", ".join(values))
-    text = text.replace("\\(stale)", "false").replace("\\(accepted)", "true")
+    stale = re.search(r'private static let stale = "(.*)"', open(source_path).read()).group(1)
+    text = text.replace("\\(stale)", stale).replace("\\(accepted)", "true")
     assert "\\(" not in text, "IngestStatement.journaled changed: " + text
     return text
 

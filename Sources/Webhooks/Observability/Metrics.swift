@@ -140,8 +140,8 @@ public final class Metrics: Sendable {
         for reason in PipelineState.PoolReason.allCases {
             out += "lakehook_db_pool_fallbacks_total{reason=\"\(reason.rawValue)\"} \(snapshot.poolFallbacks[reason] ?? 0)\n"
         }
-        family("lakehook_journal_events_total", "counter", "Ingest requests journaled, by outcome: applied, stale, duplicate, refused; failed: a refusal whose row could not be written.")
-        for outcome in ["applied", "stale", "duplicate", "refused", "failed"] {
+        family("lakehook_journal_events_total", "counter", "Ingest requests journaled, by outcome: applied, stale, duplicate, refused, ignored (a source event with nothing to write); failed: a refusal whose row could not be written.")
+        for outcome in ["applied", "stale", "duplicate", "refused", "ignored", "failed"] {
             out += "lakehook_journal_events_total{outcome=\"\(outcome)\"} \(snapshot.journal[outcome] ?? 0)\n"
         }
         family("lakehook_ingest_unauthenticated_total", "counter", "Ingest requests refused before their connection and key were known (not journaled).")

@@ -42,7 +42,9 @@ extension WebhookService {
             userAgent: request.headers[first: "User-Agent"] ?? "", contentType: request.headers[first: "Content-Type"] ?? "",
             body: request.body, idempotencyKey: nil, started: started)
         do {
-            let body = try Self.jsonBody(request.body)
+            let parsed = try Self.jsonBody(request.body)
+            // A CloudEvent in binary mode (ce-* headers) or structured mode: the full CDEvent.
+            let body = kind == .cdevents ? CDEventsMapping.structured(headers: request.headers, body: parsed) : parsed
             entry.params = ["event": Self.eventType(kind, request.headers, body)]
             entry.idempotencyKey = Self.deliveryKey(kind, request.headers, body)
             let outcome: SourceOutcome
@@ -58,16 +60,7 @@ extension WebhookService {
                 response.annotations["connection"] = String(connection.id)
                 return response
             case .ignored(let reason):
-                if executor.journaling {
-                    let binds = entry.binds + ["202", JournalEntry.clean(reason, 4096), nil, "ignored"]
-                    _ = try pool.withConnection { db in try db.query(JournalEntry.insertSQL, binds) }
-                    metrics.recordJournal("ignored")
-                    journalNotifier.poke()
-                }
-                var response = Answer.success(.object(["ignored": .string(reason)]))
-                response.status = 202
-                response.annotations["connection"] = String(connection.id)
-                return response
+                return ignoredAnswer(reason, entry, connection)
             case .write(let operations):
                 let operation: any IngestOperation = operations.count == 1 ? operations[0] : CompositeOperation(operations: operations)
                 let outcome = try executor.run(IngestRequest(
@@ -78,6 +71,12 @@ extension WebhookService {
                 }
                 return answer(outcome, connection: connection)
             }
+        } catch let refusal as WebhookError where refusal.status == 403 {
+            // The only 403 a write gives: a task for a pipeline that is finished already (a job
+            // delivered after its run completed, a redelivered `completed`). A sender retries a
+            // 4xx and GitLab disables a hook that keeps failing: it is an event with nothing left
+            // to write, answered 202 and journaled `ignored` as an unmapped one.
+            return ignoredAnswer(refusal.message, entry, connection)
         } catch let refusal as WebhookError where (400..<500).contains(refusal.status) {
             if executor.journaling {
                 let written = (try? pool.withConnection { db in try db.query(JournalEntry.insertSQL, entry.binds(refusedWith: refusal)) }) != nil
@@ -88,6 +87,21 @@ extension WebhookService {
         } catch {
             return failed(error, request)
         }
+    }
+
+    /// 202 for an event with nothing to write, journaled `ignored` with the reason (a journal
+    /// row that cannot be written is counted as failed; the answer is the same).
+    private func ignoredAnswer(_ reason: String, _ entry: JournalEntry, _ connection: WebhookConnection) -> HTTPResponse {
+        if executor.journaling {
+            let binds = entry.binds + ["202", JournalEntry.clean(reason, 4096), nil, "ignored"]
+            let written = (try? pool.withConnection { db in try db.query(JournalEntry.insertSQL, binds) }) != nil
+            metrics.recordJournal(written ? "ignored" : "failed")
+            if written { journalNotifier.poke() }
+        }
+        var response = Answer.success(.object(["ignored": .string(reason)]))
+        response.status = 202
+        response.annotations["connection"] = String(connection.id)
+        return response
     }
 
     /// The connection the path names, if it is a connection of `kind` and the request is signed
@@ -117,7 +131,8 @@ extension WebhookService {
         case .gitlab: text = headers[first: "X-Gitlab-Event"] ?? body["object_kind"].flatMap(Self.string)
         case .pagerduty:
             if case .object(let event)? = body["event"] { text = event["event_type"].flatMap(Self.string) } else { text = nil }
-        case .cdevents: text = body["type"].flatMap(Self.string) ?? headers[first: "ce-type"]
+        case .cdevents:
+            if case .object(let context)? = body["context"] { text = context["type"].flatMap(Self.string) } else { text = nil }
         case .devlake: text = nil
         }
         return JournalEntry.clean(text ?? "", 255)

@@ -69,7 +69,7 @@ enum GitLabMapping: SourceMapping {
         }
         var operations: [any IngestOperation] = []
         var causes: [String] = []
-        func task(_ body: DevLakeBody) {
+        func task(_ body: GitEventBody) {
             switch TaskUpsert.decode(body.object, for: connection, arrival: arrival) {
             case .success(let task): operations.append(task)
             case .failure(let error):
@@ -77,14 +77,14 @@ enum GitLabMapping: SourceMapping {
                 causes += body.renamed(error, event: "GitLab Pipeline Hook").causes.filter { !causes.contains($0) }
             }
         }
-        func common(_ body: inout DevLakeBody) {
+        func common(_ body: inout GitEventBody) {
             body.set("pipeline_name", pipelineName.map(JSONValue.string), from: "object_attributes.id")
             body.copy("repo_id", from: "project.web_url")
             if !isTag { body.copy("branch", from: "object_attributes.ref") }
             body.copy("commit_sha", from: "object_attributes.sha")
         }
         for (position, build) in builds {
-            var body = DevLakeBody(native)
+            var body = GitEventBody(native)
             let path = "builds[\(position)]"
             common(&body)
             let name = GitSource.text(build, "name"), stage = GitSource.text(build, "stage")
@@ -106,7 +106,7 @@ enum GitLabMapping: SourceMapping {
         let finished = status.map { finishedPipelineStatuses.contains($0) } ?? false
         if builds.isEmpty && finished {
             // No job listed: the pipeline itself is the one task, so that there is a pipeline to finish.
-            var body = DevLakeBody(native)
+            var body = GitEventBody(native)
             common(&body)
             let name = GitSource.text(native, "object_attributes.name") ?? "pipeline"
             body.set("name", .string(name))
@@ -144,7 +144,7 @@ enum GitLabMapping: SourceMapping {
             return .ignored("GitLab deployment status \(status) is not final; a deployment is written when it succeeds, fails or is canceled")
         }
         let environmentName = GitSource.text(native, "environment")
-        var body = DevLakeBody(native)
+        var body = GitEventBody(native)
         body.copy("id", from: "deployment_id")
         if let project = GitSource.text(native, "project.path_with_namespace"), let environmentName {
             body.set("name", .string("\(project):\(environmentName)"))
@@ -159,7 +159,7 @@ enum GitLabMapping: SourceMapping {
         // The hook carries one date: when the status changed (start and finish alike).
         body.copy("startedDate", from: "status_changed_at", convert: GitSource.gitLabDate)
         body.copy("finishedDate", from: "status_changed_at", convert: GitSource.gitLabDate)
-        var commit = DevLakeBody(native)
+        var commit = GitEventBody(native)
         commit.copy("repoUrl", from: "project.web_url")
         commit.copy("repoId", from: "project.web_url")
         // The full sha is the last segment of commit_url (`short_sha` has 8 characters only).
@@ -182,7 +182,7 @@ enum GitLabMapping: SourceMapping {
         case "opened", "locked": "OPEN"
         default: nil
         }
-        var body = DevLakeBody(native)
+        var body = GitEventBody(native)
         body.copy("pullRequestKey", from: "object_attributes.iid")
         body.copy("title", from: "object_attributes.title")
         body.copy("createdDate", from: "object_attributes.created_at", convert: GitSource.gitLabDate)
@@ -223,7 +223,7 @@ enum GitLabMapping: SourceMapping {
             return .ignored("GitLab issue of type \(type ?? "(none)") is not an incident")
         }
         let state = GitSource.lowercased(GitSource.text(native, "object_attributes.state"))
-        var body = DevLakeBody(native)
+        var body = GitEventBody(native)
         let key = GitSource.text(native, "project.path_with_namespace").flatMap { project in
             GitSource.text(native, "object_attributes.iid").map { "\(project)#\($0)" }
         }

@@ -110,7 +110,7 @@ enum GitSource {
 
 /// A DevLake-shaped body built from a native event, remembering which native field each of its
 /// fields came from, so that a decoder's cause names what the sender sent.
-struct DevLakeBody {
+struct GitEventBody {
     let native: JSONObject
     private(set) var members: [(key: String, value: JSONValue)] = []
     /// DevLake field (with its path, `deploymentCommits[0].commitSha`) → native path.
@@ -131,7 +131,7 @@ struct DevLakeBody {
     }
 
     /// A nested object's origins (`deploymentCommits[0].` + its fields).
-    mutating func nest(_ field: String, _ body: DevLakeBody, at position: Int = 0) {
+    mutating func nest(_ field: String, _ body: GitEventBody, at position: Int = 0) {
         for (key, path) in body.origins { origins["\(field)[\(position)].\(key)"] = path }
     }
 

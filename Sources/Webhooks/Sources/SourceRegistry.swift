@@ -5,11 +5,10 @@ import Synchronization
 final class SourceRegistry: Sendable {
     /// The mappings Lakehook ships.
     static let builtIn: [SourceKind: any SourceMapping.Type] = [
-        // .github: GitHubMapping.self,
-        // .gitlab: GitLabMapping.self,
-        // .pagerduty: PagerDutyMapping.self,
-        // .cdevents: CDEventsMapping.self,
-        :
+        .github: GitHubMapping.self,
+        .gitlab: GitLabMapping.self,
+        .pagerduty: PagerDutyMapping.self,
+        .cdevents: CDEventsMapping.self,
     ]
 
     private let mappings: Mutex<[SourceKind: any SourceMapping.Type]>

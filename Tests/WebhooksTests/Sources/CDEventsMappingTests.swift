@@ -7,10 +7,10 @@ import Testing
 @Suite("CDEvents v0.4 become DevLake deployments, incidents, pull requests and pipelines")
 struct CDEventsMappingTests {
     func map(_ body: JSONObject, options: SourceOptions = SourceOptions(), headers: HTTPHeaders = HTTPHeaders()) throws -> SourceOutcome {
-        try CDEventsMapping.map(SourceFixture.event(body, headers: headers), for: SourceFixture.connection, options: options)
+        try CDEventsMapping.map(EventSourceFixture.event(body, headers: headers), for: EventSourceFixture.connection, options: options)
     }
 
-    func fixture(_ name: String) throws -> JSONObject { try SourceFixture.object("cdevents/\(name).json") }
+    func fixture(_ name: String) throws -> JSONObject { try EventSourceFixture.object("cdevents/\(name).json") }
 
     func deployment(_ name: String, options: SourceOptions = SourceOptions()) throws -> DeploymentUpsert {
         let operations = try map(fixture(name), options: options).operations
@@ -59,15 +59,15 @@ struct CDEventsMappingTests {
     @Test func aPurlVcsUrlOrCustomDataNamesTheCommit() throws {
         let sha = "5f5e0c5e8f2b9bd1bd9a07d4b4dcd8bd7b5b6a11"
         var body = try fixture("service_deployed")
-        body = SourceFixture.replacing(body, ["subject", "content", "artifactId"],
+        body = EventSourceFixture.replacing(body, ["subject", "content", "artifactId"],
             with: .string("pkg:oci/myapp@sha256%3A0b31?vcs_url=git%2Bhttps%3A%2F%2Fgithub.com%2Forg%2Fmyapp%40\(sha)"))
         var commit = try firstCommit(body)
         #expect(commit.repoUrl == "https://github.com/org/myapp")
         #expect(commit.commitSha == sha)
-        body = SourceFixture.replacing(body, ["subject", "content", "artifactId"], with: .string("pkg:github/org/myapp@\(sha)"))
+        body = EventSourceFixture.replacing(body, ["subject", "content", "artifactId"], with: .string("pkg:github/org/myapp@\(sha)"))
         commit = try firstCommit(body)
         #expect(commit.repoUrl == "https://github.com/org/myapp")
-        body = SourceFixture.replacing(body, ["customData"],
+        body = EventSourceFixture.replacing(body, ["customData"],
             with: ["commitSha": .string(sha), "repoUrl": "https://gitlab.com/g/p", "refName": "main"])
         commit = try firstCommit(body)
         #expect(commit.repoUrl == "https://gitlab.com/g/p")
@@ -131,7 +131,7 @@ struct CDEventsMappingTests {
         #expect(task.repoId == "/event/source/123")
         #expect(finish.pipelineName == "mySubject123")
         for (outcome, result) in [("success", "SUCCESS"), ("error", "FAILURE"), ("cancel", "ABORT")] {
-            let body = SourceFixture.replacing(try fixture("pipelinerun_finished"), ["subject", "content", "outcome"], with: .string(outcome))
+            let body = EventSourceFixture.replacing(try fixture("pipelinerun_finished"), ["subject", "content", "outcome"], with: .string(outcome))
             let task = try #require(try map(body).operations.first as? TaskUpsert)
             #expect(task.result == result)
             #expect(task.originalResult == outcome)
@@ -140,16 +140,16 @@ struct CDEventsMappingTests {
 
     @Test func otherTypesAndOtherMajorVersionsAreIgnored() throws {
         #expect(try map(fixture("pipelinerun_started")).ignoredReason?.contains("not mapped") == true)
-        let future = SourceFixture.replacing(try fixture("service_deployed"), ["context", "type"], with: "dev.cdevents.service.deployed.1.0.0")
+        let future = EventSourceFixture.replacing(try fixture("service_deployed"), ["context", "type"], with: "dev.cdevents.service.deployed.1.0.0")
         #expect(try map(future).ignoredReason?.contains("version 1.x") == true)
-        let minor = SourceFixture.replacing(try fixture("service_deployed"), ["context", "type"], with: "dev.cdevents.service.deployed.0.3.1")
+        let minor = EventSourceFixture.replacing(try fixture("service_deployed"), ["context", "type"], with: "dev.cdevents.service.deployed.0.3.1")
         #expect(try map(minor).operations.count == 1)
     }
 
     @Test func missingFieldsAreA400WhoseCausesNameTheCDEventsFields() throws {
         var body = try fixture("service_deployed")
-        body = SourceFixture.replacing(body, ["subject", "content"], with: ["artifactId": "pkg:oci/myapp"])
-        body = SourceFixture.replacing(body, ["context", "timestamp"], with: nil)
+        body = EventSourceFixture.replacing(body, ["subject", "content"], with: ["artifactId": "pkg:oci/myapp"])
+        body = EventSourceFixture.replacing(body, ["context", "timestamp"], with: nil)
         let error = #expect(throws: WebhookError.self) { try map(body) }
         #expect(error?.status == 400)
         let causes = error?.causes ?? []
@@ -157,7 +157,7 @@ struct CDEventsMappingTests {
         #expect(causes.contains { $0.hasPrefix("subject.content.artifactId: names no commit") })
         #expect(causes.contains("context.timestamp: is required"))
 
-        let pipeline = SourceFixture.replacing(try fixture("pipelinerun_finished"), ["subject", "content", "outcome"], with: nil)
+        let pipeline = EventSourceFixture.replacing(try fixture("pipelinerun_finished"), ["subject", "content", "outcome"], with: nil)
         let pipelineError = #expect(throws: WebhookError.self) { try map(pipeline) }
         #expect(pipelineError?.causes == ["subject.content.outcome: is required"])
     }
@@ -202,7 +202,7 @@ struct CDEventsMappingTests {
     @Test func theOperationsWriteADeploymentThatReadsBack() throws {
         let (connection, _) = try ConnectionStore(pool: TestDatabase.pool).create(name: "cdevents-\(UUID().uuidString.prefix(8))")
         let outcome = try CDEventsMapping.map(
-            SourceFixture.event(fixture("service_rolledback")), for: connection, options: SourceOptions(environments: ["test123": "staging"]))
+            EventSourceFixture.event(fixture("service_rolledback")), for: connection, options: SourceOptions(environments: ["test123": "staging"]))
         try TestDatabase.pool.transaction { db in
             for operation in outcome.operations { _ = try operation.write(db, for: connection) }
         }

@@ -5,7 +5,7 @@ import Testing
 @testable import Webhooks
 
 /// Loading the vendors' payloads of Fixtures/Sources, and what every mapping test needs.
-enum SourceFixture {
+enum EventSourceFixture {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Fixtures/Sources")
 
@@ -56,7 +56,7 @@ extension SourceOutcome {
 struct PagerDutyMappingTests {
     func issue(_ file: String, options: SourceOptions = SourceOptions()) throws -> IssueUpsert {
         let outcome = try PagerDutyMapping.map(
-            SourceFixture.event(SourceFixture.object("pagerduty/\(file)")), for: SourceFixture.connection, options: options)
+            EventSourceFixture.event(EventSourceFixture.object("pagerduty/\(file)")), for: EventSourceFixture.connection, options: options)
         let operations = outcome.operations
         try #require(operations.count == 1)
         return try #require(operations[0] as? IssueUpsert)
@@ -80,7 +80,7 @@ struct PagerDutyMappingTests {
         #expect(issue.component == "pig208")
         #expect(issue.assigneeId == "PJ0LVEB")
         #expect(issue.assigneeName == "PIG 208")
-        #expect(issue.arrival == SourceFixture.arrival)
+        #expect(issue.arrival == EventSourceFixture.arrival)
     }
 
     @Test func anAcknowledgedIncidentIsInProgress() throws {
@@ -103,9 +103,9 @@ struct PagerDutyMappingTests {
     }
 
     @Test func aResolvedIncidentWithItsCreationDateGetsItsLeadTime() throws {
-        var body = try SourceFixture.object("pagerduty/reopened_v3.json")
-        body = SourceFixture.replacing(body, ["event", "event_type"], with: "incident.resolved")
-        let issue = try #require(try PagerDutyMapping.map(SourceFixture.event(body), for: SourceFixture.connection, options: SourceOptions())
+        var body = try EventSourceFixture.object("pagerduty/reopened_v3.json")
+        body = EventSourceFixture.replacing(body, ["event", "event_type"], with: "incident.resolved")
+        let issue = try #require(try PagerDutyMapping.map(EventSourceFixture.event(body), for: EventSourceFixture.connection, options: SourceOptions())
             .operations.first as? IssueUpsert)
         #expect(issue.createdDate == Timestamp.native("2026-03-30T13:37:07Z"))
         #expect(issue.resolutionDate == Timestamp.native("2026-04-01T02:15:02.274Z"))
@@ -129,16 +129,16 @@ struct PagerDutyMappingTests {
     @Test func theDocumentedPriorityUpdateAndOtherEventTypesAreIgnored() throws {
         for file in ["annotated_v3.json", "service_updated_v3.json", "priority_updated_v3_docs.json"] {
             let outcome = try PagerDutyMapping.map(
-                SourceFixture.event(SourceFixture.object("pagerduty/\(file)")), for: SourceFixture.connection, options: SourceOptions())
+                EventSourceFixture.event(EventSourceFixture.object("pagerduty/\(file)")), for: EventSourceFixture.connection, options: SourceOptions())
             let reason = try #require(outcome.ignoredReason, "\(file)")
             #expect(reason.contains("is not mapped"))
         }
     }
 
     @Test func theDocumentedPayloadMapsOnceItsTypeIsAMappedOne() throws {
-        var body = try SourceFixture.object("pagerduty/priority_updated_v3_docs.json")
-        body = SourceFixture.replacing(body, ["event", "event_type"], with: "incident.acknowledged")
-        let issue = try #require(try PagerDutyMapping.map(SourceFixture.event(body), for: SourceFixture.connection, options: SourceOptions())
+        var body = try EventSourceFixture.object("pagerduty/priority_updated_v3_docs.json")
+        body = EventSourceFixture.replacing(body, ["event", "event_type"], with: "incident.acknowledged")
+        let issue = try #require(try PagerDutyMapping.map(EventSourceFixture.event(body), for: EventSourceFixture.connection, options: SourceOptions())
             .operations.first as? IssueUpsert)
         #expect(issue.issueKey == "PGR0VU2")
         #expect(issue.priority == "P1")
@@ -148,12 +148,12 @@ struct PagerDutyMappingTests {
     }
 
     @Test func missingFieldsAreA400WhoseCausesNameThePagerDutyFields() throws {
-        var body = try SourceFixture.object("pagerduty/triggered_v3.json")
-        body = SourceFixture.replacing(body, ["event", "data", "title"], with: nil)
-        body = SourceFixture.replacing(body, ["event", "data", "id"], with: nil)
-        body = SourceFixture.replacing(body, ["event", "occurred_at"], with: "yesterday")
+        var body = try EventSourceFixture.object("pagerduty/triggered_v3.json")
+        body = EventSourceFixture.replacing(body, ["event", "data", "title"], with: nil)
+        body = EventSourceFixture.replacing(body, ["event", "data", "id"], with: nil)
+        body = EventSourceFixture.replacing(body, ["event", "occurred_at"], with: "yesterday")
         let error = #expect(throws: WebhookError.self) {
-            try PagerDutyMapping.map(SourceFixture.event(body), for: SourceFixture.connection, options: SourceOptions())
+            try PagerDutyMapping.map(EventSourceFixture.event(body), for: EventSourceFixture.connection, options: SourceOptions())
         }
         #expect(error?.status == 400)
         let causes = error?.causes ?? []
@@ -165,7 +165,7 @@ struct PagerDutyMappingTests {
 
     @Test func anEventWithoutAnEventTypeIsA400() throws {
         let error = #expect(throws: WebhookError.self) {
-            try PagerDutyMapping.map(SourceFixture.event(["event": ["id": "x"]]), for: SourceFixture.connection, options: SourceOptions())
+            try PagerDutyMapping.map(EventSourceFixture.event(["event": ["id": "x"]]), for: EventSourceFixture.connection, options: SourceOptions())
         }
         #expect(error?.causes == ["event.event_type: is required"])
     }
@@ -174,11 +174,11 @@ struct PagerDutyMappingTests {
         let (connection, _) = try ConnectionStore(pool: TestDatabase.pool).create(name: "pagerduty-\(UUID().uuidString.prefix(8))")
         let options = SourceOptions()
         let triggered = try PagerDutyMapping.map(
-            SourceFixture.event(SourceFixture.object("pagerduty/reopened_v3.json")), for: connection, options: options)
-        var resolvedBody = try SourceFixture.object("pagerduty/reopened_v3.json")
-        resolvedBody = SourceFixture.replacing(resolvedBody, ["event", "event_type"], with: "incident.resolved")
-        resolvedBody = SourceFixture.replacing(resolvedBody, ["event", "occurred_at"], with: "2026-04-01T03:00:00Z")
-        let resolved = try PagerDutyMapping.map(SourceFixture.event(resolvedBody), for: connection, options: options)
+            EventSourceFixture.event(EventSourceFixture.object("pagerduty/reopened_v3.json")), for: connection, options: options)
+        var resolvedBody = try EventSourceFixture.object("pagerduty/reopened_v3.json")
+        resolvedBody = EventSourceFixture.replacing(resolvedBody, ["event", "event_type"], with: "incident.resolved")
+        resolvedBody = EventSourceFixture.replacing(resolvedBody, ["event", "occurred_at"], with: "2026-04-01T03:00:00Z")
+        let resolved = try PagerDutyMapping.map(EventSourceFixture.event(resolvedBody), for: connection, options: options)
         try TestDatabase.pool.transaction { db in
             for operation in triggered.operations + resolved.operations { _ = try operation.write(db, for: connection) }
         }

@@ -71,7 +71,7 @@ struct SourceConnectionTests {
         #expect(newSecret != secret && !rotated.text.contains(secret))
         // The old secret opens during the grace, the new one too.
         for token in [secret, newSecret] {
-            #expect(try server.request("POST", "/api/plugins/webhook/sources/gitlab/\(id)", body: "{}", headers: [("X-Gitlab-Token", token)]).status == 202)
+            #expect(try server.request("POST", "/api/plugins/webhook/sources/gitlab/\(id)", body: "{}", headers: [("X-Gitlab-Token", token), ("X-Gitlab-Event", "Push Hook")]).status == 202)
         }
         let bad = try server.request("POST", "/api/plugins/webhook/connections", body: #"{"name":"x-\#(name)","source":"jira"}"#, headers: admin)
         #expect(bad.status == 400)

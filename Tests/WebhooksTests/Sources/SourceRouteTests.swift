@@ -73,17 +73,17 @@ struct SourceRouteTests {
         #expect(try journal(github) == ["ignored 202 sources/github star"])
     }
 
-    @Test("a source without a mapping yet answers a signed event 202, journaled ignored")
+    @Test("a signed event type its source does not map (CDEvents pipelinerun.started) answers 202, journaled ignored")
     func unmappedSource() throws {
         let cdevents = try connection(.cdevents)
-        let body = #"{"context":{"id":"1"},"type":"dev.cdevents.service.deployed.0.1.1"}"#
+        let body = #"{"context":{"id":"1","type":"dev.cdevents.pipelinerun.started.0.1.1"},"subject":{"id":"r1","content":{}}}"#
         let now = Int64(Date().timeIntervalSince1970)
         let signature = SourceSignature.standardWebhooksSignature(secret: cdevents.signingSecret!, id: "msg_1", timestamp: now, body: Array(body.utf8))
         let reply = try Self.server.request("POST", "/rest/plugins/webhook/sources/cdevents/\(cdevents.id)", body: body, headers: [
             ("webhook-id", "msg_1"), ("webhook-timestamp", String(now)), ("webhook-signature", signature),
         ])
         #expect(reply.status == 202, "\(reply.text)")
-        #expect(try journal(cdevents) == ["ignored 202 sources/cdevents dev.cdevents.service.deployed.0.1.1"])
+        #expect(try journal(cdevents) == ["ignored 202 sources/cdevents dev.cdevents.pipelinerun.started.0.1.1"])
         // A stale timestamp is refused, and not journaled.
         let stale = SourceSignature.standardWebhooksSignature(secret: cdevents.signingSecret!, id: "msg_2", timestamp: now - 400, body: Array(body.utf8))
         let refused = try Self.server.request("POST", "/rest/plugins/webhook/sources/cdevents/\(cdevents.id)", body: body, headers: [
@@ -142,7 +142,7 @@ struct SourceRouteTests {
     func wrongSource() throws {
         let gitlab = try connection(.gitlab)
         let devlake = try Self.server.service.store.create(name: "dl-\(UUID().uuidString.prefix(13))").0
-        let headers = [("X-Gitlab-Token", gitlab.signingSecret!)]
+        let headers = [("X-Gitlab-Token", gitlab.signingSecret!), ("X-Gitlab-Event", "Push Hook")]  // a hook Lakehook does not map
         #expect(try Self.server.request("POST", "/api/plugins/webhook/sources/github/\(gitlab.id)", body: "{}", headers: headers).status == 403)
         #expect(try Self.server.request("POST", "/api/plugins/webhook/sources/gitlab/\(devlake.id)", body: "{}", headers: headers).status == 403)
         #expect(try Self.server.request("POST", "/api/plugins/webhook/sources/gitlab/999999999", body: "{}", headers: headers).status == 404)
