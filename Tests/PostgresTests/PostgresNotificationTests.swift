@@ -27,10 +27,10 @@ struct PostgresNotificationTests {
         let started = ContinuousClock.now
         #expect(try listener.notifications(waitingUpTo: .milliseconds(300)).isEmpty)
         let waited = ContinuousClock.now - started
-        #expect(waited >= .milliseconds(290) && waited < .seconds(2), "waited \(waited)")
+        #expect(waited >= .milliseconds(290) && waited < .seconds(10), "waited \(waited)")
         let immediate = ContinuousClock.now
         #expect(try listener.notifications(waitingUpTo: .zero).isEmpty)
-        #expect(ContinuousClock.now - immediate < .milliseconds(100))
+        #expect(ContinuousClock.now - immediate < .seconds(2))  // no wait (the 10 s of the wake test would show)
     }
 
     @Test("a readable wake descriptor ends the wait at once, with nothing")
@@ -47,7 +47,7 @@ struct PostgresNotificationTests {
         }
         let started = ContinuousClock.now
         #expect(try listener.notifications(waitingUpTo: .seconds(10), wake: ends[0]).isEmpty)
-        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(ContinuousClock.now - started < .seconds(8))  // well before the 10 s
     }
 
     @Test("notifications that arrive while the connection runs queries wait for the next call, none lost, in order")

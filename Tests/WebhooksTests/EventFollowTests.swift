@@ -68,8 +68,10 @@ struct EventFollowTests {
         for post in posts {
             let id = try #require(try post().header("X-Request-ID"))
             expected.append(id)
-            let took = running.wait(for: id, timeout: 3)
-            #expect(took != nil && took! < 1, "\(id) printed after \(took.map { "\($0) s" } ?? "never")")
+            // Well under the 60 s fallback read: only the NOTIFY can have woken it (generous for a
+            // loaded machine; it takes milliseconds here).
+            let took = running.wait(for: id, timeout: 15)
+            #expect(took != nil && took! < 15, "\(id) printed after \(took.map { "\($0) s" } ?? "never")")
         }
         usleep(300_000)
         #expect(running.finish())
@@ -93,11 +95,11 @@ struct EventFollowTests {
             """, [String(connection.id)])
         let later = try #require(try server.post("/api/plugins/webhook/\(connection.id)/issues", RoutesTests.issue("L-1"), key: key)
             .header("X-Request-ID"))
-        #expect(running.wait(for: later, timeout: 3) != nil)
+        #expect(running.wait(for: later, timeout: 15) != nil)
         try slow.execute(script: "COMMIT")
         let notifier = try PostgresConnection(config: TestDatabase.config)
         try notifier.query("SELECT pg_notify($1, 'test')", [JournalNotifier.channel])
-        #expect(running.wait(for: "late-commit", timeout: 3) != nil)
+        #expect(running.wait(for: "late-commit", timeout: 15) != nil)
         for _ in 0..<3 {
             try notifier.query("SELECT pg_notify($1, 'test')", [JournalNotifier.channel])
             usleep(150_000)
