@@ -69,22 +69,23 @@ struct TaskIdCollisionTests {
         #expect(try server.post("\(base)/cicd_tasks", Self.task(pipeline: "a:b", name: "d"), key: key).status == 403)
     }
 
-    /// The first task is written but not committed when the second arrives, so the second's
-    /// snapshot cannot see it: its insert waits on the first's and then meets the row.
-    @Test("the second task racing the first's commit neither takes its row nor leaves its own pipeline behind")
-    func secondTaskRacingTheFirst() throws {
-        let (connection, _) = try server.newConnection("task-id-race")
-        let first = try Self.decoded(Self.task(pipeline: "a:b", name: "c"), for: connection)
-        let second = try Self.decoded(Self.task(pipeline: "a", name: "b:c", result: "FAILURE"), for: connection)
-
+    /// The first task (`a:b` + `c`) is written but not committed when the second (`a` + `b:c`,
+    /// the same id) arrives, so the second's snapshot cannot see it: its insert waits on the
+    /// first's and then meets the row. `write` runs the second on a pool connection; the
+    /// outcome, after the first commits.
+    static func race(
+        _ connection: WebhookConnection,
+        write: @escaping @Sendable (PostgresPool, TaskUpsert) throws -> WriteResult
+    ) throws -> Result<WriteResult, any Error>? {
+        let first = try decoded(task(pipeline: "a:b", name: "c"), for: connection)
+        let second = try decoded(task(pipeline: "a", name: "b:c", result: "FAILURE"), for: connection)
         let holder = try PostgresConnection(config: TestDatabase.config)
         try holder.execute(script: "BEGIN")
         _ = try holder.query(first.sql, first.binds(for: connection))
-
         let outcome = Shared<Result<WriteResult, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         Thread {
-            let result = Result { try TestDatabase.pool.withConnection { db in try second.write(db, for: connection) } }
+            let result = Result { try write(TestDatabase.pool, second) }
             outcome.withLock { $0 = result }
             done.signal()
         }.start()
@@ -93,8 +94,16 @@ struct TaskIdCollisionTests {
         #expect(outcome.withLock { $0 } == nil, "the second write did not wait for the first")
         try holder.execute(script: "COMMIT")
         #expect(done.wait(timeout: .now() + 10) == .success)
+        return outcome.withLock { $0 }
+    }
 
-        switch outcome.withLock({ $0 }) {
+    @Test("the second task racing the first's commit neither takes its row nor leaves its own pipeline behind")
+    func secondTaskRacingTheFirst() throws {
+        let (connection, _) = try server.newConnection("task-id-race")
+        let outcome = try Self.race(connection) { pool, second in
+            try pool.withConnection { db in try second.write(db, for: connection) }
+        }
+        switch outcome {
         case .failure(let error as WebhookError):
             #expect(error.status == 409 && error.message.contains(#"pipeline "a:b""#), "\(error)")
         case let other:
@@ -111,22 +120,10 @@ extension TaskIdCollisionTests {
     @Test("the same race inside a transaction (a keyed request, a dry run) reruns from a savepoint and answers the 409")
     func secondTaskRacingTheFirstInsideATransaction() throws {
         let (connection, _) = try server.newConnection("task-id-race-tx")
-        let first = try Self.decoded(Self.task(pipeline: "a:b", name: "c"), for: connection)
-        let second = try Self.decoded(Self.task(pipeline: "a", name: "b:c", result: "FAILURE"), for: connection)
-        let holder = try PostgresConnection(config: TestDatabase.config)
-        try holder.execute(script: "BEGIN")
-        _ = try holder.query(first.sql, first.binds(for: connection))
-        let outcome = Shared<Result<WriteResult, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            let result = Result { try TestDatabase.pool.transaction { db in try second.write(db, for: connection) } }
-            outcome.withLock { $0 = result }
-            done.signal()
-        }.start()
-        Thread.sleep(forTimeInterval: 0.5)
-        try holder.execute(script: "COMMIT")
-        #expect(done.wait(timeout: .now() + 10) == .success)
-        switch outcome.withLock({ $0 }) {
+        let outcome = try Self.race(connection) { pool, second in
+            try pool.transaction { db in try second.write(db, for: connection) }
+        }
+        switch outcome {
         case .failure(let error as WebhookError):
             #expect(error.status == 409, "\(error)")
         case let other:
