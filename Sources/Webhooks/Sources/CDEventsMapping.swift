@@ -178,6 +178,9 @@ enum CDEventsMapping: SourceMapping {
         change.derive("originalStatus", "merged", from: type.description)
         change.copy("headRepoId", from: content.appending("repository.id"), of: body)
         change.copy("url", from: content.appending("repository.source"), of: body)
+        // v0.4's change has no commit: the sender's `customData.commitSha`, as for deployments,
+        // makes it the merge commit DORA's lead time joins a deployment's commit on.
+        change.copy("mergeCommitSha", from: customData.appending("commitSha"), of: body)
         return try change.decoded(PullRequestUpsert.decode(change.object, for: connection, arrival: arrival))
     }
 
@@ -208,7 +211,12 @@ enum CDEventsMapping: SourceMapping {
         task.derive("environment", "TESTING", from: type.description)
         task.copy("started_date", from: timestamp, of: body)
         task.copy("finished_date", from: timestamp, of: body)
-        task.copy("repo_id", from: source, of: body)
+        // v0.4's pipeline run names no commit: the sender's `customData.commitSha` (and
+        // `repoUrl`), as for deployments, gives the run its commit, a change's start for lead time.
+        let repoUrl = customData.appending("repoUrl")
+        task.copy("repo_id", from: repoUrl.text(in: body) != nil ? repoUrl : source, of: body)
+        task.copy("commit_sha", from: customData.appending("commitSha"), of: body)
+        task.copy("branch", from: customData.appending("refName"), of: body)
         var upsert = try task.decoded(TaskUpsert.decode(task.object, for: connection, arrival: arrival))
         if let outcome { upsert.originalResult = outcome }
         return [upsert, PipelineFinish(pipelineName: upsert.pipelineName, arrival: arrival)]

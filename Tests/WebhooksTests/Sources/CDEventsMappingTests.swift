@@ -115,6 +115,21 @@ struct CDEventsMappingTests {
         #expect(pull.url == "https://example.org")
     }
 
+    @Test func customDataGivesAMergedChangeAndAPipelineRunTheirCommit() throws {
+        let sha = "3484a3fb816e0859fd6e1cea078d76385ff50625"
+        let customData: JSONValue = ["commitSha": .string(sha), "repoUrl": "https://github.com/org/repo", "refName": "main"]
+        #expect(try #require(try map(fixture("change_merged")).operations.first as? PullRequestUpsert).mergeCommitSha == "")
+        var change = try fixture("change_merged")
+        change.members.append((key: "customData", value: customData))
+        #expect(try #require(try map(change).operations.first as? PullRequestUpsert).mergeCommitSha == sha)
+        var run = try fixture("pipelinerun_finished")
+        run.members.append((key: "customData", value: customData))
+        let task = try #require(try map(run).operations.first as? TaskUpsert)
+        #expect(task.commitSha == sha)
+        #expect(task.repoId == "https://github.com/org/repo")
+        #expect(task.branch == "main")
+    }
+
     @Test func aFinishedPipelineRunIsATaskAndThePipelinesFinish() throws {
         let operations = try map(fixture("pipelinerun_finished")).operations
         try #require(operations.count == 2)
