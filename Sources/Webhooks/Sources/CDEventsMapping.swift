@@ -77,19 +77,19 @@ enum CDEventsMapping: SourceMapping {
     static func deployment(
         _ body: JSONObject, predicate: String, _ connection: WebhookConnection, _ options: SourceOptions, arrival: Timestamp
     ) throws(WebhookError) -> DeploymentUpsert {
-        var deployment = DevLakeBody()
-        deployment.copy("id", from: id, of: body)
-        deployment.copy("name", from: subjectId, of: body)
-        deployment.copy("displayTitle", from: subjectId, of: body)
+        var deployment = DevLakeBody(body)
+        deployment.copy("id", from: id)
+        deployment.copy("name", from: subjectId)
+        deployment.copy("displayTitle", from: subjectId)
         deployment.derive("result", "SUCCESS", from: type.description)
         let environment = content.appending("environment.id")
         let environmentName = environment.text(in: body)
         deployment.derive("environment", environmentName.map { EventEnvironment.devLake($0, options: options) },
             from: environment.description)
-        deployment.copy("originalEnvironment", from: environment, of: body)
-        deployment.copy("createdDate", from: timestamp, of: body)
-        deployment.copy("startedDate", from: timestamp, of: body)
-        deployment.copy("finishedDate", from: timestamp, of: body)
+        deployment.copy("originalEnvironment", from: environment)
+        deployment.copy("createdDate", from: timestamp)
+        deployment.copy("startedDate", from: timestamp)
+        deployment.copy("finishedDate", from: timestamp)
         let artifactPath = content.appending("artifactId")
         let artifact = artifactPath.text(in: body)
         let commit = ArtifactCommit.derive(artifact: artifact, customData: customData.object(in: body))
@@ -111,10 +111,10 @@ enum CDEventsMapping: SourceMapping {
         let result = DeploymentUpsert.decode(deployment.object, for: connection, arrival: arrival)
         if case .failure(let error) = result {
             // Without a commit the decoder also misses `deploymentCommits`: said once, above.
-            causes += deployment.renamed(error).causes.filter { !$0.hasPrefix("deploymentCommits") }
+            causes += deployment.renamed(error, event: "CDEvents service.\(predicate)").causes.filter { !$0.contains("deploymentCommits") }
         }
         guard causes.isEmpty else { throw nativeFieldError(causes) }
-        var decoded = try deployment.decoded(result)
+        var decoded = try deployment.decode("CDEvents service.\(predicate)") { _ in result }
         decoded.originalResult = predicate
         for index in decoded.commits.indices { decoded.commits[index].originalResult = predicate }
         return decoded
@@ -126,26 +126,26 @@ enum CDEventsMapping: SourceMapping {
     static func incident(
         _ body: JSONObject, predicate: String, _ connection: WebhookConnection, arrival: Timestamp
     ) throws(WebhookError) -> IssueUpsert {
-        var issue = DevLakeBody()
-        issue.copy("issue_key", from: subjectId, of: body)
+        var issue = DevLakeBody(body)
+        issue.copy("issue_key", from: subjectId)
         let description = content.appending("description")
         // The spec gives an incident no title: its description, else its id.
         if description.text(in: body) != nil {
-            issue.copy("title", from: description, of: body)
+            issue.copy("title", from: description)
         } else {
-            issue.copy("title", from: subjectId, of: body)
+            issue.copy("title", from: subjectId)
         }
-        issue.copy("description", from: description, of: body)
+        issue.copy("description", from: description)
         issue.derive("status", "TODO", from: type.description)
         issue.derive("original_status", predicate, from: type.description)
         issue.derive("type", "INCIDENT", from: type.description)
-        issue.copy("created_date", from: timestamp, of: body)
-        issue.copy("updated_date", from: timestamp, of: body)
-        issue.copy("component", from: content.appending("service.id"), of: body)
-        issue.copy("url", from: content.appending("ticketURI"), of: body)
-        issue.copy("priority", from: customData.appending("priority"), of: body)
-        issue.copy("severity", from: customData.appending("severity"), of: body)
-        return try issue.decoded(IssueUpsert.decode(issue.object, for: connection, arrival: arrival))
+        issue.copy("created_date", from: timestamp)
+        issue.copy("updated_date", from: timestamp)
+        issue.copy("component", from: content.appending("service.id"))
+        issue.copy("url", from: content.appending("ticketURI"))
+        issue.copy("priority", from: customData.appending("priority"))
+        issue.copy("severity", from: customData.appending("severity"))
+        return try issue.decode("CDEvents incident.\(predicate)") { IssueUpsert.decode($0, for: connection, arrival: arrival) }
     }
 
     /// `incident.resolved` → the incident closed (API.md §8), resolved when the event says
@@ -168,20 +168,20 @@ enum CDEventsMapping: SourceMapping {
     /// `change.merged` → a MERGED pull request (API.md §7), key = the change's number: the
     /// subject id when it is one, else its trailing digits (`PR-42`, `!42`).
     static func pullRequest(_ body: JSONObject, _ connection: WebhookConnection, arrival: Timestamp) throws(WebhookError) -> PullRequestUpsert {
-        var change = DevLakeBody()
+        var change = DevLakeBody(body)
         let key = subjectId.text(in: body)
         change.derive("pullRequestKey", key.map(changeNumber), from: subjectId.description)
-        change.copy("displayTitle", from: subjectId, of: body)
-        change.copy("createdDate", from: timestamp, of: body)
-        change.copy("mergedDate", from: timestamp, of: body)
+        change.copy("displayTitle", from: subjectId)
+        change.copy("createdDate", from: timestamp)
+        change.copy("mergedDate", from: timestamp)
         change.derive("status", "MERGED", from: type.description)
         change.derive("originalStatus", "merged", from: type.description)
-        change.copy("headRepoId", from: content.appending("repository.id"), of: body)
-        change.copy("url", from: content.appending("repository.source"), of: body)
+        change.copy("headRepoId", from: content.appending("repository.id"))
+        change.copy("url", from: content.appending("repository.source"))
         // v0.4's change has no commit: the sender's `customData.commitSha`, as for deployments,
         // makes it the merge commit DORA's lead time joins a deployment's commit on.
-        change.copy("mergeCommitSha", from: customData.appending("commitSha"), of: body)
-        return try change.decoded(PullRequestUpsert.decode(change.object, for: connection, arrival: arrival))
+        change.copy("mergeCommitSha", from: customData.appending("commitSha"))
+        return try change.decode("CDEvents change.merged") { PullRequestUpsert.decode($0, for: connection, arrival: arrival) }
     }
 
     /// The change number in a subject id: the id when all digits, else its last run of digits,
@@ -199,25 +199,25 @@ enum CDEventsMapping: SourceMapping {
     /// `pipelinerun.finished` → one task (API.md §4) and the pipeline's finish (§5). The pipeline
     /// is the run (`subject.id`: a pipeline is finished once), its one task the pipeline's name.
     static func pipeline(_ body: JSONObject, _ connection: WebhookConnection, arrival: Timestamp) throws(WebhookError) -> [any IngestOperation] {
-        var task = DevLakeBody()
-        task.copy("pipeline_name", from: subjectId, of: body)
+        var task = DevLakeBody(body)
+        task.copy("pipeline_name", from: subjectId)
         let pipelineName = content.appending("pipelineName")
-        task.copy("name", from: pipelineName.text(in: body) != nil ? pipelineName : subjectId, of: body)
+        task.copy("name", from: pipelineName.text(in: body) != nil ? pipelineName : subjectId)
         let outcomePath = content.appending("outcome")
         let outcome = outcomePath.text(in: body)
         task.derive("result", outcome.map { outcomes[$0.lowercased()] ?? $0 }, from: outcomePath.description)
         task.derive("status", "DONE", from: type.description)
         task.derive("type", "BUILD", from: type.description)
         task.derive("environment", "TESTING", from: type.description)
-        task.copy("started_date", from: timestamp, of: body)
-        task.copy("finished_date", from: timestamp, of: body)
+        task.copy("started_date", from: timestamp)
+        task.copy("finished_date", from: timestamp)
         // v0.4's pipeline run names no commit: the sender's `customData.commitSha` (and
         // `repoUrl`), as for deployments, gives the run its commit, a change's start for lead time.
         let repoUrl = customData.appending("repoUrl")
-        task.copy("repo_id", from: repoUrl.text(in: body) != nil ? repoUrl : source, of: body)
-        task.copy("commit_sha", from: customData.appending("commitSha"), of: body)
-        task.copy("branch", from: customData.appending("refName"), of: body)
-        var upsert = try task.decoded(TaskUpsert.decode(task.object, for: connection, arrival: arrival))
+        task.copy("repo_id", from: repoUrl.text(in: body) != nil ? repoUrl : source)
+        task.copy("commit_sha", from: customData.appending("commitSha"))
+        task.copy("branch", from: customData.appending("refName"))
+        var upsert = try task.decode("CDEvents pipelinerun.finished") { TaskUpsert.decode($0, for: connection, arrival: arrival) }
         if let outcome { upsert.originalResult = outcome }
         return [upsert, PipelineFinish(pipelineName: upsert.pipelineName, arrival: arrival)]
     }

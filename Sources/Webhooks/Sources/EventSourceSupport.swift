@@ -40,24 +40,32 @@ struct NativePath: Sendable, Hashable, CustomStringConvertible {
     func object(in object: JSONObject) -> JSONObject? { value(in: object)?.objectValue }
 }
 
-/// The DevLake body a native event becomes, with the native path of each field so that the
-/// decoder's causes (`title: is required`) name what the sender sent (`event.data.title: is required`).
+/// The DevLake body a native event becomes, built field by field from the event and read by the
+/// DevLake route's own decoder. It remembers the native field each of its fields came from, so
+/// that a decoder's cause names what the sender sent: `deployment.sha (deploymentCommits[0].commitSha):
+/// is required`.
 struct DevLakeBody: Sendable {
+    /// The native event the fields are read from.
+    let native: JSONObject
     private(set) var object = JSONObject()
     /// DevLake field as a cause names it (`title`, `deploymentCommits[0].commitSha`) → native path.
     private(set) var origins: [String: String] = [:]
 
-    /// Sets `field` to `value` (absent when nil), read from `origin` in the native event. The
-    /// origin is kept even for an absent value, so "is required" names the native field.
-    mutating func set(_ field: String, _ value: JSONValue?, from origin: String) {
-        origins[field] = origin
+    init(_ native: JSONObject) { self.native = native }
+
+    /// Sets `field` to `value` (absent when nil), read or derived from the native field `origin`.
+    /// The origin is kept even for an absent value, so "is required" names the native field.
+    mutating func set(_ field: String, _ value: JSONValue?, from origin: String? = nil) {
+        if let origin { origins[field] = origin }
         if let value { object.members.append((key: field, value: value)) }
     }
 
-    /// Sets `field` to text copied from `path` of `event` (absent when the event has none).
-    mutating func copy(_ field: String, from path: NativePath, of event: JSONObject) {
-        set(field, path.text(in: event).map(JSONValue.string), from: path.description)
+    /// Copies the native value at `path` (any kind: the decoder judges it), when present.
+    mutating func copy(_ field: String, from path: String, convert: (JSONValue?) -> JSONValue? = { $0 }) {
+        set(field, convert(NativePath(path).value(in: native)), from: path)
     }
+
+    mutating func copy(_ field: String, from path: NativePath) { copy(field, from: path.description) }
 
     /// A value Lakehook derives rather than copies (a status from an event type): its cause names
     /// what it was derived from.
@@ -65,24 +73,33 @@ struct DevLakeBody: Sendable {
         set(field, value.map(JSONValue.string), from: origin)
     }
 
-    /// The decoder's result, or its 400 with every cause renamed after the native field.
-    func decoded<Operation>(_ result: Result<Operation, WebhookError>) throws(WebhookError) -> Operation {
-        switch result {
-        case .success(let operation): return operation
-        case .failure(let error): throw renamed(error)
+    /// A nested object's origins (`deploymentCommits[0].` + its fields).
+    mutating func nest(_ field: String, _ body: DevLakeBody, at position: Int = 0) {
+        for (key, path) in body.origins { origins["\(field)[\(position)].\(key)"] = path }
+    }
+
+    /// Runs the DevLake route's decoder on the body: its operation, or its 400 naming the event
+    /// (`GitHub deployment_status`) with every cause renamed after the native field.
+    func decode<T>(_ event: String, with decoder: (JSONObject) -> Result<T, WebhookError>) throws(WebhookError) -> T {
+        switch decoder(object) {
+        case .success(let value): return value
+        case .failure(let error): throw renamed(error, event: event)
         }
     }
 
-    /// `error` with each cause's field (before the first `": "`) replaced by its native path.
-    func renamed(_ error: WebhookError) -> WebhookError {
-        var renamed = error
-        renamed.causes = error.causes.map { cause in
+    /// `error` as a 400 naming the event, each cause's field (before the first `": "`) preceded
+    /// by the native path it came from.
+    func renamed(_ error: WebhookError, event: String) -> WebhookError {
+        let causes = error.causes.map { cause -> String in
             guard let colon = cause.range(of: ": ") else { return cause }
             let field = String(cause[..<colon.lowerBound])
-            guard let origin = origins[field] else { return cause }
-            return origin + cause[colon.lowerBound...]
+            guard let path = origins[field] ?? origins.first(where: { FieldReader.fold($0.key) == FieldReader.fold(field) })?.value
+            else { return cause }
+            return "\(path) (\(field)): \(cause[colon.upperBound...])"
         }
-        return renamed
+        return WebhookError(
+            status: 400, message: "the \(event) event has \(causes.count == 1 ? "an invalid field" : "invalid fields")",
+            causes: causes)
     }
 }
 
@@ -92,7 +109,7 @@ func nativeFieldError(_ causes: [String]) -> WebhookError {
     WebhookError.invalidBody(causes)
 }
 
-/// Environment names (a deployment's `environment.id`, a service's) → DevLake's four values.
+/// Environment names (a GitHub or GitLab environment, a CDEvents `environment.id`) → DevLake's four values.
 enum EventEnvironment {
     /// Whole names, lower-cased.
     static let names: [String: String] = [
@@ -113,22 +130,34 @@ enum EventEnvironment {
     /// What a name no rule matches becomes: not production, as DevLake's default pattern leaves it.
     static let unmatched = "DEVELOPMENT"
 
-    /// The DevLake environment of `name`: the connection's own names first (`SourceOptions`),
-    /// then the whole name, then its words' prefixes; else `unmatched`.
-    static func devLake(_ name: String, options: SourceOptions) -> String {
-        let lower = name.lowercased()
+    /// The environment a whole name means: the connection's own names first (`SourceOptions`),
+    /// then the built-in names; nil when neither knows it.
+    static func named(_ name: String?, options: SourceOptions) -> String? {
+        guard let lower = name?.lowercased(), !lower.isEmpty else { return nil }
         if let mapped = options.environments[lower]?.uppercased(), Vocabulary.environments.contains(mapped) {
             return mapped
         }
-        if let known = names[lower] { return known }
-        let words = lower.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
+        return names[lower]
+    }
+
+    /// The environment of a deployment's target: the whole name, then each of its words
+    /// (`eu-prod-1`), then their prefixes (`production2`); nil when no rule matches.
+    static func known(_ name: String?, options: SourceOptions) -> String? {
+        guard let name, !name.isEmpty else { return nil }
+        if let whole = named(name, options: options) { return whole }
+        let words = name.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
         for word in words {
-            if let known = names[word] { return known }
+            if let known = named(word, options: options) { return known }
         }
         for (prefix, environment) in prefixes where words.contains(where: { $0.hasPrefix(prefix) }) {
             return environment
         }
-        return unmatched
+        return nil
+    }
+
+    /// `known`, else `unmatched`.
+    static func devLake(_ name: String, options: SourceOptions) -> String {
+        known(name, options: options) ?? unmatched
     }
 }
 

@@ -50,7 +50,7 @@ enum GitHubMapping: SourceMapping {
             return .ignored("GitHub deployment_status state \(state) is not final; a deployment is written when it succeeds or fails")
         }
         let environmentName = GitSource.text(native, "deployment.environment") ?? GitSource.text(native, "deployment_status.environment")
-        var body = GitEventBody(native)
+        var body = DevLakeBody(native)
         body.copy("id", from: "deployment.id")
         if let repository = GitSource.text(native, "repository.full_name"), let environmentName {
             body.set("name", .string("\(repository):\(environmentName)"))
@@ -60,13 +60,13 @@ enum GitHubMapping: SourceMapping {
             .lazy.compactMap { GitSource.text(native, $0) }.first
         body.set("url", url.map(JSONValue.string))
         body.copy("result", from: "deployment_status.state")
-        body.set("environment", .string(GitSource.environment(environmentName, options: options) ?? "DEVELOPMENT"), from: "deployment.environment")
+        body.set("environment", .string(EventEnvironment.known(environmentName, options: options) ?? EventEnvironment.unmatched), from: "deployment.environment")
         body.set("originalEnvironment", environmentName.map(JSONValue.string), from: "deployment.environment")
         body.copy("createdDate", from: "deployment.created_at")
         body.copy("startedDate", from: "deployment.created_at")
         let finished = GitSource.has(native, "deployment_status.updated_at") ? "deployment_status.updated_at" : "deployment_status.created_at"
         body.copy("finishedDate", from: finished)
-        var commit = GitEventBody(native)
+        var commit = DevLakeBody(native)
         commit.copy("repoUrl", from: "repository.html_url")
         commit.copy("repoId", from: "repository.html_url")
         commit.copy("commitSha", from: "deployment.sha")
@@ -93,7 +93,7 @@ enum GitHubMapping: SourceMapping {
         _ native: JSONObject, _ connection: WebhookConnection, _ options: SourceOptions, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         let name = GitSource.text(native, "workflow_run.name") ?? GitSource.text(native, "workflow.name")
-        var body = GitEventBody(native)
+        var body = DevLakeBody(native)
         let pipeline = pipelineName(runId: GitSource.text(native, "workflow_run.id"), attempt: GitSource.text(native, "workflow_run.run_attempt"))
         body.set("pipeline_name", pipeline, from: "workflow_run.id")
         body.set("name", name.map(JSONValue.string), from: "workflow_run.name")
@@ -121,7 +121,7 @@ enum GitHubMapping: SourceMapping {
             return .ignored("GitHub workflow_job action \(action ?? "(none)") is not mapped; in_progress and completed are")
         }
         let name = GitSource.text(native, "workflow_job.name")
-        var body = GitEventBody(native)
+        var body = DevLakeBody(native)
         let pipeline = pipelineName(runId: GitSource.text(native, "workflow_job.run_id"), attempt: GitSource.text(native, "workflow_job.run_attempt"))
         body.set("pipeline_name", pipeline, from: "workflow_job.run_id")
         body.copy("name", from: "workflow_job.name")
@@ -146,7 +146,7 @@ enum GitHubMapping: SourceMapping {
     static func pullRequest(_ native: JSONObject, _ connection: WebhookConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
         let merged = GitSource.value(native, "pull_request.merged") == .bool(true) || GitSource.has(native, "pull_request.merged_at")
         let state = GitSource.lowercased(GitSource.text(native, "pull_request.state"))
-        var body = GitEventBody(native)
+        var body = DevLakeBody(native)
         body.copy("pullRequestKey", from: "pull_request.number")
         body.copy("title", from: "pull_request.title")
         body.copy("createdDate", from: "pull_request.created_at")
@@ -195,7 +195,7 @@ enum GitHubMapping: SourceMapping {
             return .ignored("GitHub issue without the label \(options.incidentLabel) is not an incident")
         }
         let state = GitSource.lowercased(GitSource.text(native, "issue.state"))
-        var body = GitEventBody(native)
+        var body = DevLakeBody(native)
         let key = GitSource.text(native, "repository.full_name").flatMap { repository in
             GitSource.text(native, "issue.number").map { "\(repository)#\($0)" }
         }

@@ -69,7 +69,7 @@ enum GitLabMapping: SourceMapping {
         }
         var operations: [any IngestOperation] = []
         var causes: [String] = []
-        func task(_ body: GitEventBody) {
+        func task(_ body: DevLakeBody) {
             switch TaskUpsert.decode(body.object, for: connection, arrival: arrival) {
             case .success(let task): operations.append(task)
             case .failure(let error):
@@ -77,14 +77,14 @@ enum GitLabMapping: SourceMapping {
                 causes += body.renamed(error, event: "GitLab Pipeline Hook").causes.filter { !causes.contains($0) }
             }
         }
-        func common(_ body: inout GitEventBody) {
+        func common(_ body: inout DevLakeBody) {
             body.set("pipeline_name", pipelineName.map(JSONValue.string), from: "object_attributes.id")
             body.copy("repo_id", from: "project.web_url")
             if !isTag { body.copy("branch", from: "object_attributes.ref") }
             body.copy("commit_sha", from: "object_attributes.sha")
         }
         for (position, build) in builds {
-            var body = GitEventBody(native)
+            var body = DevLakeBody(native)
             let path = "builds[\(position)]"
             common(&body)
             let name = GitSource.text(build, "name"), stage = GitSource.text(build, "stage")
@@ -94,7 +94,7 @@ enum GitLabMapping: SourceMapping {
             let type = GitSource.taskType([name, stage])
             body.set("type", .string(type))
             let tier = GitSource.text(build, "environment.deployment_tier"), environmentName = GitSource.text(build, "environment.name")
-            let environment = GitSource.environment(environmentName, options: options) ?? GitSource.environment(tier, options: options)
+            let environment = EventEnvironment.known(environmentName, options: options) ?? EventEnvironment.named(tier, options: options)
                 ?? GitSource.taskEnvironment([name, stage], type: type, options: options)
             body.set("environment", .string(environment))
             // A skipped job never started: it is dated by its creation.
@@ -106,7 +106,7 @@ enum GitLabMapping: SourceMapping {
         let finished = status.map { finishedPipelineStatuses.contains($0) } ?? false
         if builds.isEmpty && finished {
             // No job listed: the pipeline itself is the one task, so that there is a pipeline to finish.
-            var body = GitEventBody(native)
+            var body = DevLakeBody(native)
             common(&body)
             let name = GitSource.text(native, "object_attributes.name") ?? "pipeline"
             body.set("name", .string(name))
@@ -144,7 +144,7 @@ enum GitLabMapping: SourceMapping {
             return .ignored("GitLab deployment status \(status) is not final; a deployment is written when it succeeds, fails or is canceled")
         }
         let environmentName = GitSource.text(native, "environment")
-        var body = GitEventBody(native)
+        var body = DevLakeBody(native)
         body.copy("id", from: "deployment_id")
         if let project = GitSource.text(native, "project.path_with_namespace"), let environmentName {
             body.set("name", .string("\(project):\(environmentName)"))
@@ -152,14 +152,14 @@ enum GitLabMapping: SourceMapping {
         body.copy("displayTitle", from: "commit_title")
         body.set("url", (GitSource.text(native, "deployable_url") ?? GitSource.text(native, "environment_external_url")).map(JSONValue.string))
         body.copy("result", from: "status")
-        let environment = GitSource.environment(environmentName, options: options)
-            ?? GitSource.environment(GitSource.text(native, "environment_tier"), options: options) ?? "DEVELOPMENT"
+        let environment = EventEnvironment.known(environmentName, options: options)
+            ?? EventEnvironment.named(GitSource.text(native, "environment_tier"), options: options) ?? EventEnvironment.unmatched
         body.set("environment", .string(environment), from: "environment")
         body.set("originalEnvironment", environmentName.map(JSONValue.string), from: "environment")
         // The hook carries one date: when the status changed (start and finish alike).
         body.copy("startedDate", from: "status_changed_at", convert: GitSource.gitLabDate)
         body.copy("finishedDate", from: "status_changed_at", convert: GitSource.gitLabDate)
-        var commit = GitEventBody(native)
+        var commit = DevLakeBody(native)
         commit.copy("repoUrl", from: "project.web_url")
         commit.copy("repoId", from: "project.web_url")
         // The full sha is the last segment of commit_url (`short_sha` has 8 characters only).
@@ -182,7 +182,7 @@ enum GitLabMapping: SourceMapping {
         case "opened", "locked": "OPEN"
         default: nil
         }
-        var body = GitEventBody(native)
+        var body = DevLakeBody(native)
         body.copy("pullRequestKey", from: "object_attributes.iid")
         body.copy("title", from: "object_attributes.title")
         body.copy("createdDate", from: "object_attributes.created_at", convert: GitSource.gitLabDate)
@@ -223,7 +223,7 @@ enum GitLabMapping: SourceMapping {
             return .ignored("GitLab issue of type \(type ?? "(none)") is not an incident")
         }
         let state = GitSource.lowercased(GitSource.text(native, "object_attributes.state"))
-        var body = GitEventBody(native)
+        var body = DevLakeBody(native)
         let key = GitSource.text(native, "project.path_with_namespace").flatMap { project in
             GitSource.text(native, "object_attributes.iid").map { "\(project)#\($0)" }
         }

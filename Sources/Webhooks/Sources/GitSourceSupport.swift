@@ -1,18 +1,10 @@
-/// What GitHub's and GitLab's mappings share (issue 17, docs/SOURCES.md): reading a native
-/// event by path, building the DevLake-shaped body that the webhook API's own decoder then reads
-/// (so validation, ToolVocabulary and row ids are exactly the API's), renaming a decoder's causes
-/// after the native fields, environment names, and a task's type.
+/// What GitHub's and GitLab's mappings share besides `DevLakeBody` and `EventEnvironment`
+/// (issue 17, docs/SOURCES.md): reading a native event by dotted path, a CI task's type and
+/// environment from its name, GitLab's older dates.
 enum GitSource {
     /// A native event's value at a dotted path (`deployment.sha`); nil when absent or `null`.
     static func value(_ body: JSONObject, _ path: String) -> JSONValue? {
-        var current: JSONValue = .object(body)
-        for part in path.split(separator: ".") {
-            guard case .object(let object) = current, let next = object[String(part)] else { return nil }
-            current = next
-        }
-        // Not `current == .null ? nil : current`: that `nil` would be JSON's null, not Swift's.
-        if current == .null { return Optional.none }
-        return current
+        NativePath(path).value(in: body)
     }
 
     /// Whether the path holds a value (not absent, not `null`). (`value(...) != nil` would not
@@ -22,13 +14,9 @@ enum GitSource {
         return false
     }
 
-    /// The text at a path (a number as its literal), nil when absent, `null`, `""` or not text.
+    /// The text at a path (a number or boolean as its literal), nil when absent, `null`, `""` or not text.
     static func text(_ body: JSONObject, _ path: String) -> String? {
-        switch value(body, path) {
-        case .string(let text) where !text.isEmpty: text
-        case .number(let literal): literal
-        default: nil
-        }
+        NativePath(path).text(in: body)
     }
 
     /// The event's action (`action` for GitHub, `object_attributes.action` for GitLab).
@@ -38,24 +26,6 @@ enum GitSource {
 
     // MARK: - Environments
 
-    /// The built-in environment names (lower case), after a connection's own (`SourceOptions`).
-    static let environmentNames: [String: String] = [
-        "production": "PRODUCTION", "prod": "PRODUCTION", "live": "PRODUCTION",
-        "staging": "STAGING", "stage": "STAGING",
-        "test": "TESTING", "testing": "TESTING", "qa": "TESTING",
-        "dev": "DEVELOPMENT", "development": "DEVELOPMENT",
-    ]
-
-    /// DevLake's environment for a native name: the connection's own names first, then the
-    /// built-in ones; nil when neither knows it (the caller decides).
-    static func environment(_ name: String?, options: SourceOptions) -> String? {
-        guard let lower = lowercased(name), !lower.isEmpty else { return nil }
-        if let own = options.environments[lower], let value = Vocabulary.environments.first(where: { $0 == own.uppercased() }) {
-            return value
-        }
-        return environmentNames[lower]
-    }
-
     /// A CI task's environment: for a DEPLOYMENT task, the environment its name suggests (the
     /// whole name, then each of its words: `deploy-staging` → STAGING); PRODUCTION otherwise, or
     /// when no name is known — DevLake's default. (A job named `test` is a TEST task, not one in
@@ -63,9 +33,9 @@ enum GitSource {
     static func taskEnvironment(_ names: [String?], type: String, options: SourceOptions) -> String {
         guard type == "DEPLOYMENT" else { return "PRODUCTION" }
         for name in names.compactMap({ $0 }) {
-            if let whole = environment(name, options: options) { return whole }
+            if let whole = EventEnvironment.named(name, options: options) { return whole }
             for word in words(name) {
-                if let value = environment(word, options: options) { return value }
+                if let value = EventEnvironment.named(word, options: options) { return value }
             }
         }
         return "PRODUCTION"
@@ -105,59 +75,5 @@ enum GitSource {
             return .string(String(trimmed))
         }
         return value
-    }
-}
-
-/// A DevLake-shaped body built from a native event, remembering which native field each of its
-/// fields came from, so that a decoder's cause names what the sender sent.
-struct GitEventBody {
-    let native: JSONObject
-    private(set) var members: [(key: String, value: JSONValue)] = []
-    /// DevLake field (with its path, `deploymentCommits[0].commitSha`) → native path.
-    private(set) var origins: [String: String] = [:]
-
-    init(_ native: JSONObject) { self.native = native }
-
-    /// Copies the native value at `path` (any kind: the decoder judges it) when present.
-    mutating func copy(_ field: String, from path: String, convert: (JSONValue?) -> JSONValue? = { $0 }) {
-        origins[field] = path
-        if let value = convert(GitSource.value(native, path)) { members.append((key: field, value: value)) }
-    }
-
-    /// A value the mapping computed from the native field at `path`.
-    mutating func set(_ field: String, _ value: JSONValue?, from path: String? = nil) {
-        if let path { origins[field] = path }
-        if let value { members.append((key: field, value: value)) }
-    }
-
-    /// A nested object's origins (`deploymentCommits[0].` + its fields).
-    mutating func nest(_ field: String, _ body: GitEventBody, at position: Int = 0) {
-        for (key, path) in body.origins { origins["\(field)[\(position)].\(key)"] = path }
-    }
-
-    var object: JSONObject { JSONObject(members: members) }
-
-    /// Runs the webhook API's decoder on the body; its causes are renamed after the native fields
-    /// (`deployment.sha (commitSha): is required`) in a 400 that names the event.
-    func decode<T>(
-        _ event: String, with decoder: (JSONObject) -> Result<T, WebhookError>
-    ) throws(WebhookError) -> T {
-        switch decoder(object) {
-        case .success(let value): return value
-        case .failure(let error): throw renamed(error, event: event)
-        }
-    }
-
-    func renamed(_ error: WebhookError, event: String) -> WebhookError {
-        let causes = error.causes.map { cause -> String in
-            guard let colon = cause.range(of: ": ") else { return cause }
-            let field = String(cause[..<colon.lowerBound])
-            guard let path = origins[field] ?? origins.first(where: { FieldReader.fold($0.key) == FieldReader.fold(field) })?.value
-            else { return cause }
-            return "\(path) (\(field)): \(cause[colon.upperBound...])"
-        }
-        return WebhookError(
-            status: 400, message: "the \(event) event has \(causes.count == 1 ? "an invalid field" : "invalid fields")",
-            causes: causes)
     }
 }

@@ -29,15 +29,15 @@ enum PagerDutyMapping: SourceMapping {
             return .ignored("PagerDuty event \(type) is not mapped (only \(statuses.keys.sorted().joined(separator: ", ")))")
         }
         let issue = try issueBody(body, type: type, status: status)
-        return .write([try issue.decoded(IssueUpsert.decode(issue.object, for: connection, arrival: event.arrival))])
+        return .write([try issue.decode("PagerDuty \(type)") { IssueUpsert.decode($0, for: connection, arrival: event.arrival) }])
     }
 
     /// The DevLake issue body of an incident event (API.md §3).
     static func issueBody(_ body: JSONObject, type: String, status: String) throws(WebhookError) -> DevLakeBody {
         guard data.object(in: body) != nil else { throw nativeFieldError(["\(data): is required (an incident object)"]) }
-        var issue = DevLakeBody()
-        issue.copy("issue_key", from: data.appending("id"), of: body)
-        issue.copy("title", from: data.appending("title"), of: body)
+        var issue = DevLakeBody(body)
+        issue.copy("issue_key", from: data.appending("id"))
+        issue.copy("title", from: data.appending("title"))
         issue.derive("status", status, from: eventType.description)
         // PagerDuty's own word (`triggered`, `acknowledged`, `resolved`), else the event's.
         let nativeStatus = data.appending("status")
@@ -47,17 +47,17 @@ enum PagerDutyMapping: SourceMapping {
         // created when the event occurred, and so are the others as the best date there is.
         let createdAt = data.appending("created_at")
         if createdAt.text(in: body) != nil {
-            issue.copy("created_date", from: createdAt, of: body)
+            issue.copy("created_date", from: createdAt)
         } else {
-            issue.copy("created_date", from: occurredAt, of: body)
+            issue.copy("created_date", from: occurredAt)
         }
-        issue.copy("updated_date", from: occurredAt, of: body)
-        if status == "DONE" { issue.copy("resolution_date", from: occurredAt, of: body) }
+        issue.copy("updated_date", from: occurredAt)
+        if status == "DONE" { issue.copy("resolution_date", from: occurredAt) }
         issue.derive("type", "INCIDENT", from: eventType.description)
-        issue.copy("url", from: data.appending("html_url"), of: body)
-        issue.copy("priority", from: data.appending("priority.summary"), of: body)
-        issue.copy("severity", from: data.appending("urgency"), of: body)
-        issue.copy("component", from: data.appending("service.summary"), of: body)
+        issue.copy("url", from: data.appending("html_url"))
+        issue.copy("priority", from: data.appending("priority.summary"))
+        issue.copy("severity", from: data.appending("urgency"))
+        issue.copy("component", from: data.appending("service.summary"))
         if case .array(let assignees) = data.appending("assignees").value(in: body),
             case .object(let first) = assignees.first
         {

@@ -7,10 +7,10 @@ import Testing
 @Suite("CDEvents v0.4 become DevLake deployments, incidents, pull requests and pipelines")
 struct CDEventsMappingTests {
     func map(_ body: JSONObject, options: SourceOptions = SourceOptions(), headers: HTTPHeaders = HTTPHeaders()) throws -> SourceOutcome {
-        try CDEventsMapping.map(EventSourceFixture.event(body, headers: headers), for: EventSourceFixture.connection, options: options)
+        try CDEventsMapping.map(SourceFixture.event(body, headers: headers), for: SourceFixture.connection, options: options)
     }
 
-    func fixture(_ name: String) throws -> JSONObject { try EventSourceFixture.object("cdevents/\(name).json") }
+    func fixture(_ name: String) throws -> JSONObject { try SourceFixture.load("cdevents/\(name).json") }
 
     func deployment(_ name: String, options: SourceOptions = SourceOptions()) throws -> DeploymentUpsert {
         let operations = try map(fixture(name), options: options).operations
@@ -59,16 +59,14 @@ struct CDEventsMappingTests {
     @Test func aPurlVcsUrlOrCustomDataNamesTheCommit() throws {
         let sha = "5f5e0c5e8f2b9bd1bd9a07d4b4dcd8bd7b5b6a11"
         var body = try fixture("service_deployed")
-        body = EventSourceFixture.replacing(body, ["subject", "content", "artifactId"],
-            with: .string("pkg:oci/myapp@sha256%3A0b31?vcs_url=git%2Bhttps%3A%2F%2Fgithub.com%2Forg%2Fmyapp%40\(sha)"))
+        body = body.setting("subject.content.artifactId", .string("pkg:oci/myapp@sha256%3A0b31?vcs_url=git%2Bhttps%3A%2F%2Fgithub.com%2Forg%2Fmyapp%40\(sha)"))
         var commit = try firstCommit(body)
         #expect(commit.repoUrl == "https://github.com/org/myapp")
         #expect(commit.commitSha == sha)
-        body = EventSourceFixture.replacing(body, ["subject", "content", "artifactId"], with: .string("pkg:github/org/myapp@\(sha)"))
+        body = body.setting("subject.content.artifactId", .string("pkg:github/org/myapp@\(sha)"))
         commit = try firstCommit(body)
         #expect(commit.repoUrl == "https://github.com/org/myapp")
-        body = EventSourceFixture.replacing(body, ["customData"],
-            with: ["commitSha": .string(sha), "repoUrl": "https://gitlab.com/g/p", "refName": "main"])
+        body = body.setting("customData", ["commitSha": .string(sha), "repoUrl": "https://gitlab.com/g/p", "refName": "main"])
         commit = try firstCommit(body)
         #expect(commit.repoUrl == "https://gitlab.com/g/p")
         #expect(commit.refName == "main")
@@ -146,7 +144,7 @@ struct CDEventsMappingTests {
         #expect(task.repoId == "/event/source/123")
         #expect(finish.pipelineName == "mySubject123")
         for (outcome, result) in [("success", "SUCCESS"), ("error", "FAILURE"), ("cancel", "ABORT")] {
-            let body = EventSourceFixture.replacing(try fixture("pipelinerun_finished"), ["subject", "content", "outcome"], with: .string(outcome))
+            let body = try fixture("pipelinerun_finished").setting("subject.content.outcome", .string(outcome))
             let task = try #require(try map(body).operations.first as? TaskUpsert)
             #expect(task.result == result)
             #expect(task.originalResult == outcome)
@@ -155,26 +153,26 @@ struct CDEventsMappingTests {
 
     @Test func otherTypesAndOtherMajorVersionsAreIgnored() throws {
         #expect(try map(fixture("pipelinerun_started")).ignoredReason?.contains("not mapped") == true)
-        let future = EventSourceFixture.replacing(try fixture("service_deployed"), ["context", "type"], with: "dev.cdevents.service.deployed.1.0.0")
+        let future = try fixture("service_deployed").setting("context.type", "dev.cdevents.service.deployed.1.0.0")
         #expect(try map(future).ignoredReason?.contains("version 1.x") == true)
-        let minor = EventSourceFixture.replacing(try fixture("service_deployed"), ["context", "type"], with: "dev.cdevents.service.deployed.0.3.1")
+        let minor = try fixture("service_deployed").setting("context.type", "dev.cdevents.service.deployed.0.3.1")
         #expect(try map(minor).operations.count == 1)
     }
 
     @Test func missingFieldsAreA400WhoseCausesNameTheCDEventsFields() throws {
         var body = try fixture("service_deployed")
-        body = EventSourceFixture.replacing(body, ["subject", "content"], with: ["artifactId": "pkg:oci/myapp"])
-        body = EventSourceFixture.replacing(body, ["context", "timestamp"], with: nil)
+        body = body.setting("subject.content", ["artifactId": "pkg:oci/myapp"])
+        body = body.setting("context.timestamp", nil)
         let error = #expect(throws: WebhookError.self) { try map(body) }
         #expect(error?.status == 400)
         let causes = error?.causes ?? []
         #expect(causes.contains("subject.content.environment.id: is required"))
         #expect(causes.contains { $0.hasPrefix("subject.content.artifactId: names no commit") })
-        #expect(causes.contains("context.timestamp: is required"))
+        #expect(causes.contains("context.timestamp (startedDate): is required"))
 
-        let pipeline = EventSourceFixture.replacing(try fixture("pipelinerun_finished"), ["subject", "content", "outcome"], with: nil)
+        let pipeline = try fixture("pipelinerun_finished").setting("subject.content.outcome", nil)
         let pipelineError = #expect(throws: WebhookError.self) { try map(pipeline) }
-        #expect(pipelineError?.causes == ["subject.content.outcome: is required"])
+        #expect(pipelineError?.causes == ["subject.content.outcome (result): is required"])
     }
 
     /// The binary mode's headers, from a structured event's own context (as the CDEvents binding sets them).
@@ -217,7 +215,7 @@ struct CDEventsMappingTests {
     @Test func theOperationsWriteADeploymentThatReadsBack() throws {
         let (connection, _) = try ConnectionStore(pool: TestDatabase.pool).create(name: "cdevents-\(UUID().uuidString.prefix(8))")
         let outcome = try CDEventsMapping.map(
-            EventSourceFixture.event(fixture("service_rolledback")), for: connection, options: SourceOptions(environments: ["test123": "staging"]))
+            SourceFixture.event(fixture("service_rolledback")), for: connection, options: SourceOptions(environments: ["test123": "staging"]))
         try TestDatabase.pool.transaction { db in
             for operation in outcome.operations { _ = try operation.write(db, for: connection) }
         }

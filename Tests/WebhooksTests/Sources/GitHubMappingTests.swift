@@ -5,68 +5,6 @@ import Testing
 @testable import Webhooks
 
 /// The vendor payloads under Fixtures/Sources (their README says where each comes from).
-enum SourceFixture {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/Sources")
-
-    static func load(_ path: String) throws -> JSONObject {
-        let data = try Data(contentsOf: folder.appendingPathComponent(path))
-        return try #require(try JSONParser.parse(Array(data)).objectValue)
-    }
-
-    static let arrival = TimestampParser.parse("2026-12-04T12:00:00Z")!
-    static let connection = WebhookConnection(id: 7, name: "sources", apiKeyHash: "", apiKeyHint: "")
-
-    static func event(_ body: JSONObject, _ headers: [(String, String)]) -> SourceEvent {
-        SourceEvent(headers: HTTPHeaders(headers), body: body, arrival: arrival)
-    }
-
-    static func writes(_ outcome: SourceOutcome) throws -> [any IngestOperation] {
-        guard case .write(let operations) = outcome else {
-            Issue.record("expected writes, got \(outcome)")
-            throw CancellationError()
-        }
-        return operations
-    }
-
-    static func ignored(_ outcome: SourceOutcome) -> String? {
-        if case .ignored(let reason) = outcome { return reason }
-        return nil
-    }
-
-    /// The one operation of `outcome`, as `T`.
-    static func only<T>(_ outcome: SourceOutcome, as type: T.Type) throws -> T {
-        let operations = try writes(outcome)
-        #expect(operations.count == 1)
-        return try #require(operations.first as? T)
-    }
-}
-
-extension JSONObject {
-    /// The object with the value at a dotted path replaced (or added); a test's variant of a
-    /// vendor payload says in its name which fields it changes.
-    func setting(_ path: String, _ value: JSONValue) -> JSONObject {
-        let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
-        var copy = self
-        let inner: JSONValue
-        if parts.count == 2 {
-            inner = .object((self[parts[0]]?.objectValue ?? JSONObject()).setting(parts[1], value))
-        } else {
-            inner = value
-        }
-        if let index = copy.members.lastIndex(where: { $0.key == parts[0] }) {
-            copy.members[index].value = inner
-        } else {
-            copy.members.append((key: parts[0], value: inner))
-        }
-        return copy
-    }
-}
-
-extension Timestamp {
-    static func at(_ text: String) -> Timestamp { TimestampParser.parse(text)! }
-}
-
 @Suite("GitHub events as DevLake operations")
 struct GitHubMappingTests {
     let connection = SourceFixture.connection

@@ -4,59 +4,11 @@ import Postgres
 import Testing
 @testable import Webhooks
 
-/// Loading the vendors' payloads of Fixtures/Sources, and what every mapping test needs.
-enum EventSourceFixture {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/Sources")
-
-    static func object(_ path: String) throws -> JSONObject {
-        let data = try Data(contentsOf: folder.appendingPathComponent(path))
-        guard case .object(let object) = try JSONParser.parse(Array(data)) else {
-            throw WebhookError.badRequest("\(path) is not a JSON object")
-        }
-        return object
-    }
-
-    static let connection = WebhookConnection(id: 41, name: "sources", apiKeyHash: "", apiKeyHint: "")
-    static let arrival = Timestamp.native("2026-12-04T12:00:00Z")!
-
-    static func event(_ body: JSONObject, headers: HTTPHeaders = HTTPHeaders()) -> SourceEvent {
-        SourceEvent(headers: headers, body: body, arrival: arrival)
-    }
-
-    /// `object` with the value at `path` replaced (nil: removed).
-    static func replacing(_ object: JSONObject, _ path: [String], with value: JSONValue?) -> JSONObject {
-        var copy = object
-        guard let first = path.first else { return copy }
-        if path.count == 1 {
-            copy.members.removeAll { $0.key == first }
-            if let value { copy.members.append((key: first, value: value)) }
-            return copy
-        }
-        guard case .object(let inner)? = copy[first] else { return copy }
-        let replaced = replacing(inner, Array(path.dropFirst()), with: value)
-        copy.members = copy.members.map { $0.key == first ? (key: first, value: .object(replaced)) : $0 }
-        return copy
-    }
-}
-
-extension SourceOutcome {
-    var operations: [any IngestOperation] {
-        if case .write(let operations) = self { return operations }
-        return []
-    }
-
-    var ignoredReason: String? {
-        if case .ignored(let reason) = self { return reason }
-        return nil
-    }
-}
-
 @Suite("PagerDuty v3 webhooks become DevLake incidents")
 struct PagerDutyMappingTests {
     func issue(_ file: String, options: SourceOptions = SourceOptions()) throws -> IssueUpsert {
         let outcome = try PagerDutyMapping.map(
-            EventSourceFixture.event(EventSourceFixture.object("pagerduty/\(file)")), for: EventSourceFixture.connection, options: options)
+            SourceFixture.event(SourceFixture.load("pagerduty/\(file)")), for: SourceFixture.connection, options: options)
         let operations = outcome.operations
         try #require(operations.count == 1)
         return try #require(operations[0] as? IssueUpsert)
@@ -80,7 +32,7 @@ struct PagerDutyMappingTests {
         #expect(issue.component == "pig208")
         #expect(issue.assigneeId == "PJ0LVEB")
         #expect(issue.assigneeName == "PIG 208")
-        #expect(issue.arrival == EventSourceFixture.arrival)
+        #expect(issue.arrival == SourceFixture.arrival)
     }
 
     @Test func anAcknowledgedIncidentIsInProgress() throws {
@@ -103,9 +55,9 @@ struct PagerDutyMappingTests {
     }
 
     @Test func aResolvedIncidentWithItsCreationDateGetsItsLeadTime() throws {
-        var body = try EventSourceFixture.object("pagerduty/reopened_v3.json")
-        body = EventSourceFixture.replacing(body, ["event", "event_type"], with: "incident.resolved")
-        let issue = try #require(try PagerDutyMapping.map(EventSourceFixture.event(body), for: EventSourceFixture.connection, options: SourceOptions())
+        var body = try SourceFixture.load("pagerduty/reopened_v3.json")
+        body = body.setting("event.event_type", "incident.resolved")
+        let issue = try #require(try PagerDutyMapping.map(SourceFixture.event(body), for: SourceFixture.connection, options: SourceOptions())
             .operations.first as? IssueUpsert)
         #expect(issue.createdDate == Timestamp.native("2026-03-30T13:37:07Z"))
         #expect(issue.resolutionDate == Timestamp.native("2026-04-01T02:15:02.274Z"))
@@ -129,16 +81,16 @@ struct PagerDutyMappingTests {
     @Test func theDocumentedPriorityUpdateAndOtherEventTypesAreIgnored() throws {
         for file in ["annotated_v3.json", "service_updated_v3.json", "priority_updated_v3_docs.json"] {
             let outcome = try PagerDutyMapping.map(
-                EventSourceFixture.event(EventSourceFixture.object("pagerduty/\(file)")), for: EventSourceFixture.connection, options: SourceOptions())
+                SourceFixture.event(SourceFixture.load("pagerduty/\(file)")), for: SourceFixture.connection, options: SourceOptions())
             let reason = try #require(outcome.ignoredReason, "\(file)")
             #expect(reason.contains("is not mapped"))
         }
     }
 
     @Test func theDocumentedPayloadMapsOnceItsTypeIsAMappedOne() throws {
-        var body = try EventSourceFixture.object("pagerduty/priority_updated_v3_docs.json")
-        body = EventSourceFixture.replacing(body, ["event", "event_type"], with: "incident.acknowledged")
-        let issue = try #require(try PagerDutyMapping.map(EventSourceFixture.event(body), for: EventSourceFixture.connection, options: SourceOptions())
+        var body = try SourceFixture.load("pagerduty/priority_updated_v3_docs.json")
+        body = body.setting("event.event_type", "incident.acknowledged")
+        let issue = try #require(try PagerDutyMapping.map(SourceFixture.event(body), for: SourceFixture.connection, options: SourceOptions())
             .operations.first as? IssueUpsert)
         #expect(issue.issueKey == "PGR0VU2")
         #expect(issue.priority == "P1")
@@ -148,24 +100,24 @@ struct PagerDutyMappingTests {
     }
 
     @Test func missingFieldsAreA400WhoseCausesNameThePagerDutyFields() throws {
-        var body = try EventSourceFixture.object("pagerduty/triggered_v3.json")
-        body = EventSourceFixture.replacing(body, ["event", "data", "title"], with: nil)
-        body = EventSourceFixture.replacing(body, ["event", "data", "id"], with: nil)
-        body = EventSourceFixture.replacing(body, ["event", "occurred_at"], with: "yesterday")
+        var body = try SourceFixture.load("pagerduty/triggered_v3.json")
+        body = body.setting("event.data.title", nil)
+        body = body.setting("event.data.id", nil)
+        body = body.setting("event.occurred_at", "yesterday")
         let error = #expect(throws: WebhookError.self) {
-            try PagerDutyMapping.map(EventSourceFixture.event(body), for: EventSourceFixture.connection, options: SourceOptions())
+            try PagerDutyMapping.map(SourceFixture.event(body), for: SourceFixture.connection, options: SourceOptions())
         }
         #expect(error?.status == 400)
         let causes = error?.causes ?? []
-        #expect(causes.contains("event.data.id: is required"))
-        #expect(causes.contains("event.data.title: is required"))
-        #expect(causes.contains { $0.hasPrefix("event.occurred_at: ") })
+        #expect(causes.contains("event.data.id (issue_key): is required"))
+        #expect(causes.contains("event.data.title (title): is required"))
+        #expect(causes.contains { $0.hasPrefix("event.occurred_at (created_date): ") })
         #expect(!causes.contains { $0.hasPrefix("issue_key") || $0.hasPrefix("title") || $0.hasPrefix("created_date") })
     }
 
     @Test func anEventWithoutAnEventTypeIsA400() throws {
         let error = #expect(throws: WebhookError.self) {
-            try PagerDutyMapping.map(EventSourceFixture.event(["event": ["id": "x"]]), for: EventSourceFixture.connection, options: SourceOptions())
+            try PagerDutyMapping.map(SourceFixture.event(["event": ["id": "x"]]), for: SourceFixture.connection, options: SourceOptions())
         }
         #expect(error?.causes == ["event.event_type: is required"])
     }
@@ -174,11 +126,11 @@ struct PagerDutyMappingTests {
         let (connection, _) = try ConnectionStore(pool: TestDatabase.pool).create(name: "pagerduty-\(UUID().uuidString.prefix(8))")
         let options = SourceOptions()
         let triggered = try PagerDutyMapping.map(
-            EventSourceFixture.event(EventSourceFixture.object("pagerduty/reopened_v3.json")), for: connection, options: options)
-        var resolvedBody = try EventSourceFixture.object("pagerduty/reopened_v3.json")
-        resolvedBody = EventSourceFixture.replacing(resolvedBody, ["event", "event_type"], with: "incident.resolved")
-        resolvedBody = EventSourceFixture.replacing(resolvedBody, ["event", "occurred_at"], with: "2026-04-01T03:00:00Z")
-        let resolved = try PagerDutyMapping.map(EventSourceFixture.event(resolvedBody), for: connection, options: options)
+            SourceFixture.event(SourceFixture.load("pagerduty/reopened_v3.json")), for: connection, options: options)
+        var resolvedBody = try SourceFixture.load("pagerduty/reopened_v3.json")
+        resolvedBody = resolvedBody.setting("event.event_type", "incident.resolved")
+        resolvedBody = resolvedBody.setting("event.occurred_at", "2026-04-01T03:00:00Z")
+        let resolved = try PagerDutyMapping.map(SourceFixture.event(resolvedBody), for: connection, options: options)
         try TestDatabase.pool.transaction { db in
             for operation in triggered.operations + resolved.operations { _ = try operation.write(db, for: connection) }
         }
