@@ -81,21 +81,7 @@ public struct ImportCommand: Sendable, Equatable {
         var summary = RunSummary(command: "import", noun: "line", dryRun: dryRun)
         let progress = ProgressBar.standardError(label: "import", noun: "lines", total: total)
         let writer = dryRun ? nil : try EventWriter(configuration: configuration)
-        do {
-            while let batch = try ahead.next() {
-                if let writer {
-                    for (event, outcome) in zip(batch.events, try writer.write(batch.events)) { summary.count(event, outcome) }
-                } else {
-                    for event in batch.events { summary.count(dryRun: event) }
-                }
-                progress.update(done: batch.lastLine)
-            }
-        } catch {
-            ahead.cancel()
-            progress.finish()
-            throw error
-        }
-        progress.finish()
+        try summary.write(ahead, events: \.events, with: writer, progress: progress) { batch, _ in batch.lastLine }
         summary.lines().forEach(output)
         if !summary.refusals.isEmpty {
             throw ImportRefusals(refused: summary.refusals.count, lines: summary.done, dryRun: dryRun)

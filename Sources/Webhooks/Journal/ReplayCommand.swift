@@ -69,21 +69,7 @@ public struct ReplayCommand: Sendable, Equatable {
         var summary = RunSummary(command: "replay", noun: "event", dryRun: dryRun)
         let progress = ProgressBar.standardError(label: "replay", noun: "events", total: total)
         let writer = dryRun ? nil : try EventWriter(configuration: configuration)
-        do {
-            while let batch = try ahead.next() {
-                if let writer {
-                    for (event, outcome) in zip(batch, try writer.write(batch)) { summary.count(event, outcome) }
-                } else {
-                    for event in batch { summary.count(dryRun: event) }
-                }
-                progress.update(done: summary.done)
-            }
-        } catch {
-            ahead.cancel()
-            progress.finish()
-            throw error
-        }
-        progress.finish()
+        try summary.write(ahead, events: { $0 }, with: writer, progress: progress) { _, summary in summary.done }
         summary.lines().forEach(output)
     }
 

@@ -29,6 +29,32 @@ struct RunSummary {
         }
     }
 
+    /// Takes every batch `ahead` decodes: writes it with `writer` (a dry run has none and counts
+    /// what it would do), then moves `progress` to `position(batch)`. On an error the reading
+    /// stops and the bar is finished before it is thrown; `replay` and `import` differ only in
+    /// their batches and how far each one goes.
+    mutating func write<Batch>(
+        _ ahead: DecodeAhead<Batch>, events: (Batch) -> [PreparedEvent], with writer: EventWriter?,
+        progress: ProgressBar, position: (Batch, RunSummary) -> Int
+    ) throws {
+        do {
+            while let batch = try ahead.next() {
+                let prepared = events(batch)
+                if let writer {
+                    for (event, outcome) in zip(prepared, try writer.write(prepared)) { count(event, outcome) }
+                } else {
+                    for event in prepared { count(dryRun: event) }
+                }
+                progress.update(done: position(batch, self))
+            }
+        } catch {
+            ahead.cancel()
+            progress.finish()
+            throw error
+        }
+        progress.finish()
+    }
+
     /// A dry run's verdict: decoded (it would be applied) or refused.
     mutating func count(dryRun event: PreparedEvent) {
         if case .refused(let error) = event.work {
