@@ -17,4 +17,19 @@ ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
 for argument in "$@"; do
     case "$argument" in --sanitize=*) export LAKEHOOK_TEST_SANITIZER="${argument#--sanitize=}" ;; esac
 done
-exec swift test "$@"
+# A test that cannot run here is skipped with its reason, and the reasons are repeated at the
+# end of the run, where they are seen (Swift Testing's "Test … skipped: …", and the lines a test
+# prints as "lakehook-test: skipped …" for a check it cannot make in this build).
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+swift test "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+skipped="$(grep -E 'Test .* skipped|^lakehook-test: skipped' "$log" || true)"
+if [ -n "$skipped" ]; then
+    echo
+    echo "Skipped in this run, with the reasons:"
+    echo "$skipped" | sed 's/^/  /'
+fi
+exit "$status"

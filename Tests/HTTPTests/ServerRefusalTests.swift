@@ -116,14 +116,18 @@ struct ServerRefusalTests {
     @Test("an idle keep-alive connection is closed silently after the idle timeout")
     func idleTimeout() throws {
         var limits = ServerLimits()
-        limits.idleTimeout = .milliseconds(300)
+        limits.idleTimeout = .seconds(3)
         try withServer(limits: limits) { server in
-            let client = try TestClient(port: server.port)
+            let client = try TestClient(port: server.port, timeoutSeconds: 1)
             try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(try client.readResponse().status == 200)
-            let started = Date()
-            #expect(client.isClosedByServer())
-            #expect(Date().timeIntervalSince(started) >= 0.25)
+            // Not closed early: still open a second in (a slow machine can only close it later).
+            #expect(!client.isClosedByServer(), "closed before its idle timeout")
+            // Then closed, silently, within a generous ceiling.
+            let deadline = Date().addingTimeInterval(30)
+            var closed = false
+            while !closed && Date() < deadline { closed = client.isClosedByServer() }
+            #expect(closed)
         }
     }
 

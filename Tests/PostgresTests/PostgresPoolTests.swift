@@ -106,7 +106,8 @@ struct PostgresPoolTests {
             error = #expect(throws: PostgresError.self) { try pool.withConnection { _ in } }
         }
         #expect(error?.kind == .poolTimeout && error?.isUnavailable == true)
-        #expect(elapsed < 0.5)
+        // Given up after its 200 ms, long before the holder lets go (after this check).
+        #expect(elapsed < 10)
 
         release.signal()
         while waiterResult.withLock({ $0 }) == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
@@ -175,16 +176,17 @@ struct PostgresPoolTests {
         #expect(pool.statistics.inUse == 0)
     }
 
-    @Test("a statement timeout of 100 ms stops pg_sleep(1) with 57014")
+    @Test("a statement timeout of 100 ms stops pg_sleep(60) with 57014")
     func statementTimeout() throws {
         let pool = PostgresPool(config: TestDatabase.config(statementTimeout: .milliseconds(100)), size: 1)
         var error: PostgresError?
         let elapsed = seconds {
-            error = #expect(throws: PostgresError.self) { try pool.withConnection { try $0.query("SELECT pg_sleep(1)") } }
+            error = #expect(throws: PostgresError.self) { try pool.withConnection { try $0.query("SELECT pg_sleep(60)") } }
         }
         #expect(error?.sqlState == "57014")
         #expect(error?.isUnavailable == false)
-        #expect(elapsed < 0.9)
+        // Stopped, not slept out: a generous ceiling, far below the minute asked for.
+        #expect(elapsed < 30)
         #expect(try pool.withConnection { try $0.query("SELECT 1 AS one").rows.first?["one"] } == "1")
     }
 

@@ -261,12 +261,14 @@ struct PipelineIngestTests {
             posting.wait()
         }
 
-        Thread.sleep(forTimeInterval: 0.15)
+        // Posting is under way (answers come back) before the pipeline's backend is killed.
+        let started = Date().addingTimeInterval(30)
+        while outcomes.withLock({ $0.count }) < 3, Date() < started { Thread.sleep(forTimeInterval: 0.01) }
         let killed = try TestDatabase.value("SELECT pg_terminate_backend($1::int, 5000)::text", [pipelined[0]])
         #expect(killed == "true")
         let atKill = try own.writes().pipeline
-        // Back through the pipeline within ~5 s (the pipeline waits 1 s before reconnecting).
-        let end = Date().addingTimeInterval(5)
+        // Back through the pipeline (it waits 1 s before reconnecting); a generous ceiling.
+        let end = Date().addingTimeInterval(30)
         while try own.writes().pipeline < atKill + 5, Date() < end {
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -319,16 +321,26 @@ struct PipelineIngestTests {
             locked.withLock { $0 = reply }
         }
         waiter.start()
-        Thread.sleep(forTimeInterval: 0.1)
-        // Behind it in the pipeline, another issue is answered well before the lock is released.
-        let started = Date()
+        // Its statement is in the pipeline, waiting on the row lock.
+        var waiting = false
+        let queued = Date().addingTimeInterval(30)
+        while !waiting, Date() < queued {
+            waiting = try TestDatabase.value(
+                "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                [own.applicationName]) != "0"
+            if !waiting { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        #expect(waiting, "the second write never waited on the lock")
+        // Behind it in the pipeline, another issue is answered while the lock is still held.
         #expect(try own.post("\(base)/issues", RoutesTests.issue("FREE"), key: key).status == 200)
-        #expect(Date().timeIntervalSince(started) < 2)
-        Thread.sleep(forTimeInterval: 0.6)  // past the pipeline's lock timeout (250 ms)
+        // The locked statement left the pipeline after its lock timeout and waits on the pool.
+        let moved = Date().addingTimeInterval(30)
+        while try own.fallbacks(.lockTimeout) == lockFallbacks, Date() < moved { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(try own.fallbacks(.lockTimeout) - lockFallbacks == 1)
         #expect(locked.withLock { $0 } == nil)  // still waiting, now on the pool
 
         try holder.execute(script: "COMMIT")
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(30)
         while locked.withLock({ $0 }) == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         #expect(locked.withLock { $0 }?.status == 200)
         #expect(try TestDatabase.rows("SELECT title FROM issues WHERE id = $1", [connection.rowId("LOCKED")])

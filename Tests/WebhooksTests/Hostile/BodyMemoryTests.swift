@@ -68,7 +68,11 @@ struct BodyMemoryTests {
         print("body memory: baseline \(baseline) KiB, peak after refused \(peakRefused) KiB, peak \(peak) KiB, after \(after) KiB; refused \(refused), read \(read)")
         // Under a sanitizer (make check) the process's memory is the sanitizer's to keep (ASan
         // quarantines freed blocks, up to 256 MiB): the bounds hold for the build that ships.
-        guard ProcessInfo.processInfo.environment["LAKEHOOK_TEST_SANITIZER"] == nil else { return }
+        if let sanitizer = ProcessInfo.processInfo.environment["LAKEHOOK_TEST_SANITIZER"] {
+            // Said where scripts/test.sh lists what this run skipped.
+            print("lakehook-test: skipped the body memory bounds under the \(sanitizer) sanitizer (its own memory is not Lakehook's)")
+            return
+        }
         #expect(peak < 128 * 1024, "peak \(peak) KiB")
         #expect(after < baseline + 16 * 1024, "RSS \(baseline) → \(after) KiB")
     }
