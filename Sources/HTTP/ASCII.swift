@@ -9,7 +9,6 @@ enum ASCII {
     static let percent: UInt8 = 0x25
     static let plus: UInt8 = 0x2B
     static let slash: UInt8 = 0x2F
-    static let question: UInt8 = 0x3F
 
     /// tchar: "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|"
     /// / "~" / DIGIT / ALPHA (RFC 9110 §5.6.2).

@@ -117,6 +117,13 @@ public final class EventLoop: @unchecked Sendable {
         return key
     }()
 
+    /// Stops a debug build (the tests) where loop-confined state is touched from another thread:
+    /// that state has no lock, so a call from elsewhere is a data race. Free in release builds.
+    @inline(__always)
+    func assertInLoop(_ function: StaticString = #function) {
+        assert(inLoop, "EventLoop.\(function) called off the thread of loop \(index)")
+    }
+
     /// Runs `work` on the loop's thread, after the events being handled (from any thread).
     /// After the loop has stopped, `work` is dropped (released at once, never run).
     public func execute(_ work: @escaping () -> Void) {
@@ -133,6 +140,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// The loop's object of type `T`, made by `make` on first use (loop thread only).
     public func attachment<T: AnyObject>(_ make: () -> T) -> T {
+        assertInLoop()
         if let existing = attachments[ObjectIdentifier(T.self)] { return unsafeDowncast(existing, to: T.self) }
         let made = make()
         attachments[ObjectIdentifier(T.self)] = made
@@ -142,6 +150,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs `work` once the events of this turn are handled, before the loop waits again (loop
     /// thread only): e.g. one flush for everything a turn's requests queued on a socket.
     public func afterEvents(_ work: @escaping () -> Void) {
+        assertInLoop()
         deferred.append(work)
     }
 
@@ -150,6 +159,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Watches `fd` for reading and writing. Edge-triggered: the target must read (and write)
     /// until EAGAIN before it waits for the next event; level-triggered otherwise.
     public func register(_ fd: Int32, _ target: any EventLoopTarget, edgeTriggered: Bool = true) throws(SocketError) {
+        assertInLoop()
         var flags = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
         flags |= edgeTriggered ? EPOLLOUT.rawValue | EPOLLET.rawValue : 0
         var event = epoll_event(events: flags, data: epoll_data_t(fd: fd))
@@ -161,6 +171,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// For a level-triggered registration: also wait for writability, or stop waiting for it.
     public func watchWritable(_ fd: Int32, _ on: Bool) {
+        assertInLoop()
         var flags = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
         if on { flags |= EPOLLOUT.rawValue }
         var event = epoll_event(events: flags, data: epoll_data_t(fd: fd))
@@ -172,22 +183,26 @@ public final class EventLoop: @unchecked Sendable {
     /// thread and registered here by another target, which a late deregistration by number
     /// alone would silently unwatch (its client then hung until a timeout).
     public func deregister(_ fd: Int32, _ target: any EventLoopTarget) {
+        assertInLoop()
         guard let registered = targets[fd], registered === target else { return }
         targets.removeValue(forKey: fd)
         _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
     }
 
     func track(_ target: any EventLoopTimed) {
+        assertInLoop()
         timed[ObjectIdentifier(target)] = target
         deadlineChanged(target.deadline)
     }
 
     func untrack(_ target: any EventLoopTimed) {
+        assertInLoop()
         timed.removeValue(forKey: ObjectIdentifier(target))
     }
 
     /// A tracked target's deadline moved to `deadline`.
     func deadlineChanged(_ deadline: UInt64) {
+        assertInLoop()
         if deadline < nextScan { nextScan = deadline }
     }
 

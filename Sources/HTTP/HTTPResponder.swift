@@ -26,6 +26,7 @@ public final class HTTPResponder: @unchecked Sendable {
     /// on the connection's loop (in the handler, or in work the handler started there).
     public func offload(_ work: @escaping @Sendable () -> HTTPResponse) {
         let connection = connection
+        connection.loop.assertInLoop()
         connection.context.handlerPool.submit(on: connection.handlerQueue) { [self] in respond(work()) }
     }
 
@@ -33,6 +34,7 @@ public final class HTTPResponder: @unchecked Sendable {
     /// `next` back on the connection's loop, which goes on with the request there and answers it.
     public func offload<Value: Sendable>(_ work: @escaping @Sendable () -> Value, then next: @escaping @Sendable (Value) -> Void) {
         let connection = connection
+        connection.loop.assertInLoop()
         connection.context.handlerPool.submit(on: connection.handlerQueue) {
             let value = work()
             connection.loop.execute { next(value) }

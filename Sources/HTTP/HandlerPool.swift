@@ -4,10 +4,9 @@ import Dispatch
 ///
 /// Handlers block (database calls), so each connection hands its requests to its own serial
 /// queue: Dispatch gives every such queue a thread of its own when the others are blocked,
-/// whereas a custom concurrent queue is held to about one thread per core (measured on this
-/// 2-core host: 40 handlers sleeping 100 ms took 1.3 s on a concurrent queue, 0.1 s on serial
-/// queues). The cap keeps those threads well below Dispatch's own thread limit (about 255 on
-/// Linux), so the connection I/O queues always find a thread.
+/// whereas a custom concurrent queue is held to about one thread per core (the measurement:
+/// docs/PERFORMANCE.md, "Resource bounds"). The cap keeps those threads well below Dispatch's
+/// own thread limit (about 255 on Linux), so the connection I/O queues always find a thread.
 final class HandlerPool: Sendable {
     private struct Job {
         var queue: DispatchQueue

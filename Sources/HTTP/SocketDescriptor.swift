@@ -5,8 +5,8 @@ import Darwin
 #endif
 
 /// Sole owner of one socket file descriptor: closes it exactly once, when the last reference
-/// goes. Dispatch sources on the fd hold a reference from their cancel handlers, so the fd is
-/// never closed while a source still watches it.
+/// goes. Its owner (a connection, the listener) takes it out of the loop's epoll set before
+/// letting it go, so the fd is never closed, and its number reused, while epoll still watches it.
 final class SocketDescriptor: Sendable {
     let fd: Int32
 

@@ -26,8 +26,8 @@ struct PipelineState {
         /// Another connection opens when the least busy one holds at least this many statements:
         /// 1, so that a statement that had to queue behind another's commit (a whole flush more)
         /// opens the connection the next one will take. A loop answering one request at a time
-        /// still keeps one connection. (2 left every connection holding two at 16 clients:
-        /// slow disk 2,698 / 2,929 req/s against 3,570 / 3,989 with 1; docs/PERFORMANCE.md.)
+        /// still keeps one connection. (Why 1 and not 2: docs/PERFORMANCE.md, "Where the time
+        /// went".)
         var growAt = 1
         /// Statements in flight on one connection beyond which new ones go to the pool.
         var maxInFlight = 512

@@ -4,7 +4,6 @@
 /// a `Timestamp` can hold; years are astronomical (year 0 is 1 BC).
 enum GregorianCalendar {
     static let secondsPerDay: Int64 = 86_400
-    static let microsecondsPerSecond: Int64 = 1_000_000
     static let microsecondsPerDay: Int64 = 86_400_000_000
 
     /// Days from 1970-01-01 to the given date (negative before it).

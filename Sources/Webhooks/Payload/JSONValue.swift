@@ -28,18 +28,6 @@ public enum JSONValue: Sendable, Equatable {
         if case .object(let object) = self { return object }
         return nil
     }
-
-    /// A short name of the kind of value, for messages ("an array", "a number").
-    public var kindDescription: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
 }
 
 extension JSONValue: ExpressibleByNilLiteral {
