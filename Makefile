@@ -8,7 +8,7 @@ help:
 	@echo "make run      start Lakehook on 127.0.0.1:4000 (with a throwaway PostgreSQL unless DATABASE_URL is set)"
 	@echo "make test     run the whole test suite against a real PostgreSQL"
 	@echo "make release  build the release binary (.build/release/lakehook)"
-	@echo "make bench    durable commits (fsync on, a local and a slow disk) against pgbench, then the CPU-only reference against pgbench and nginx (about 8 minutes)"
+	@echo "make bench    durable commits (fsync on, a local and a slow disk) against pgbench, then the CPU-only reference against pgbench and nginx, then DORA at scale (about 9 minutes)"
 	@echo "make check    the test suite under AddressSanitizer, then ThreadSanitizer"
 	@echo "make fuzz     run the fuzz targets for FUZZ_SECONDS each (default 60)"
 	@echo "make db-stop  stop the throwaway PostgreSQL"
@@ -33,6 +33,7 @@ bench:
 	@scripts/deps.sh --bench
 	@bench/durable.sh
 	@bench/run.sh
+	@bench/dora.sh
 
 # Each sanitizer builds into its own folder so the normal build stays as it is.
 check: deps
