@@ -5,7 +5,13 @@ import Testing
 /// The `lakehook` binary itself, as a person runs it.
 @Suite("The lakehook binary")
 struct CommandLineBinaryTests {
+    /// The binary every process-level test starts: `LAKEHOOK_TEST_BINARY` when set (CI points
+    /// it at the static release binary `make release` builds, the one the image ships), else
+    /// the debug build next to the tests.
     static var binary: URL {
+        if let given = ProcessInfo.processInfo.environment["LAKEHOOK_TEST_BINARY"], !given.isEmpty {
+            return URL(fileURLWithPath: given)
+        }
         let folder = Bundle.main.executableURL?.deletingLastPathComponent()
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         return folder.appendingPathComponent("lakehook")
@@ -35,9 +41,10 @@ struct CommandLineBinaryTests {
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 
-    @Test("the binary was built next to the tests")
+    @Test("the binary under test exists (LAKEHOOK_TEST_BINARY, else the one built next to the tests)")
     func binaryExists() {
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary.path), "no lakehook at \(Self.binary.path)")
+        print("lakehook-test: the process-level tests run \(Self.binary.path)")
     }
 
     @Test("connections create --json prints id, name and the key, which then works; list never shows it")
