@@ -12,10 +12,12 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
-        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        // What several modules share: the lock.
+        .target(name: "Concurrency"),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "Concurrency"]),
         // epoll and eventfd for HTTP's event loop (headers only: Glibc's module lacks them).
         .systemLibrary(name: "CEpoll"),
-        .target(name: "HTTP", dependencies: ["CEpoll"]),
+        .target(name: "HTTP", dependencies: ["CEpoll", "Concurrency"]),
         // The numbered SQL migrations in sql/, compiled into the binary.
         .target(
             name: "Migrations",
@@ -25,15 +27,15 @@ let package = Package(
         ),
         .target(
             name: "Webhooks",
-            dependencies: ["Postgres", "HTTP", "Migrations"],
+            dependencies: ["Postgres", "HTTP", "Concurrency", "Migrations"],
             // The OpenAPI document, kept in the repository and served as is.
             resources: [.embedInCode("Resources/openapi.json")]
         ),
         .executableTarget(name: "lakehook", dependencies: ["Webhooks", "Postgres", "HTTP"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Concurrency"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Concurrency"]),
         // The vendors' payloads are read from the source tree (#filePath), not bundled.
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Postgres", "HTTP"], exclude: ["Fixtures"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Postgres", "HTTP", "Concurrency"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import CEpoll
 import Dispatch
+import Concurrency
 
 /// The request-body bytes all connections may hold at once (`ServerLimits.maxBufferedBodyBytes`).
 /// A connection reserves a body's size before reading it and returns the reservation once its

@@ -1,4 +1,5 @@
 import Dispatch
+import Concurrency
 
 /// Whether a new connection is served, and if not, why.
 enum Admission: Sendable {

@@ -1,6 +1,7 @@
 import CEpoll
 import Dispatch
 import Glibc
+import Concurrency
 
 /// Something an `EventLoop` watches: a socket's readiness, and optionally a deadline.
 /// Methods run on the loop's thread only.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Concurrency
 
 /// The `Date` header value (RFC 9110 §5.6.7 IMF-fixdate), formatted once per second.
 enum HTTPDate {

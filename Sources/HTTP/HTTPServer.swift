@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import Concurrency
 
 /// Why `HTTPServer.start()` failed.
 public enum HTTPServerError: Error, Sendable, CustomStringConvertible {

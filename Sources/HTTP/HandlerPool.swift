@@ -1,4 +1,5 @@
 import Dispatch
+import Concurrency
 
 /// Runs handlers, at most `limit` at once, in arrival order beyond that.
 ///

@@ -1,4 +1,5 @@
 import Dispatch
+import Concurrency
 
 /// A fixed-size set of connections lent to one caller at a time, for blocking callers
 /// (Dispatch workers or threads of your own, never the Swift concurrency pool).

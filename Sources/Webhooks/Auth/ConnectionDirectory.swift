@@ -1,6 +1,6 @@
 import Foundation
 import Postgres
-import HTTP
+import Concurrency
 
 /// Finds the connection a request names and checks its key, remembering connections for a few
 /// seconds so that most requests cost no extra round trip.

@@ -1,4 +1,4 @@
-import HTTP
+import Concurrency
 
 /// The one statement of a `SingleStatementOperation`, in the parts the journal needs to add its
 /// row to it: the statement and the journal insert run as one statement, so the event is in the

@@ -1,7 +1,7 @@
 import Dispatch
-import HTTP
 import Postgres
 import Synchronization
+import Concurrency
 
 /// Tells `lakehook events --follow`, on any instance, that requests were journaled: a
 /// `NOTIFY lakehook_events` at most once per `interval`, when something was journaled since.

@@ -1,8 +1,8 @@
 import Dispatch
-import HTTP
 #if canImport(Glibc)
 import Glibc
 #endif
+import Concurrency
 
 /// Where the log's bytes go (stderr, or `fd`), written so that a reader that falls behind never
 /// stops the writer: an event loop that blocked on a full pipe would stop answering every

@@ -1,5 +1,6 @@
-import HTTP
 import Postgres
+import Concurrency
+import HTTP
 
 /// Prometheus metrics of one instance, rendered in the text exposition format at `/metrics`.
 /// Names follow Prometheus's rules: `lakehook_` prefix, base units (seconds, bytes), `_total`

@@ -1,3 +1,4 @@
+import Concurrency
 import HTTP
 
 /// Logs and counts what the HTTP layer refuses by itself (`HTTPServer`'s `onRefusal`): every

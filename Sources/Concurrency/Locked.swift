@@ -10,7 +10,7 @@ import Darwin
 /// the uninstrumented standard library, so ThreadSanitizer cannot see its ordering and reports
 /// false races (checked with a two-line program); the suite is meant to pass under
 /// `--sanitize=thread`. `@unchecked Sendable`: every access to `value` holds the mutex.
-/// Public so the application's shared state (metrics, caches) uses the same lock.
+/// The one lock of every module (Postgres, HTTP, Webhooks): none needs another for it.
 public final class Locked<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
