@@ -29,7 +29,7 @@ struct DoraEdgeCaseTests {
         }
     }
 
-    @Test("an incident created before any deployment has no cause")
+    @Test("an incident created before any deployment has no cause, and recovery time leaves it out")
     func incidentBeforeAnyDeployment() throws {
         let c = try server.createConnection(DoraCheck.unique("edge-early"), project: nil)
         try c.incident("INC-1", created: "2024-03-05T00:00:00Z", resolved: "2024-03-05T02:00:00Z")
@@ -39,9 +39,11 @@ struct DoraEdgeCaseTests {
         #expect(cause.count == 1 && cause[0]["deployment_id"] == nil)
         let rate = try #require(try report(c)["change_failure_rate"])
         #expect(rate.value == 0 && rate.level == "elite" && rate.numerator == 0 && rate.denominator == 1 && rate.ids.isEmpty)
-        // It still counts for recovery time: it was created in the window and resolved.
+        // No deployment failed: recovery time has no failure to time, although the incident was
+        // created in the window and resolved (before issue 18 it counted: 2 hours, 1 of 1).
         let recovery = try #require(try report(c)["failed_deployment_recovery_time"])
-        #expect(recovery.value == 2 && recovery.numerator == 1 && recovery.denominator == 1)
+        #expect(recovery.value == nil && recovery.level == nil && recovery.numerator == 0 && recovery.denominator == 0
+            && recovery.ids.isEmpty, "\(recovery)")
     }
 
     @Test("an incident more than incident_window after the last deployment has no cause, until the window grows")
@@ -93,9 +95,12 @@ struct DoraEdgeCaseTests {
         #expect(rate.value == 0.5 && rate.numerator == 1 && rate.denominator == 2 && rate.ids == [c.rowId("D2")])
         // The failed and aborted deployments shipped nothing: only c1 is a change.
         #expect(r["lead_time_for_changes"]?.denominator == 1)
+        // D2 is a failure for recovery time too, not recovered (D3 aborted): 0 of 1, no value.
+        let recovery = try #require(r["failed_deployment_recovery_time"])
+        #expect(recovery.value == nil && recovery.numerator == 0 && recovery.denominator == 1 && recovery.ids.isEmpty, "\(recovery)")
     }
 
-    @Test("a commit deployed twice counts once, with its lead time to the first deployment, even before the window")
+    @Test("a commit deployed twice counts once, with its lead time to its first deployment, in that deployment's window only")
     func commitDeployedTwice() throws {
         let c = try server.createConnection(DoraCheck.unique("edge-twice"), project: nil)
         try c.pullRequest(1, mergeCommit: sha("1"), created: "2024-03-04T00:00:00Z")
@@ -105,12 +110,106 @@ struct DoraEdgeCaseTests {
         // c1: 6 h (to D1, not 174 h to D2); c2: 24 h. Median 15 h.
         let lead = try #require(try report(c)["lead_time_for_changes"])
         #expect(lead.value == 15 && lead.level == "elite" && lead.numerator == 2 && lead.denominator == 2 && lead.ids == [sha("1"), sha("2")])
-        // A window holding only D2: c1 still counts, with its lead time to D1.
+        // A window holding only D2: c1 was first deployed before it, so only c2 counts (before
+        // issue 18, c1 counted again here with its 6 h: 15 h, 2 changes).
         let later = try #require(try report(c, from: "2024-03-11")["lead_time_for_changes"])
-        #expect(later.value == 15 && later.denominator == 2)
+        #expect(later.value == 24 && later.numerator == 1 && later.denominator == 1 && later.ids == [sha("2")], "\(later)")
         let first = try TestDatabase.value(
             "SELECT deployment_id FROM dora_changes WHERE project_name = $1 AND commit_sha = $2", [c.name, sha("1")])
         #expect(first == c.rowId("D1"))
+    }
+
+    @Test("a rollback that ships an old commit again in a later window does not count it again")
+    func rollbackOfAnOldCommit() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-rollback"), project: nil)
+        try c.pullRequest(1, mergeCommit: sha("1"), created: "2024-03-04T00:00:00Z")
+        try c.pullRequest(2, mergeCommit: sha("2"), created: "2024-03-11T00:00:00Z")
+        try c.deployment("D1", commits: [sha("1")], started: "2024-03-04T05:00:00Z", finished: "2024-03-04T06:00:00Z")
+        try c.deployment("D2", commits: [sha("2")], started: "2024-03-11T11:00:00Z", finished: "2024-03-11T12:00:00Z")
+        // The rollback to c1, two weeks later, as a classic pipeline.
+        try c.pipeline("ROLLBACK", commit: sha("1"), tasks: [
+            DoraConnection.Task(name: "deploy", type: "DEPLOYMENT", environment: "PRODUCTION",
+                                started: "2024-03-20T09:00:00Z", finished: "2024-03-20T10:00:00Z"),
+        ])
+        // A window holding only the rollback has no change (it was 1 change of 6 h before issue 18).
+        let rollbackWeek = try report(c, from: "2024-03-18", to: "2024-03-25")
+        let lead = try #require(rollbackWeek["lead_time_for_changes"])
+        #expect(lead.value == nil && lead.level == nil && lead.numerator == 0 && lead.denominator == 0 && lead.ids.isEmpty, "\(lead)")
+        // The rollback is still a successful deployment.
+        #expect(rollbackWeek["deployment_frequency"]?.ids == [c.rowId("ROLLBACK")])
+        // Over the whole window each commit counts once: c1 6 h, c2 12 h.
+        let whole = try #require(try report(c)["lead_time_for_changes"])
+        #expect(whole.value == 9 && whole.numerator == 2 && whole.denominator == 2 && whole.ids == [sha("1"), sha("2")], "\(whole)")
+        let changes = try TestDatabase.rows(
+            "SELECT commit_sha FROM dora_project_changes($1, '2024-03-18', '2024-03-25')", [c.name])
+        #expect(changes.isEmpty, "\(changes)")
+    }
+
+    @Test("a week with no deployments and an incident without a cause has no recovery time")
+    func uncausedIncidentInAWeekWithoutDeployments() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-uncaused"), project: nil)
+        // D1 is 11 days before the incident: outside the 7-day incident window, so no cause.
+        try c.deployment("D1", commits: [sha("1")], started: "2024-03-01T11:00:00Z", finished: "2024-03-01T12:00:00Z")
+        try c.incident("INC-1", created: "2024-03-12T12:00:00Z", resolved: "2024-03-12T14:00:00Z")
+        let r = try report(c, from: "2024-03-11", to: "2024-03-18")
+        // Before issue 18: 2 hours, 1 of 1.
+        let recovery = try #require(r["failed_deployment_recovery_time"])
+        #expect(recovery.value == nil && recovery.level == nil && recovery.numerator == 0 && recovery.denominator == 0
+            && recovery.ids.isEmpty, "\(recovery)")
+        #expect(r["deployment_frequency"]?.numerator == 0)
+        // The view still lists the incident, without a cause.
+        let causes = try TestDatabase.rows(
+            "SELECT incident_id, deployment_id FROM dora_incident_causes WHERE project_name = $1", [c.name])
+        #expect(causes.count == 1 && causes.first?["incident_id"] == c.rowId("INC-1") && causes.first?["deployment_id"] == nil)
+    }
+
+    @Test("a FAILURE deployment is timed to the next successful production deployment of the same project")
+    func failedDeploymentTimedToTheNextSuccess() throws {
+        let project = DoraCheck.unique("edge-recover")
+        let x = try server.createConnection(DoraCheck.unique("edge-recover-x"), project: project)
+        let y = try server.createConnection(DoraCheck.unique("edge-recover-y"), project: project)
+        let other = try server.createConnection(DoraCheck.unique("edge-recover-other"), project: nil)
+        try x.deployment("D1", commits: [sha("1")], started: "2024-03-04T11:00:00Z", finished: "2024-03-04T12:00:00Z")
+        try x.deployment("F1", commits: [sha("2")], started: "2024-03-05T11:00:00Z", finished: "2024-03-05T12:00:00Z", result: "FAILURE")
+        // None of these recovers it: another project's success, a success in STAGING, an abort.
+        try other.deployment("O1", commits: [sha("2")], started: "2024-03-05T12:30:00Z", finished: "2024-03-05T13:00:00Z")
+        try x.deployment("S1", commits: [sha("2")], started: "2024-03-05T13:30:00Z", finished: "2024-03-05T14:00:00Z", environment: "STAGING")
+        try x.deployment("A1", commits: [sha("2")], started: "2024-03-05T14:30:00Z", finished: "2024-03-05T15:00:00Z", result: "ABORT")
+        // The project's next successful production deployment: a classic pipeline of its other connection.
+        try y.pipeline("P1", commit: sha("2"), tasks: [
+            DoraConnection.Task(name: "deploy", type: "DEPLOYMENT", environment: "PRODUCTION",
+                                started: "2024-03-05T17:00:00Z", finished: "2024-03-05T18:00:00Z"),
+        ])
+        try x.deployment("D2", commits: [sha("3")], started: "2024-03-06T11:00:00Z", finished: "2024-03-06T12:00:00Z")
+        let r = try DoraCheck.sql(project, from: from, to: to)
+        let recovery = try #require(r.first { $0.metric == "failed_deployment_recovery_time" })
+        // 12:00 → 18:00: 6 hours (before issue 18: no data, failed deployments were not timed).
+        #expect(recovery.value == 6 && recovery.level == "high" && recovery.numerator == 1 && recovery.denominator == 1
+            && recovery.ids == [x.rowId("F1")], "\(recovery)")
+        let view = try TestDatabase.rows(
+            "SELECT recovery_deployment_id, recovery_deployment_source, recovery_hours FROM dora_failed_deployments WHERE project_name = $1",
+            [project])
+        #expect(view.count == 1 && view.first?["recovery_deployment_id"] == y.rowId("P1")
+            && view.first?["recovery_deployment_source"] == "pipelines" && view.first?["recovery_hours"] == "6", "\(view)")
+    }
+
+    @Test("an unrecovered failure counts in the denominator, not the numerator, until a later success recovers it")
+    func unrecoveredFailure() throws {
+        let c = try server.createConnection(DoraCheck.unique("edge-unrecovered"), project: nil)
+        try c.deployment("D1", commits: [sha("1")], started: "2024-03-04T11:00:00Z", finished: "2024-03-04T12:00:00Z")
+        // D1 caused INC-1, resolved in an hour.
+        try c.incident("INC-1", created: "2024-03-04T13:00:00Z", resolved: "2024-03-04T14:00:00Z")
+        try c.deployment("F1", commits: [sha("2")], started: "2024-03-20T11:00:00Z", finished: "2024-03-20T12:00:00Z", result: "FAILURE")
+        let recovery = try #require(try report(c)["failed_deployment_recovery_time"])
+        // Before issue 18: 1 of 1 (F1 was not a failure for recovery time).
+        #expect(recovery.value == 1 && recovery.level == "high" && recovery.numerator == 1 && recovery.denominator == 2
+            && recovery.ids == [c.rowId("INC-1")], "\(recovery)")
+        // A success after the window recovers it, as a resolution after the window does an incident:
+        // Mar 20 12:00 → Apr 2 12:00 = 312 h. Median of 1 and 312.
+        try c.deployment("D2", commits: [sha("3")], started: "2024-04-02T11:00:00Z", finished: "2024-04-02T12:00:00Z")
+        let recovered = try #require(try report(c)["failed_deployment_recovery_time"])
+        #expect(recovered.value == 156.5 && recovered.level == "medium" && recovered.numerator == 2 && recovered.denominator == 2
+            && recovered.ids == [c.rowId("F1"), c.rowId("INC-1")].sorted(), "\(recovered)")
     }
 
     @Test("weeks without deployments count as zero in the median")

@@ -82,28 +82,31 @@ struct DoraFixture {
             ExpectedMetric(
                 metric: "deployment_frequency", value: 1.5, unit: "days/week", level: "high", numerator: 5, denominator: 4,
                 ids: [a.rowId("P1"), b.rowId("D1"), b.rowId("D3"), a.rowId("P4"), b.rowId("D5")].sorted()),
-            // Changes shipped in the window: c1 (P1, again in D5), c2 c3 (D1), c4 c5 (D3), c6 (P4),
-            // c7 c9 (D5). Lead times to each one's first successful deployment:
+            // Changes first deployed in the window: c1 (P1; D5 ships it again), c2 c3 (D1), c4 c5
+            // (D3), c6 (P4), c7 (D5). c9 is shipped by D5 too, but was first deployed by D0 before
+            // the window: it is not counted again. Lead times to each one's first successful deployment:
             // c1 Mar 3 10:00 (PR) → P1 Mar 4 10:00 = 24 h; c2 Mar 5 06:00 (PR) → D1 12:00 = 6 h
             // (C's earlier deployment of c2 is another project's); c3 no start (C's PR does not
             // count); c4 Mar 6 00:00 (PR) → D3 Mar 18 12:00 = 300 h (D2 failed); c5 Mar 17 12:00
             // (P3's task) → D3 = 24 h; c6 Mar 19 10:00 (P4's build) → P4 11:00 = 1 h; c7 Mar 25
-            // 12:00 → D5 Mar 26 12:00 = 24 h; c9 Feb 29 12:00 → D0 Mar 1 12:00 = 24 h (before the
-            // window). Sorted 1, 6, 24, 24, 24, 24, 300 → median 24 → high (not < 24).
+            // 12:00 → D5 Mar 26 12:00 = 24 h. Sorted 1, 6, 24, 24, 24, 300 → median 24 → high
+            // (not < 24).
             ExpectedMetric(
-                metric: "lead_time_for_changes", value: 24, unit: "hours", level: "high", numerator: 7, denominator: 8,
-                ids: [sha("1"), sha("2"), sha("4"), sha("5"), sha("6"), sha("7"), sha("9")]),
+                metric: "lead_time_for_changes", value: 24, unit: "hours", level: "high", numerator: 6, denominator: 7,
+                ids: [sha("1"), sha("2"), sha("4"), sha("5"), sha("6"), sha("7")]),
             // SUCCESS or FAILURE in the window: P1 D1 D2 D3 P4 D5 (6; D6 aborted). Failed: D2; P4
             // caused INC-1 (Mar 19 15:00, 4 h later); D5 caused INC-3 (Mar 28) and INC-2 (Mar 30:
             // D6 between them aborted). 3 / 6 = 0.5 → low.
             ExpectedMetric(
                 metric: "change_failure_rate", value: 0.5, unit: "ratio", level: "low", numerator: 3, denominator: 6,
                 ids: [b.rowId("D2"), a.rowId("P4"), b.rowId("D5")].sorted()),
-            // Created in the window: INC-1 (3 h), INC-3 (1 h), INC-2 (open); INC-4 is before it.
-            // Median of 1 and 3 = 2 h → high.
+            // The failures the failure rate counts: the incidents created in the window with a
+            // cause, INC-1 (3 h), INC-3 (1 h) and INC-2 (open; INC-4 is before the window), and the
+            // failed deployment D2 (Mar 6 12:00), recovered by the next successful production
+            // deployment, D3 (Mar 18 12:00): 288 h. Median of 1, 3, 288 = 3 h → high.
             ExpectedMetric(
-                metric: "failed_deployment_recovery_time", value: 2, unit: "hours", level: "high", numerator: 2, denominator: 3,
-                ids: [b.rowId("INC-1"), b.rowId("INC-3")].sorted()),
+                metric: "failed_deployment_recovery_time", value: 3, unit: "hours", level: "high", numerator: 3, denominator: 4,
+                ids: [b.rowId("INC-1"), b.rowId("INC-3"), b.rowId("D2")].sorted()),
         ]
     }
 
@@ -158,7 +161,8 @@ struct DoraFixtureTests {
         let f = try fixture
         let output = try DoraCheck.cli(["--project", f.project, "--from", DoraFixture.from, "--to", DoraFixture.to])
         for text in ["Deployment frequency", "1.5 days/week", "Lead time for changes", "24 hours", "Change failure rate", "50 %",
-                     "Failed deployment recovery time", "2 hours", "incident window 7 days", "7 of 8 deployed changes with a start (1 without)"] {
+                     "Failed deployment recovery time", "3 hours", "incident window 7 days", "6 of 7 newly deployed changes with a start (1 without)",
+                     "3 of 4 failures recovered (failed deployments, incidents with a cause)"] {
             #expect(output.contains(text), "missing \"\(text)\" in:\n\(output)")
         }
         #expect(output.split(separator: "\n").filter { $0.contains(" high ") }.count == 3)
@@ -185,7 +189,7 @@ struct DoraFixtureTests {
         #expect(try server.admin("GET", "/api/dora?project=\(f.project)&from=2024-04-01&to=2024-03-04").status == 400)
     }
 
-    @Test("the views explain the figures: which deployment caused which incident, and each change's first deployment")
+    @Test("the views explain the figures: which deployment caused which incident, each change's first deployment, and what recovered a failed deployment")
     func views() throws {
         let f = try fixture
         let causes = try TestDatabase.rows(
@@ -210,6 +214,15 @@ struct DoraFixtureTests {
             "SELECT count(*) FROM dora_deployments WHERE project_name = $1 AND source = 'pipelines'", [f.project]) == 2)
         #expect(try TestDatabase.count(
             "SELECT count(*) FROM dora_incidents WHERE project_name = $1", [f.project]) == 4)
+        // dora_changes lists every change ever deployed, c9 with D0 (before the window).
+        let c9 = try #require(changes.first { $0["commit_sha"] == sha("9") })
+        #expect(c9["deployment_id"] == f.b.rowId("D0"))
+        let failed = try TestDatabase.rows(
+            "SELECT deployment_id, recovery_deployment_id, recovery_hours FROM dora_failed_deployments WHERE project_name = $1",
+            [f.project])
+        #expect(failed.count == 1)
+        #expect(failed.first?["deployment_id"] == f.b.rowId("D2") && failed.first?["recovery_deployment_id"] == f.b.rowId("D3")
+            && failed.first?["recovery_hours"] == "288", "\(failed)")
     }
 
     @Test("the lakehook binary's dora --json prints the same figures")

@@ -48,8 +48,10 @@ struct DoraPageTests {
     func pageContent() throws {
         let html = try server.admin("GET", try path).text
         for text in ["Deployment frequency", "Lead time for changes", "Change failure rate", "Failed deployment recovery time",
-                     "1.5 days/week", "24 hours", "50 %", "2 hours", ">High<", ">Low<", "incident window 7 days",
-                     "2024-03-04 00:00 – 2024-04-01 00:00 UTC", "dora_report("] {
+                     "1.5 days/week", "24 hours", "50 %", "3 hours", ">High<", ">Low<", "incident window 7 days",
+                     "2024-03-04 00:00 – 2024-04-01 00:00 UTC", "dora_report(",
+                     "3 of 4 failures recovered", "in the window of its first successful production deployment",
+                     "an incident without a cause is left out"] {
             #expect(html.contains(text), "missing \"\(text)\"")
         }
         let charts = Self.svgs(in: html)
@@ -102,7 +104,7 @@ struct DoraPageTests {
 
         let dom = try Self.chromium(["--dump-dom", url], profile: folder.appendingPathComponent("profile"))
         for text in ["DORA metrics: \(f.project)", "Deployment frequency", "Lead time for changes", "Change failure rate",
-                     "Failed deployment recovery time", "1.5 days/week", "24 hours", "50 %", "2 hours", "High", "Low"] {
+                     "Failed deployment recovery time", "1.5 days/week", "24 hours", "50 %", "3 hours", "High", "Low"] {
             #expect(dom.contains(text), "the rendered DOM lacks \"\(text)\"")
         }
         #expect(Self.svgs(in: dom).count == 4)

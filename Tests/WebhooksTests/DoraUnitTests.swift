@@ -103,6 +103,17 @@ struct DoraUnitTests {
         #expect(metric(nil, "ratio").displayValue == "no data")
     }
 
+    @Test("the basis says which rows a figure counts: newly deployed changes, failures recovered")
+    func basis() {
+        let lead = DoraMetric(metric: "lead_time_for_changes", value: 24, unit: "hours", level: .high, numerator: 6, denominator: 7, ids: [])
+        #expect(lead.basis == "6 of 7 newly deployed changes with a start (1 without)")
+        let recovery = DoraMetric(
+            metric: "failed_deployment_recovery_time", value: 3, unit: "hours", level: .high, numerator: 3, denominator: 4, ids: [])
+        #expect(recovery.basis == "3 of 4 failures recovered (failed deployments, incidents with a cause)")
+        let one = DoraMetric(metric: "failed_deployment_recovery_time", value: nil, unit: "hours", level: nil, numerator: 0, denominator: 1, ids: [])
+        #expect(one.basis == "0 of 1 failure recovered (failed deployments, incidents with a cause)")
+    }
+
     static func wellFormed(_ xml: String) -> (ok: Bool, error: String) {
         let parser = XMLParser(data: Data(xml.utf8))
         let ok = parser.parse()

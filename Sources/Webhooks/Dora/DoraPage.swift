@@ -25,11 +25,18 @@ enum DoraPage {
         if !refusals.isEmpty { body.append(refusalsSection(refusals)) }
         let sql = "SELECT * FROM dora_report('\(sqlLiteral(report.project))', '\(report.window.from.iso8601)', '\(report.window.to.iso8601)');"
         body.append("<footer>")
+        body.append("<p>\(DoraHTML.escape(definitions))</p>")
         body.append("<p>Charts: one point per ISO week (Monday, UTC), the last 12 weeks up to \(DoraHTML.escape(String(report.window.to.iso8601.prefix(10)))); a hollow point is a week without data.</p>")
         body.append("<p>The same figures in SQL: <code>\(DoraHTML.escape(sql))</code>, and with <code>lakehook dora --project \(DoraHTML.escape(shellWord(report.project)))</code> or <code>GET /api/dora?project=\(DoraHTML.escape(DoraQueryString.encode(report.project)))</code>.</p>")
         body.append("</footer>")
         return document(title: "DORA metrics: \(report.project)", body: body)
     }
+
+    /// Which rows lead time and recovery time take (docs/DORA.md, "The four metrics").
+    static let definitions = "Lead time counts each change once, in the window of its first successful production deployment. "
+        + "Recovery time covers the failures the change failure rate counts: a deployment with result FAILURE, "
+        + "until the next successful production deployment, and an incident a deployment caused, until it is resolved; "
+        + "an incident without a cause is left out."
 
     /// Without `?project=`: every project with its four levels.
     static func index(_ reports: [DoraReport]) -> String {

@@ -66,7 +66,7 @@ public struct DoraMetric: Sendable, Equatable {
     public var level: Level?
     public var numerator: Int64
     public var denominator: Int64
-    /// The rows behind the figure (deployment ids, commit shas or incident ids), sorted.
+    /// The rows behind the figure (deployment ids, commit shas, or incident and deployment ids), sorted.
     public var ids: [String]
 
     public init(
@@ -105,7 +105,9 @@ public struct DoraMetric: Sendable, Equatable {
         }
     }
 
-    /// What the figure is made of, in words: `9 deployment days in 5 weeks`.
+    /// What the figure is made of, in words: `9 deployment days in 5 weeks`. Lead time counts the
+    /// changes first deployed in the window ("newly deployed"); recovery time the failures the
+    /// change failure rate counts: deployments that failed, and incidents a deployment caused.
     public var basis: String {
         switch kind {
         case .deploymentFrequency:
@@ -115,12 +117,13 @@ public struct DoraMetric: Sendable, Equatable {
                 + "\(DoraFormat.plural(Int64(deployments), "deployment")))"
         case .leadTimeForChanges:
             let without = denominator - numerator
-            return "\(numerator) of \(denominator) deployed \(DoraFormat.plural(denominator, "change")) with a start"
+            return "\(numerator) of \(denominator) newly deployed \(DoraFormat.plural(denominator, "change")) with a start"
                 + (without > 0 ? " (\(without) without)" : "")
         case .changeFailureRate:
             return "\(numerator) of \(denominator) \(DoraFormat.plural(denominator, "deployment")) failed or caused an incident"
         case .failedDeploymentRecoveryTime:
-            return "\(numerator) of \(denominator) \(DoraFormat.plural(denominator, "incident")) resolved"
+            return "\(numerator) of \(denominator) \(DoraFormat.plural(denominator, "failure")) recovered"
+                + " (failed deployments, incidents with a cause)"
         case nil:
             return "\(numerator) / \(denominator)"
         }
