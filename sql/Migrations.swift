@@ -26,5 +26,6 @@ public struct Migration: Sendable {
         Migration(9, "event_journal", PackageResources._009_event_journal_sql),
         Migration(10, "late_events_and_arrival", PackageResources._010_late_events_and_arrival_sql),
         Migration(11, "source_connections", PackageResources._011_source_connections_sql),
+        Migration(13, "grafana_reader", PackageResources._013_grafana_reader_sql),
     ]
 }
