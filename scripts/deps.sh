@@ -13,7 +13,8 @@ if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/nul
 fi
 
 # `make test` also runs a real nginx, curl, headless Chromium (the DORA page) and PyPI tools in a
-# virtualenv (schemathesis, openapi-spec-validator, prometheus_client, hadolint).
+# virtualenv (schemathesis, openapi-spec-validator, prometheus_client, hadolint,
+# grafana-foundation-sdk), made below by scripts/python-tools.sh.
 if [ "${1:-}" = "--test" ]; then
     [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need_packages+=(nginx)
     command -v curl >/dev/null 2>&1 || need_packages+=(curl)
@@ -42,6 +43,12 @@ if [ ${#need_packages[@]} -gt 0 ]; then
         echo "lakehook: please install them first:  sudo apt-get install ${need_packages[*]}" >&2
         exit 1
     fi
+fi
+
+# The Python tools (scripts/python-tools.sh) come from PyPI: made now, so that an unreachable PyPI
+# is said once, up front, rather than by every test that needs them.
+if [ "${1:-}" = "--test" ]; then
+    "$(dirname "${BASH_SOURCE[0]}")/python-tools.sh" >/dev/null
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

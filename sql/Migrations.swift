@@ -27,5 +27,6 @@ public struct Migration: Sendable {
         Migration(10, "late_events_and_arrival", PackageResources._010_late_events_and_arrival_sql),
         Migration(11, "source_connections", PackageResources._011_source_connections_sql),
         Migration(12, "dora_first_deployment_and_caused_recovery", PackageResources._012_dora_first_deployment_and_caused_recovery_sql),
+        Migration(13, "grafana_reader", PackageResources._013_grafana_reader_sql),
     ]
 }
