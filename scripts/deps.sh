@@ -44,6 +44,20 @@ if [ ${#need_packages[@]} -gt 0 ]; then
     fi
 fi
 
+# `make test` also runs a real Prometheus and promtool (the DORA gauges and alert rules),
+# installed so that the package starts no service of its own.
+if [ "${1:-}" = "--test" ] && ! { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; }; then
+    echo "lakehook: installing prometheus (not started as a service)" >&2
+    if [ "$(id -u)" = 0 ]; then
+        "$(dirname "$0")/install-prometheus.sh"
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo "$(dirname "$0")/install-prometheus.sh"
+    else
+        echo "lakehook: please install it first:  sudo $(dirname "$0")/install-prometheus.sh" >&2
+        exit 1
+    fi
+fi
+
 if ! command -v swift >/dev/null 2>&1; then
     if [ -x /opt/swift/usr/bin/swift ]; then
         echo "lakehook: swift is not on PATH; run: export PATH=/opt/swift/usr/bin:\$PATH" >&2
