@@ -119,7 +119,7 @@ struct DoraMetricsTests {
         let history = RecentHistory()
         let project = DoraCheck.unique("shop")
         let shop = try harness.connection("shop-deploy", project: project)
-        let quiet = try harness.connection("quiet", project: nil)
+        let quiet = try harness.connection("quiet", project: nil) // its own project, named after it
         let sha = DoraCheck.sha
         try shop.pullRequest(1, mergeCommit: sha("1"), created: history.text(days: 22))
         try shop.deployment("D1", commits: [sha("1")], started: history.text(days: 20, hours: 1), finished: history.text(days: 20))
@@ -129,8 +129,7 @@ struct DoraMetricsTests {
         try shop.pullRequest(3, mergeCommit: sha("3"), created: history.text(days: 6))
         try shop.deployment("D4", commits: [sha("3")], started: history.text(days: 5, hours: 1), finished: history.text(days: 5))
         try shop.incident("I1", created: history.text(days: 5, hours: -2), resolved: history.text(days: 5, hours: -5))
-        // A project with an incident but no deployment: 0 days/week, every other metric NULL.
-        try quiet.incident("Q1", created: history.text(days: 3), resolved: history.text(days: 2))
+        // A project with nothing yet: 0 days/week, every other metric NULL (empty denominators).
 
         try harness.refreshed(atLeast: 1)
         let scraped = try harness.scrape()
@@ -244,7 +243,8 @@ struct DoraMetricsTests {
         let metrics = Metrics()
         let empty = metrics.render(pool: PoolStatistics(size: 1, open: 0, inUse: 0, idle: 0, waiting: 0))
         #expect(empty.contains("# TYPE lakehook_dora_deployment_frequency gauge"))
-        #expect(!empty.contains("lakehook_dora_projects_omitted "))
+        #expect(!empty.contains("\nlakehook_dora_projects_omitted "), "no snapshot yet: the families, no samples")
+        #expect(!empty.contains("\nlakehook_dora_deployment_frequency{"))
         var odd = DoraGaugeSnapshot.Project(name: "a\"b\\c")
         odd.values[.deploymentFrequency] = 1.5
         odd.levels[.deploymentFrequency] = 3

@@ -7,7 +7,9 @@ import Testing
 enum PrometheusTools {
     static let server = "/usr/bin/prometheus"
     static let promtool = "/usr/bin/promtool"
-    static let folder = OpenAPIDocumentTests.projectRoot.appendingPathComponent("docker/prometheus")
+    /// docker/prometheus, from this file's place (Tests/WebhooksTests/Production/).
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("docker/prometheus")
 
     /// True when `path` can run; else records why the test cannot.
     static func available(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
