@@ -42,11 +42,12 @@ public final class Application: Sendable {
         ])
     }
 
-    /// Stops accepting, lets in-flight requests finish within `deadline`, stops the DORA
-    /// refreshes (waiting for one under way up to `deadline`), closes the pool.
+    /// Stops the DORA refreshes, stops accepting, lets in-flight requests finish within
+    /// `deadline`, waits a little for a refresh under way to end its statement, closes the pool.
     public func shutdown(deadline: Duration) {
+        doraRefresher?.beginStopping()
         server.shutdown(deadline: deadline)
-        doraRefresher?.stop(deadline: max(deadline, .seconds(1)))
+        doraRefresher?.stop(deadline: .seconds(2))
         pool.close()
         service.log.log(.info, "stopped")
     }

@@ -29,6 +29,8 @@ public final class DoraMetricsRefresher: Sendable {
     private enum Phase { case idle, running, stopped }
     private struct State {
         var phase = Phase.idle
+        var threadStarted = false
+        var threadEnded = false
         /// Refreshes done (tests wait on it).
         var refreshes = 0
         /// The omitted count last logged, so the log says it when it changes, not every refresh.
@@ -56,6 +58,7 @@ public final class DoraMetricsRefresher: Sendable {
         let starting = state.withLock { state in
             guard state.phase == .idle else { return false }
             state.phase = .running
+            state.threadStarted = true
             return true
         }
         guard starting else { return }
@@ -64,6 +67,7 @@ public final class DoraMetricsRefresher: Sendable {
                 refresh()
                 _ = wake.wait(timeout: .now() + .nanoseconds(Int(interval / .nanoseconds(1))))
             }
+            state.withLock { $0.threadEnded = true }
             ended.signal()
         }
         thread.name = "lakehook.dora-metrics"
@@ -72,18 +76,27 @@ public final class DoraMetricsRefresher: Sendable {
 
     private var isRunning: Bool { state.withLock { $0.phase == .running } }
 
-    /// Stops the refreshes and waits up to `deadline` for one under way to end. Returns whether the
-    /// thread has ended (true also when it never started).
-    @discardableResult
-    public func stop(deadline: Duration = .seconds(5)) -> Bool {
+    /// No refresh starts after this; one under way ends at its next project. Does not wait.
+    public func beginStopping() {
         let wasRunning = state.withLock { state in
             defer { state.phase = .stopped }
             return state.phase == .running
         }
-        guard wasRunning else { return true }
-        wake.signal()
+        if wasRunning { wake.signal() }
+    }
+
+    /// Stops the refreshes and waits up to `deadline` for the thread to end (a refresh under way
+    /// ends after its current project's statement). Returns whether it has ended (true also when
+    /// it never started). May be called again.
+    @discardableResult
+    public func stop(deadline: Duration = .seconds(5)) -> Bool {
+        beginStopping()
+        let waiting = state.withLock { $0.threadStarted && !$0.threadEnded }
+        guard waiting else { return true }
         let stopped = ended.wait(timeout: .now() + .nanoseconds(Int(deadline / .nanoseconds(1)))) == .success
-        if !stopped {
+        if stopped {
+            ended.signal()  // for a later call
+        } else {
             log.log(.warn, "dora metrics refresh still running at shutdown", [("deadline_seconds", .number(String(deadline.components.seconds)))])
         }
         return stopped
@@ -122,6 +135,11 @@ public final class DoraMetricsRefresher: Sendable {
                     ("project", .string(name)), ("error", .string(String(describing: error))),
                 ])
             }
+        }
+        // Stopped half way: the partial figures are not published.
+        guard isRunning else {
+            finishRefresh()
+            return
         }
         let omitted = max(0, listed.total - listed.projects.count)
         let logOmitted = state.withLock { state in
