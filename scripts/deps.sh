@@ -45,6 +45,20 @@ if [ ${#need_packages[@]} -gt 0 ]; then
     fi
 fi
 
+# `make test` also runs a real Prometheus and promtool (the DORA gauges and alert rules),
+# installed so that the package starts no service of its own.
+if [ "${1:-}" = "--test" ] && ! { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; }; then
+    echo "lakehook: installing prometheus (not started as a service)" >&2
+    if [ "$(id -u)" = 0 ]; then
+        "$(dirname "$0")/install-prometheus.sh"
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo "$(dirname "$0")/install-prometheus.sh"
+    else
+        echo "lakehook: please install it first:  sudo $(dirname "$0")/install-prometheus.sh" >&2
+        exit 1
+    fi
+fi
+
 # The Python tools (scripts/python-tools.sh) come from PyPI: made now, so that an unreachable PyPI
 # is said once, up front, rather than by every test that needs them.
 if [ "${1:-}" = "--test" ]; then

@@ -9,6 +9,8 @@ public final class Application: Sendable {
     public let pool: PostgresPool
     public let service: WebhookService
     public let server: HTTPServer
+    /// The DORA gauges of `/metrics`, computed in the background; nil when LAKEHOOK_DORA_REFRESH=0.
+    public let doraRefresher: DoraMetricsRefresher?
     private let migrationQueue = DispatchQueue(label: "lakehook.migrations")
 
     public init(configuration: Configuration, cacheTTL: Duration = .seconds(4)) {
@@ -25,6 +27,9 @@ public final class Application: Sendable {
         server = service.makeServer(
             host: configuration.listenHost, port: configuration.listenPort, limits: configuration.serverLimits,
             eventLoops: configuration.eventLoops)
+        doraRefresher = configuration.doraRefreshSeconds == 0 ? nil : DoraMetricsRefresher(
+            store: DoraStore(pool: pool), metrics: service.metrics, log: service.log,
+            interval: .seconds(configuration.doraRefreshSeconds), maxProjects: configuration.doraProjectsMax)
     }
 
     /// Migrates (retrying in the background while the database is unreachable) and starts serving.
@@ -37,9 +42,12 @@ public final class Application: Sendable {
         ])
     }
 
-    /// Stops accepting, lets in-flight requests finish within `deadline`, closes the pool.
+    /// Stops the DORA refreshes, stops accepting, lets in-flight requests finish within
+    /// `deadline`, waits a little for a refresh under way to end its statement, closes the pool.
     public func shutdown(deadline: Duration) {
+        doraRefresher?.beginStopping()
         server.shutdown(deadline: deadline)
+        doraRefresher?.stop(deadline: .seconds(2))
         pool.close()
         service.log.log(.info, "stopped")
     }
@@ -67,6 +75,8 @@ public final class Application: Sendable {
                 service.log.log(.info, "migrated", [("versions", .array(applied.map { .number(String($0.version)) }))])
             }
             maintainJournal()
+            // After the migrations, so that dora_report exists; a no-op after shutdown.
+            doraRefresher?.start()
         } catch let error as PostgresError where error.isUnavailable {
             service.log.log(.warn, "database unavailable at start; will retry migrations", [("error", .string(error.description))])
             migrationQueue.asyncAfter(deadline: .now() + 2) { [self] in migrateUntilDone() }

@@ -62,6 +62,12 @@ public struct Configuration: Sendable {
     public var journal = true
     /// Days the journal keeps (LAKEHOOK_JOURNAL_DAYS; 0: forever).
     public var journalDays = 30
+    /// How often the DORA gauges of `/metrics` are computed, in the background
+    /// (LAKEHOOK_DORA_REFRESH, seconds; 0: never, and `/metrics` has no DORA figures).
+    public var doraRefreshSeconds = DoraMetricsRefresher.defaultIntervalSeconds
+    /// Most projects the DORA gauges cover (LAKEHOOK_DORA_PROJECTS_MAX); the rest, in name
+    /// order, are left out and counted in `lakehook_dora_projects_omitted`.
+    public var doraProjectsMax = DoraMetricsRefresher.defaultMaxProjects
 
     /// One line per variable for `--help`: name, default, meaning.
     public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
@@ -84,6 +90,8 @@ public struct Configuration: Sendable {
         ("LAKEHOOK_JOURNAL", "on", "on: every authenticated ingest request is kept in webhook_events (lakehook events, replay, export); off: none is"),
         ("LAKEHOOK_JOURNAL_DAYS", "30", "days the journal keeps, dropped a whole day at a time; 0 keeps everything"),
         ("LAKEHOOK_DORA_MAX_WINDOW_DAYS", "731", "longest DORA report window in days (1-36525); longer: 400, or exit 1 in the CLI"),
+        ("LAKEHOOK_DORA_REFRESH", "60", "seconds between background computations of the DORA gauges of /metrics (last 30 days); 0 turns them off"),
+        ("LAKEHOOK_DORA_PROJECTS_MAX", "100", "most projects in the DORA gauges of /metrics (first in name order); the rest are counted in lakehook_dora_projects_omitted"),
     ]
 
     public static var defaultPoolSize: Int { max(4, 2 * ProcessInfo.processInfo.activeProcessorCount) }
@@ -180,6 +188,8 @@ public struct Configuration: Sendable {
             }
         }
         let journalDays = integer("LAKEHOOK_JOURNAL_DAYS", default: 30, range: 0...36_525)
+        let doraRefresh = integer("LAKEHOOK_DORA_REFRESH", default: DoraMetricsRefresher.defaultIntervalSeconds, range: 0...86_400)
+        let doraProjectsMax = integer("LAKEHOOK_DORA_PROJECTS_MAX", default: DoraMetricsRefresher.defaultMaxProjects, range: 1...100_000)
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         var configuration = Configuration(
             database: database, listenHost: host, listenPort: port, maxBodyBytes: maxBody,
@@ -190,6 +200,8 @@ public struct Configuration: Sendable {
             maxBufferedBodyBytes: bufferedBodies, doraMaxWindowDays: doraMaxWindowDays)
         configuration.journal = journal
         configuration.journalDays = journalDays
+        configuration.doraRefreshSeconds = doraRefresh
+        configuration.doraProjectsMax = doraProjectsMax
         return configuration
     }
 

@@ -43,6 +43,8 @@ public final class Metrics: Sendable {
     }
 
     private let state = Locked(State())
+    /// The DORA gauges' last snapshot (Metrics+Dora.swift).
+    let dora = Locked(DoraState())
 
     public init() {}
 
@@ -147,6 +149,7 @@ public final class Metrics: Sendable {
         }
         family("lakehook_ingest_unauthenticated_total", "counter", "Ingest requests refused before their connection and key were known (not journaled).")
         out += "lakehook_ingest_unauthenticated_total \(snapshot.unauthenticated)\n"
+        Self.renderDora(dora.withLock { $0 }, into: &out)
         family("lakehook_db_pool_connections", "gauge", "Database connections of this instance's pool, by state.")
         out += "lakehook_db_pool_connections{state=\"in_use\"} \(pool.inUse)\n"
         out += "lakehook_db_pool_connections{state=\"idle\"} \(pool.idle)\n"
