@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import HTTP
+import Concurrency
 import Postgres
 
 /// Computes the DORA gauges of `/metrics` in the background: every `interval`, each project's
