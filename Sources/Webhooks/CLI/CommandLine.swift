@@ -154,33 +154,6 @@ public enum LakehookCommand: Equatable {
         }
     }
 
-    /// `--environment NAME=ENV` values and `--incident-label`: `NAME=` removes the name; ENV is one
-    /// of PRODUCTION, STAGING, TESTING, DEVELOPMENT in any case. A later `--environment` for the
-    /// same name (any case) wins.
-    static func sourceOptions(_ environments: [String], incidentLabel: String?) throws -> SourceOptionsChange {
-        var change = SourceOptionsChange(incidentLabel: incidentLabel)
-        for text in environments {
-            guard let equals = text.firstIndex(of: "=") else {
-                throw UsageError(description: "--environment \(text): must be NAME=ENV (NAME= removes the name)")
-            }
-            let name = String(text[..<equals]).lowercased(), value = String(text[text.index(after: equals)...])
-            guard !name.isEmpty else { throw UsageError(description: "--environment \(text): the name is empty") }
-            if value.isEmpty {
-                change.environments[name] = .some(nil)
-            } else if let environment = Vocabulary.environments.first(where: { $0 == value.uppercased() }) {
-                change.environments[name] = environment
-            } else {
-                throw UsageError(description: """
-                    --environment \(text): \(value) is none of \(Vocabulary.environments.joined(separator: ", ")) (any case)
-                    """)
-            }
-        }
-        if let incidentLabel, let problem = SourceOptionsChange(incidentLabel: incidentLabel).problems(for: .github).first {
-            throw UsageError(description: "--incident-label: " + problem.dropFirst("incidentLabel: ".count))
-        }
-        return change
-    }
-
     /// A whole number names a connection by id, anything else by name.
     static func reference(_ word: String) -> ConnectionReference {
         ConnectionReference.parseId(word) ?? .name(word)
@@ -335,21 +308,6 @@ public struct CommandRunner {
         Endpoints.describe(connection, publicURL: configuration.publicURL, key: key)
     }
 
-    /// `, environments a=PRODUCTION b=STAGING, incident label L`: what a source connection's
-    /// mappings read (as `Endpoints.describe` shows it); empty for a devlake connection.
-    static func optionsSummary(_ connection: WebhookConnection) -> String {
-        var parts: [String] = []
-        let options = connection.sourceOptions
-        if SourceOptionsChange.environmentSources.contains(connection.source) {
-            let names = options.environments.keys.sorted().map { "\($0)=\(options.environments[$0]!)" }
-            parts.append("environments \(names.isEmpty ? "(built-in names only)" : names.joined(separator: " "))")
-        }
-        if SourceOptionsChange.incidentLabelSources.contains(connection.source) {
-            parts.append("incident label \(options.incidentLabel)")
-        }
-        return parts.map { ", " + $0 }.joined()
-    }
-
     /// A source connection with its signing secret: the one time it is shown.
     func showSource(_ connection: WebhookConnection, json: Bool, verb: String) {
         if json {
@@ -363,12 +321,6 @@ public struct CommandRunner {
 
             \(Endpoints.sourceInstructions(connection, publicURL: configuration.publicURL).joined(separator: "\n"))
             """)
-    }
-
-    /// `\nOptions: environments …, incident label …` for a source connection whose mappings read any.
-    static func optionsLine(_ connection: WebhookConnection) -> String {
-        let summary = optionsSummary(connection)
-        return summary.isEmpty ? "" : "\nOptions: " + summary.dropFirst(2)
     }
 
     func show(_ connection: WebhookConnection, key: APIKey, json: Bool, verb: String) {
