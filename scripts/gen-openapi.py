@@ -535,20 +535,62 @@ TIME_ZONE = {
     " null or absent: unchanged (UTC for a new connection).",
 }
 
+# A source connection's options (Connections/SourceOptionsChange.swift, docs/SOURCES.md
+# "Per-connection options"): environment names (github, gitlab, cdevents) and GitHub's incident
+# label; on a devlake connection, or on a source whose mappings do not read the option: 400.
+ENVIRONMENTS = ["PRODUCTION", "STAGING", "TESTING", "DEVELOPMENT"]
+ENVIRONMENT_VALUE = {
+    "type": "string",
+    "pattern": "^(" + "|".join("".join(f"[{c}{c.lower()}]" for c in e) for e in ENVIRONMENTS) + ")$",
+    "description": "PRODUCTION, STAGING, TESTING or DEVELOPMENT, in any case.",
+}
+
+
+def environment_names(change):
+    return {
+        "type": ["object", "null"],
+        "propertyNames": {"minLength": 1, "maxLength": 255},
+        "additionalProperties": {"anyOf": [ENVIRONMENT_VALUE, {"type": "null"}]} if change else ENVIRONMENT_VALUE,
+        "description": "A source connection's (github, gitlab, cdevents) own environment names, name (any case) →"
+        " DevLake environment, consulted before the built-in names (production, prod, live, staging, ...)."
+        + (" Merged into the connection's names; a name set to null is removed." if change else "")
+        + " On a devlake or pagerduty connection: 400.",
+    }
+
+
+INCIDENT_LABEL = {
+    "type": ["string", "null"],
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": f"^[^{CONTROL}]+$",
+    "description": "A github connection's label that makes an issue an incident (any case; default `incident`);"
+    " 1-255 characters, no control characters. On another connection: 400. null or absent: unchanged.",
+}
+
 CONNECTION_CREATE = body(
     "New connection",
-    "Creates a connection.",
-    {"name": connection_name(True), "project": PROJECT, "timeZone": TIME_ZONE},
+    "Creates a connection; with `source`, a native source's connection (docs/SOURCES.md).",
+    {
+        "name": connection_name(True), "project": PROJECT, "timeZone": TIME_ZONE,
+        "source": {"enum": ["devlake", "github", "gitlab", "pagerduty", "cdevents"], "description": "Who posts to it (default devlake)."},
+        "environments": environment_names(False), "incidentLabel": INCIDENT_LABEL,
+    },
     ["name"],
-    examples=[{"name": "jenkins", "project": "payments"}, {"name": "jenkins-eu", "timeZone": "Europe/Berlin"}],
+    examples=[
+        {"name": "jenkins", "project": "payments"}, {"name": "jenkins-eu", "timeZone": "Europe/Berlin"},
+        {"name": "shop-github", "source": "github", "environments": {"eu-live": "PRODUCTION"}, "incidentLabel": "sev1"},
+    ],
 )
 CONNECTION_CHANGE = body(
     "Connection change",
-    "Renames a connection and/or changes its project or time zone: an absent field is unchanged;"
-    " `project: null` removes the project.",
-    {"name": connection_name(False), "project": PROJECT, "timeZone": TIME_ZONE},
+    "Renames a connection and/or changes its project or time zone, or a source connection's options: an absent"
+    " field is unchanged; `project: null` removes the project.",
+    {
+        "name": connection_name(False), "project": PROJECT, "timeZone": TIME_ZONE,
+        "environments": environment_names(True), "incidentLabel": INCIDENT_LABEL,
+    },
     [],
-    examples=[{"name": "jenkins-eu"}, {"project": None}, {"timeZone": "Europe/Berlin"}],
+    examples=[{"name": "jenkins-eu"}, {"project": None}, {"timeZone": "Europe/Berlin"}, {"environments": {"eu-live": "PRODUCTION", "old": None}}],
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -592,6 +634,11 @@ CONNECTION_PROPERTIES = {
     "source": {"enum": ["github", "gitlab", "pagerduty", "cdevents"], "description": "A native source's connection (docs/SOURCES.md); absent for a DevLake connection."},
     "webhookURL": {"type": "string", "description": "A source connection's URL to paste into the tool."},
     "signingSecret": {"type": "string", "description": "A source connection's signing secret: only in the answer that created or rotated it."},
+    "environments": {
+        "type": "object", "additionalProperties": {"enum": ENVIRONMENTS},
+        "description": "A github, gitlab or cdevents connection's own environment names (lower case) and their DevLake environments.",
+    },
+    "incidentLabel": {"type": "string", "description": "A github connection's label that makes an issue an incident."},
     "previousSecretAcceptedUntil": {"type": "string", "description": "Until when the secret before the last rotation is still accepted."},
 }
 CONNECTION = {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: a throwaway PostgreSQL under .lakehook/ when DATABASE_URL is unset, migrations, a
-# first connection ("demo", with a fresh key each run), the curl lines to try, how to use the CLI
-# meanwhile, then the server.
+# first connection ("demo", with a fresh key each run), the curl lines to try, a GitHub source
+# connection ("demo-github", with a fresh secret each run) and a signed curl to try, how to use the
+# CLI meanwhile, then the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,8 @@ if "$bin" connections list --json | grep -q '"name":"demo"'; then
 else
     "$bin" connections create demo
 fi
+# A GitHub source connection beside it, with a signed sample to post (issue 17).
+scripts/demo-github.sh "$bin" demo-github
 echo
 echo "The command line, in another shell (it needs the same database):"
 if [ -n "${dev_database:-}" ]; then

@@ -74,6 +74,65 @@ struct FirstHourTests {
         #expect(try TestDatabase.count("SELECT count(*) FROM pull_requests WHERE _raw_data_params = $1", [id]) == 1)
     }
 
+    /// Runs `scripts/demo-github.sh` as `make run` does (the binary, the connection's name), with
+    /// the test database and server; returns what it printed.
+    static func demoGitHub(_ name: String, publicURL: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [PythonTools.projectRoot.appendingPathComponent("scripts/demo-github.sh").path,
+                             CommandLineBinaryTests.binary.path, name]
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = TestDatabase.config.conninfo
+        environment["LAKEHOOK_PUBLIC_URL"] = publicURL
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(String(decoding: data, as: UTF8.self))")
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The lines under "Try GitHub:", without their indent.
+    static func githubLines(_ output: String) -> [String] {
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("Try GitHub:") }) else { return [] }
+        return lines[(start + 1)...].filter { $0.hasPrefix("  ") }.map { String($0.dropFirst(2)) }
+    }
+
+    @Test("make run's GitHub connection: the printed openssl-signed curl of the sample deployment_status answers 200 and writes the deployment, pasted twice and after the next run's new secret")
+    func githubSampleCurl() throws {
+        _ = TestDatabase.pool
+        let server = TestServer.shared
+        let name = "demo-github-\(UUID().uuidString.prefix(8))"
+        let publicURL = "http://127.0.0.1:\(server.port)"
+        let first = try Self.demoGitHub(name, publicURL: publicURL)
+        let id = try #require(try TestDatabase.value("SELECT id FROM webhook_connections WHERE name = $1", [name]), "\(first)")
+        #expect(try TestDatabase.value("SELECT source || ' ' || project_name FROM webhook_connections WHERE id = $1", [id]) == "github demo")
+        #expect(first.contains("Payload URL:   \(publicURL)/api/plugins/webhook/sources/github/\(id)"), "\(first)")
+        let lines = Self.githubLines(first)
+        #expect(lines.count == 3 && lines[1].contains("openssl dgst") && lines[2].contains("X-Hub-Signature-256: sha256=$sig"), "\(first)")
+        func expectDeploymentWritten(_ printed: String) {
+            let answers = printed.split(separator: "\n").filter { $0.hasPrefix("{") }
+            #expect(answers.count == 1 && answers[0].contains(#""success":true"#) && answers[0].contains("145988746"), "\(printed)")
+        }
+        for _ in 1...2 { try expectDeploymentWritten(Self.paste(lines)) }
+        #expect(try TestDatabase.value(
+            "SELECT environment || ' ' || result FROM cicd_deployments WHERE id = $1", ["webhook:\(id):145988746"]) == "PRODUCTION SUCCESS")
+        #expect(try TestDatabase.count(
+            "SELECT count(*) FROM cicd_deployment_commits WHERE cicd_deployment_id = $1 AND commit_sha = $2",
+            ["webhook:\(id):145988746", "f95f852bd8fca8fcc58a9a2d6c842781e32a215e"]) == 1)
+        // The next `make run` gives the connection a new secret (no grace) and prints new lines;
+        // its server is a new one, which knows the new secret at once.
+        let second = try Self.demoGitHub(name, publicURL: publicURL)
+        server.service.directory.forget()
+        try expectDeploymentWritten(Self.paste(Self.githubLines(second)))
+        #expect(try Self.paste(lines).contains(#""code":401"#), "the previous run's secret no longer signs")
+        #expect(try TestDatabase.value("SELECT count(*) FROM webhook_connections WHERE name = $1", [name]) == "1")
+    }
+
     @Test("every minimal body in the README's table of routes is accepted, and so are the close and finish after them")
     func readmeMinimalBodies() throws {
         let readme = try String(contentsOf: PythonTools.projectRoot.appendingPathComponent("README.md"), encoding: .utf8)

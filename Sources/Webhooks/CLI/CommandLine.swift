@@ -8,12 +8,18 @@ public enum LakehookCommand: Equatable {
     case healthcheck
     case connectionsCreate(name: String, project: String?, timeZone: String?, json: Bool)
     /// `project`: nil leaves it, `.some(nil)` (`--no-project`) removes it.
-    case connectionsUpdate(ConnectionReference, name: String?, project: String??, timeZone: String?, json: Bool)
+    /// `options`: `--environment NAME=ENV` (repeatable; `NAME=` removes it) and `--incident-label L`,
+    /// for a source connection only (the store refuses them on a devlake connection).
+    case connectionsUpdate(
+        ConnectionReference, name: String?, project: String??, timeZone: String?, json: Bool,
+        options: SourceOptionsChange = SourceOptionsChange())
     case connectionsList(json: Bool)
     case connectionsDelete(ConnectionReference, purge: Bool)
     case connectionsRotateKey(ConnectionReference, json: Bool)
     /// `connections create NAME --source github|gitlab|pagerduty|cdevents` (issue 17).
-    case sourceConnectionCreate(name: String, project: String?, source: SourceKind, json: Bool)
+    /// `[--environment NAME=ENV]... [--incident-label L]`: its options (docs/SOURCES.md).
+    case sourceConnectionCreate(
+        name: String, project: String?, source: SourceKind, json: Bool, options: SourceOptionsChange = SourceOptionsChange())
     /// `connections rotate-secret ID|NAME [--grace 24h]`.
     case connectionsRotateSecret(ConnectionReference, graceSeconds: Int, json: Bool, secret: String? = nil)
     case dora(DoraCommand)
@@ -37,9 +43,18 @@ public enum LakehookCommand: Equatable {
         var flags: Set<String> = []
         // The options that take a value, as `--option VALUE` or `--option=VALUE`.
         var values: [String: String] = [:]
+        // `--environment NAME=ENV`, repeatable: every one, in order.
+        var environments: [String] = []
         var rest = arguments[...]
         while let argument = rest.popFirst() {
-            if let option = ["--project", "--time-zone", "--name", "--source", "--grace", "--secret"].first(where: {
+            if argument == "--environment" || argument.hasPrefix("--environment=") {
+                if argument == "--environment" {
+                    guard let value = rest.popFirst() else { throw UsageError(description: "--environment needs a value: NAME=ENV") }
+                    environments.append(value)
+                } else {
+                    environments.append(String(argument.dropFirst("--environment=".count)))
+                }
+            } else if let option = ["--project", "--time-zone", "--name", "--source", "--grace", "--secret", "--incident-label"].first(where: {
                 argument == $0 || argument.hasPrefix($0 + "=")
             }) {
                 if argument == option {
@@ -74,6 +89,13 @@ public enum LakehookCommand: Equatable {
         if (values["--grace"] != nil || values["--secret"] != nil) && !(command == "connections" && words.first == "rotate-secret") {
             throw UsageError(description: "\(values["--grace"] != nil ? "--grace" : "--secret") goes with connections rotate-secret")
         }
+        let options = try sourceOptions(environments, incidentLabel: values["--incident-label"])
+        if !options.isEmpty && !isUpdate && !(isCreate && values["--source"] != nil) {
+            throw UsageError(description: """
+                \(environments.isEmpty ? "--incident-label" : "--environment") goes with connections create --source \
+                or connections update (a source connection's options; a DevLake connection has none)
+                """)
+        }
         if project != nil && flag("--no-project") {
             throw UsageError(description: "--project and --no-project contradict each other")
         }
@@ -92,7 +114,10 @@ public enum LakehookCommand: Equatable {
                     throw UsageError(description: "--source must be github, gitlab, pagerduty or cdevents (no --source: a DevLake connection)")
                 }
                 if timeZone != nil { throw UsageError(description: "--time-zone goes with DevLake connections, not --source") }
-                return .sourceConnectionCreate(name: words[0], project: project, source: source, json: flag("--json"))
+                if values["--incident-label"] != nil && source != .github {
+                    throw UsageError(description: "--incident-label goes with --source github: a \(source.rawValue) event says itself whether it is an incident")
+                }
+                return .sourceConnectionCreate(name: words[0], project: project, source: source, json: flag("--json"), options: options)
             case ("rotate-secret", 1):
                 var grace = SourceGrace.defaultSeconds
                 if let text = values["--grace"] {
@@ -106,19 +131,22 @@ public enum LakehookCommand: Equatable {
                 return .connectionsCreate(name: words[0], project: project, timeZone: timeZone, json: flag("--json"))
             case ("update", 1):
                 let projectChange: String?? = flag("--no-project") ? .some(nil) : project.map { .some($0) }
-                guard values["--name"] != nil || projectChange != nil || timeZone != nil else {
-                    throw UsageError(description: "connections update needs --name, --project, --no-project or --time-zone")
+                guard values["--name"] != nil || projectChange != nil || timeZone != nil || !options.isEmpty else {
+                    throw UsageError(
+                        description: "connections update needs --name, --project, --no-project, --time-zone, --environment or --incident-label")
                 }
                 return .connectionsUpdate(
-                    reference(words[0]), name: values["--name"], project: projectChange, timeZone: timeZone, json: flag("--json"))
+                    reference(words[0]), name: values["--name"], project: projectChange, timeZone: timeZone, json: flag("--json"),
+                    options: options)
             case ("list", 0): return .connectionsList(json: flag("--json"))
             case ("delete", 1): return .connectionsDelete(reference(words[0]), purge: flag("--purge"))
             case ("rotate-key", 1): return .connectionsRotateKey(reference(words[0]), json: flag("--json"))
             default:
                 throw UsageError(description: """
                     usage: lakehook connections create NAME [--project P] [--time-zone Z] | update ID|NAME [--name N] \
-                    [--project P | --no-project] [--time-zone Z] | list | delete ID|NAME [--purge] | rotate-key ID|NAME \
-                    | create NAME --source github|gitlab|pagerduty|cdevents [--project P] | rotate-secret ID|NAME [--grace 24h] [--secret S]
+                    [--project P | --no-project] [--time-zone Z] [--environment NAME=ENV]... [--incident-label L] | list \
+                    | delete ID|NAME [--purge] | rotate-key ID|NAME | create NAME --source github|gitlab|pagerduty|cdevents \
+                    [--project P] [--environment NAME=ENV]... [--incident-label L] | rotate-secret ID|NAME [--grace 24h] [--secret S]
                     """)
             }
         default:
@@ -146,14 +174,23 @@ public enum LakehookCommand: Equatable {
                                                           create a connection; prints its API key once.
                                                           --time-zone: the IANA zone (Europe/Berlin) of the
                                                           dates it posts without an offset (default UTC)
-              lakehook connections create NAME --source github|gitlab|pagerduty|cdevents [--project P] [--json]
+              lakehook connections create NAME --source github|gitlab|pagerduty|cdevents [--project P]
+                                    [--environment NAME=ENV]... [--incident-label L] [--json]
                                                           a connection for a tool's own signed webhooks; prints
-                                                          its signing secret once and where to paste it
+                                                          its signing secret once and where to paste it.
+                                                          --environment: a deployment environment name of the
+                                                          tool's and its DevLake environment (PRODUCTION,
+                                                          STAGING, TESTING, DEVELOPMENT), repeatable; NAME=
+                                                          (in update) forgets the name. --incident-label
+                                                          (github): the label that makes an issue an
+                                                          incident (default incident)
               lakehook connections rotate-secret ID|NAME [--grace 24h] [--secret S] [--json]
                                                           a new signing secret; the old one is accepted until
                                                           the grace ends. --secret: the tool's own (PagerDuty)
-              lakehook connections update ID|NAME [--name N] [--project P | --no-project] [--time-zone Z] [--json]
-                                                          rename it, change its project or time zone
+              lakehook connections update ID|NAME [--name N] [--project P | --no-project] [--time-zone Z]
+                                    [--environment NAME=ENV]... [--incident-label L] [--json]
+                                                          rename it, change its project or time zone, or a
+                                                          source connection's options (as create --source)
               lakehook connections list [--json]          list connections (never their keys)
               lakehook connections delete ID|NAME [--purge]
                                                           delete a connection (--purge: and every row it wrote)
@@ -213,22 +250,22 @@ public struct CommandRunner {
             try pool.withConnection { db in _ = try Migrator.migrate(db) }
             let (connection, key) = try store.create(name: name, project: project, timeZone: timeZone)
             show(connection, key: key, json: json, verb: "created")
-        case .connectionsUpdate(let reference, let name, let project, let timeZone, let json):
-            let connection = try store.update(reference, name: name, project: project, timeZone: timeZone)
+        case .connectionsUpdate(let reference, let name, let project, let timeZone, let json, let options):
+            let connection = try store.update(reference, name: name, project: project, timeZone: timeZone, options: options)
             if json {
                 output(describe(connection, key: nil).serialized())
             } else {
                 output("""
                     updated connection \(connection.id) "\(connection.name)": project \(connection.projectName ?? "-"), \
-                    time zone \(connection.timeZone)
+                    time zone \(connection.timeZone)\(Self.optionsSummary(connection))
                     """)
             }
         case .connectionsRotateKey(let reference, let json):
             let (connection, key) = try store.rotateKey(reference)
             show(connection, key: key, json: json, verb: "new key for")
-        case .sourceConnectionCreate(let name, let project, let source, let json):
+        case .sourceConnectionCreate(let name, let project, let source, let json, let options):
             try pool.withConnection { db in _ = try Migrator.migrate(db) }
-            let (connection, _) = try store.create(name: name, project: project, source: source)
+            let (connection, _) = try store.create(name: name, project: project, source: source, options: options)
             showSource(connection, json: json, verb: "created \(source.rawValue)")
         case .connectionsRotateSecret(let reference, let grace, let json, let secret):
             let connection = try store.rotateSecret(reference, graceSeconds: grace, secret: secret)
@@ -280,7 +317,7 @@ public struct CommandRunner {
         output("""
             \(verb) connection \(connection.id) "\(connection.name)"
             Signing secret (shown this once; store it now): \(connection.signingSecret ?? "")
-            Webhook URL: \(Endpoints.sourceURL(connection, publicURL: configuration.publicURL))
+            Webhook URL: \(Endpoints.sourceURL(connection, publicURL: configuration.publicURL))\(Self.optionsLine(connection))
 
             \(Endpoints.sourceInstructions(connection, publicURL: configuration.publicURL).joined(separator: "\n"))
             """)

@@ -20,7 +20,8 @@ public struct Endpoints: Sendable {
     /// A connection as the CLI's `--json` and the HTTP administration show it: never the key's
     /// hash; the key itself only right after it was made.
     /// A source connection (issue 17) also has its `source` and `webhookURL`, and its
-    /// `signingSecret` only when `secret` is true (the answer that creates or rotates it).
+    /// `signingSecret` only when `secret` is true (the answer that creates or rotates it), and the
+    /// options its mappings read: `environments` (github, gitlab, cdevents), `incidentLabel` (github).
     public static func describe(_ connection: WebhookConnection, publicURL: String, key: APIKey?, secret: Bool = false) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             (key: "id", value: .integer(connection.id)),
@@ -38,6 +39,14 @@ public struct Endpoints: Sendable {
             members.append((key: "webhookURL", value: .string(sourceURL(connection, publicURL: publicURL))))
             if secret, let signingSecret = connection.signingSecret {
                 members.append((key: "signingSecret", value: .string(signingSecret)))
+            }
+            // Its options, where its source's mappings read them (docs/SOURCES.md, "Per-connection options").
+            if SourceOptionsChange.environmentSources.contains(connection.source),
+               case .object(let options) = connection.sourceOptions.jsonValue {
+                members.append((key: "environments", value: options["environments"] ?? .object(JSONObject(members: []))))
+            }
+            if SourceOptionsChange.incidentLabelSources.contains(connection.source) {
+                members.append((key: "incidentLabel", value: .string(connection.sourceOptions.incidentLabel)))
             }
             if let expires = connection.previousSecretExpires {
                 members.append((key: "previousSecretAcceptedUntil", value: .string(

@@ -40,10 +40,14 @@ public struct ConnectionStore: Sendable {
     /// (an IANA name PostgreSQL knows, UTC when nil) reads its dates that carry no offset.
     /// A `source` other than `devlake` gets a signing secret (`SourceSecret`), returned in the
     /// connection's `signingSecret`; its API key opens nothing of use and is not shown.
+    /// `options`: the source connection's environment names and incident label (a devlake
+    /// connection has none: 400).
     public func create(
-        name: String, project: String? = nil, timeZone: String? = nil, source: SourceKind = .devlake
+        name: String, project: String? = nil, timeZone: String? = nil, source: SourceKind = .devlake,
+        options: SourceOptionsChange = SourceOptionsChange()
     ) throws -> (WebhookConnection, APIKey) {
         let problems = [Self.validateName(name), project.flatMap(Self.validateProject)].compactMap { $0 }
+            + options.problems(for: source)
         if !problems.isEmpty { throw WebhookError.badRequest("invalid connection", causes: problems) }
         let key = APIKey.generate()
         let secret = source == .devlake ? nil : SourceSecret.generate(for: source)
@@ -51,10 +55,12 @@ public struct ConnectionStore: Sendable {
             let zone = try timeZone.map { try ConnectionTimeZone.resolve($0, db) } ?? .utc
             let result = try db.query(
                 """
-                INSERT INTO webhook_connections (name, project_name, api_key_hash, api_key_hint, time_zone, source, signing_secret)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                INSERT INTO webhook_connections (name, project_name, api_key_hash, api_key_hint, time_zone, source, signing_secret,
+                    source_options)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
                 ON CONFLICT (name) DO NOTHING RETURNING \(Self.columns)
-                """, [name, project, key.hash, key.hint, zone.identifier, source.rawValue, secret])
+                """, [name, project, key.hash, key.hint, zone.identifier, source.rawValue, secret,
+                      options.isEmpty ? "{}" : SourceOptions().applying(options).json])
             guard let row = result.rows.first else {
                 throw WebhookError(status: 409, message: "a connection named \"\(name)\" already exists")
             }
@@ -66,23 +72,32 @@ public struct ConnectionStore: Sendable {
     }
 
     /// Renames a connection, changes its project (`.some(nil)` removes the project) and/or its time
-    /// zone; its scope rows and project mapping follow.
+    /// zone; its scope rows and project mapping follow. `options` merges into a source
+    /// connection's options (a nil environment removes the name); the row is locked meanwhile, so
+    /// two changes at once both land.
     public func update(
-        _ reference: ConnectionReference, name: String?, project: String??, timeZone: String? = nil
+        _ reference: ConnectionReference, name: String?, project: String??, timeZone: String? = nil,
+        options: SourceOptionsChange = SourceOptionsChange()
     ) throws -> WebhookConnection {
         let problems = [name.flatMap(Self.validateName), project.flatMap { $0.flatMap(Self.validateProject) }].compactMap { $0 }
         if !problems.isEmpty { throw WebhookError.badRequest("invalid connection", causes: problems) }
         return try pool.transaction { db in
-            guard var connection = try Self.find(reference, db) else { throw WebhookError.notFound("unknown \(reference)") }
+            guard var connection = try Self.find(reference, db, forUpdate: true) else { throw WebhookError.notFound("unknown \(reference)") }
+            let optionProblems = options.problems(for: connection.source)
+            if !optionProblems.isEmpty {
+                throw WebhookError.badRequest("invalid options for \(connection.source.rawValue) connection \(connection.id)", causes: optionProblems)
+            }
             if let name { connection.name = name }
             if let project { connection.projectName = project }
             if let timeZone { connection.timeZone = try ConnectionTimeZone.resolve(timeZone, db) }
+            let sourceOptions = options.isEmpty ? nil : connection.sourceOptions.applying(options).json
             let result = try db.query(
                 """
-                UPDATE webhook_connections SET name = $2, project_name = $3, time_zone = $4, updated_at = now()
+                UPDATE webhook_connections SET name = $2, project_name = $3, time_zone = $4,
+                    source_options = COALESCE($5::jsonb, source_options), updated_at = now()
                 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM webhook_connections WHERE name = $2 AND id <> $1)
                 RETURNING \(Self.columns)
-                """, [String(connection.id), connection.name, connection.projectName, connection.timeZone.identifier])
+                """, [String(connection.id), connection.name, connection.projectName, connection.timeZone.identifier, sourceOptions])
             guard let row = result.rows.first else {
                 throw WebhookError(status: 409, message: "a connection named \"\(connection.name)\" already exists")
             }
@@ -166,13 +181,15 @@ public struct ConnectionStore: Sendable {
         "cicd_tasks", "cicd_pipelines", "cicd_deployment_commits", "cicd_deployments", "pull_requests",
     ]
 
-    static func find(_ reference: ConnectionReference, _ db: PostgresConnection) throws -> WebhookConnection? {
+    /// `forUpdate`: lock the row until the transaction ends (a read-modify-write).
+    static func find(_ reference: ConnectionReference, _ db: PostgresConnection, forUpdate: Bool = false) throws -> WebhookConnection? {
         let result: PostgresResult
+        let lock = forUpdate ? " FOR UPDATE" : ""
         switch reference {
         case .id(let id):
-            result = try db.query("SELECT \(columns) FROM webhook_connections WHERE id = $1", [String(id)])
+            result = try db.query("SELECT \(columns) FROM webhook_connections WHERE id = $1\(lock)", [String(id)])
         case .name(let name):
-            result = try db.query("SELECT \(columns) FROM webhook_connections WHERE name = $1", [name])
+            result = try db.query("SELECT \(columns) FROM webhook_connections WHERE name = $1\(lock)", [name])
         }
         return try result.rows.first.map(decode)
     }

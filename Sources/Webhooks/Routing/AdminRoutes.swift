@@ -14,13 +14,15 @@ extension WebhookService {
                 let project = r.string("project")
                 let timeZone = r.string("timeZone")
                 let sourceName = r.string("source")
+                let options = Self.sourceOptionsChange(&r)
                 var causes = r.causes
                 let source = sourceName.map { SourceKind(rawValue: $0.lowercased()) } ?? .devlake
                 if source == nil {
                     causes.append("source: must be one of \(SourceKind.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 guard causes.isEmpty, let name, let source else { throw WebhookError.invalidBody(causes) }
-                let (connection, key) = try store.create(name: name, project: project, timeZone: timeZone, source: source)
+                let (connection, key) = try store.create(
+                    name: name, project: project, timeZone: timeZone, source: source, options: options)
                 if source != .devlake { return Endpoints.describe(connection, publicURL: publicURL, key: nil, secret: true) }
                 return Endpoints.describe(connection, publicURL: publicURL, key: key)
             })
@@ -42,8 +44,9 @@ extension WebhookService {
                     let project: String?? = body.members.contains { FieldReader.fold($0.key) == "project" }
                         ? .some(r.string("project")) : .none
                     let timeZone = r.string("timeZone")
+                    let options = Self.sourceOptionsChange(&r)
                     guard r.causes.isEmpty else { throw WebhookError.invalidBody(r.causes) }
-                    let connection = try store.update(reference, name: name, project: project, timeZone: timeZone)
+                    let connection = try store.update(reference, name: name, project: project, timeZone: timeZone, options: options)
                     directory.forget()
                     return Endpoints.describe(connection, publicURL: publicURL, key: nil)
                 })
@@ -82,6 +85,26 @@ extension WebhookService {
                 })
             }
         }
+    }
+
+    /// A source connection's options in a POST or PATCH body: `environments` (an object, name →
+    /// PRODUCTION|STAGING|TESTING|DEVELOPMENT; `null` for a name removes it) and `incidentLabel`.
+    /// A value that is not a string or null is a cause here; the store checks the rest.
+    static func sourceOptionsChange(_ r: inout FieldReader) -> SourceOptionsChange {
+        var change = SourceOptionsChange(incidentLabel: r.string("incidentLabel"))
+        guard let value = r.value("environments") else { return change }
+        guard case .object(let names) = value else {
+            r.fail("environments", "must be an object of name → PRODUCTION, STAGING, TESTING or DEVELOPMENT")
+            return change
+        }
+        for (name, environment) in names.members {
+            switch environment {
+            case .string(let text): change.environments[name] = text
+            case .null: change.environments[name] = .some(nil)
+            default: r.fail("environments", "\(name): must be PRODUCTION, STAGING, TESTING, DEVELOPMENT or null")
+            }
+        }
+        return change
     }
 
     /// Wraps an administration handler: token check, then the one error-to-answer mapping.
