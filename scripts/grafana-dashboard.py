@@ -175,7 +175,9 @@ def deployments_table() -> table.Panel:
         .description(
             "Finished production deployments in the time range (dora_deployments). Successful ones count "
             "towards deployment frequency; SUCCESS and FAILURE ones towards change failure rate, "
-            "failed when FAILURE or when they caused an incident."
+            "failed when FAILURE or when they caused an incident. A FAILURE one is recovered by the next "
+            "successful production deployment (dora_failed_deployments): its recovery time counts towards "
+            "failed deployment recovery time."
         )
         .datasource(DATASOURCE)
         .with_target(SQL(f"""
@@ -186,11 +188,14 @@ def deployments_table() -> table.Panel:
                     FROM dora_incident_causes c
                     WHERE c.project_name = d.project_name AND c.deployment_id = d.deployment_id
                       AND c.deployment_source = d.source) AS caused_incidents,
+                   f.recovery_deployment_id AS recovered_by, f.recovery_hours,
                    CASE d.source
                        WHEN 'deployments' THEN (SELECT x.url FROM cicd_deployments x WHERE x.id = d.deployment_id)
                        ELSE (SELECT x.url FROM cicd_pipelines x WHERE x.id = d.deployment_id)
                    END AS url
             FROM dora_deployments d
+            LEFT JOIN dora_failed_deployments f
+                   ON f.project_name = d.project_name AND f.deployment_id = d.deployment_id AND f.source = d.source
             WHERE d.project_name = {PROJECT} AND d.finished_date >= $__timeFrom() AND d.finished_date < $__timeTo()
             ORDER BY d.finished_date DESC, d.deployment_id
         """))
@@ -238,9 +243,11 @@ def incidents_table() -> table.Panel:
         table.Panel()
         .title("Incidents and their causes")
         .description(
-            "Incidents created in the time range (dora_incident_causes): the resolved ones make the recovery "
-            "time; the deployment that caused each (the latest successful production deployment within the "
-            "project's incident window before it) makes change failure rate."
+            "Incidents created in the time range (dora_incident_causes). The deployment that caused each (the "
+            "latest successful production deployment within the project's incident window before it) makes "
+            "change failure rate; the resolved ones with a cause count towards failed deployment recovery time "
+            "(with the failed deployments of the Deployments table). An incident without a cause is listed, "
+            "not counted."
         )
         .datasource(DATASOURCE)
         .with_target(SQL(f"""

@@ -26,7 +26,7 @@ set +e
 swift test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-skipped="$(grep -E 'Test .* skipped|^lakehook-test: skipped' "$log" || true)"
+skipped="$(grep -E '^➜ Test .* skipped|^Test Case .* skipped|^lakehook-test: skipped' "$log" || true)"
 if [ -n "$skipped" ]; then
     echo
     echo "Skipped in this run, with the reasons:"

@@ -193,9 +193,13 @@ struct GrafanaDashboardTests {
         #expect(deployments.filter { $0["change_failure"] == "t" }.compactMap { $0["deployment_id"] }.sorted() == ids["change_failure_rate"])
         let changes = try rows("Changes")
         #expect(changes.filter { $0["start_date"] != nil }.compactMap { $0["commit_sha"] }.sorted() == ids["lead_time_for_changes"])
+        // Recovery: the resolved incidents with a cause, and the failed deployments recovered.
         let incidents = try rows("Incidents and their causes")
-        #expect(incidents.filter { $0["incident_resolution_date"] != nil }.compactMap { $0["incident_id"] }.sorted()
-            == ids["failed_deployment_recovery_time"])
+        let recoveredIncidents = incidents.filter { $0["incident_resolution_date"] != nil && $0["caused_by"] != nil }
+            .compactMap { $0["incident_id"] }
+        let recoveredDeployments = deployments.filter { $0["recovered_by"] != nil }.compactMap { $0["deployment_id"] }
+        #expect(!recoveredDeployments.isEmpty, "the fixture has a failed deployment recovered in the window")
+        #expect((recoveredIncidents + recoveredDeployments).sorted() == ids["failed_deployment_recovery_time"])
 
         // Each URL column carries a data link to its own value.
         for query in queries where query.type == "table" && query.panel != "DORA report" {

@@ -159,30 +159,31 @@ struct SourceOptionsTests {
         try TestDatabase.value("SELECT environment FROM cicd_deployments WHERE id = $1", [connection.rowId(String(deployment))])
     }
 
-    @Test("lakehook connections update --environment eu-live=PRODUCTION: GitHub's next eu-live deployment is a PRODUCTION one")
+    @Test("lakehook connections update --environment eu-blue=PRODUCTION: GitHub's next eu-blue deployment is a PRODUCTION one")
     func environmentFromTheCommandLine() throws {
         let github = try server.service.store.create(name: "opt-env-\(UUID().uuidString.prefix(8))", source: .github).0
-        #expect(try postGitHub("deployment_status", github, deployment(101, environment: "eu-live", github)).status == 200)
+        #expect(try postGitHub("deployment_status", github, deployment(101, environment: "eu-blue", github)).status == 200)
+        // A name the built-in rule does not know (eu-live would be: its word live is production).
         #expect(try environmentOf(101, github) == "DEVELOPMENT")
-        let updated = try CommandLineBinaryTests.lakehook(["connections", "update", String(github.id), "--environment", "eu-live=PRODUCTION"])
+        let updated = try CommandLineBinaryTests.lakehook(["connections", "update", String(github.id), "--environment", "eu-blue=PRODUCTION"])
         #expect(updated.status == 0, "\(updated.err)")
         // The CLI is another process: this server forgets connections after 4 s; `make run`'s would too.
         server.service.directory.forget()
-        let reply = try postGitHub("deployment_status", github, deployment(102, environment: "eu-live", github))
+        let reply = try postGitHub("deployment_status", github, deployment(102, environment: "eu-blue", github))
         #expect(reply.status == 200, "\(reply.text)")
         #expect(try environmentOf(102, github) == "PRODUCTION")
-        #expect(try TestDatabase.value("SELECT original_environment FROM cicd_deployments WHERE id = $1", [github.rowId("102")]) == "eu-live")
+        #expect(try TestDatabase.value("SELECT original_environment FROM cicd_deployments WHERE id = $1", [github.rowId("102")]) == "eu-blue")
     }
 
     @Test("PATCH environments takes effect on the very next event, and a removed name falls back to the built-in ones")
     func environmentOverHTTPAtOnce() throws {
         let github = try server.service.store.create(name: "opt-env-http-\(UUID().uuidString.prefix(8))", source: .github).0
-        #expect(try postGitHub("deployment_status", github, deployment(201, environment: "Live-EU", github)).status == 200)
+        #expect(try postGitHub("deployment_status", github, deployment(201, environment: "Blue-EU", github)).status == 200)
         #expect(try environmentOf(201, github) == "DEVELOPMENT")
         let patch = try server.request("PATCH", "/api/plugins/webhook/connections/\(github.id)",
-                                       body: #"{"environments":{"live-eu":"PRODUCTION","production":"STAGING"}}"#, headers: Self.admin)
+                                       body: #"{"environments":{"blue-eu":"PRODUCTION","production":"STAGING"}}"#, headers: Self.admin)
         #expect(patch.status == 200, "\(patch.text)")
-        #expect(try postGitHub("deployment_status", github, deployment(202, environment: "Live-EU", github)).status == 200)
+        #expect(try postGitHub("deployment_status", github, deployment(202, environment: "Blue-EU", github)).status == 200)
         #expect(try environmentOf(202, github) == "PRODUCTION")
         // The connection's own names come before the built-in ones.
         #expect(try postGitHub("deployment_status", github, deployment(203, environment: "production", github)).status == 200)
