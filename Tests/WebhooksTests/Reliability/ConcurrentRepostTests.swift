@@ -38,9 +38,19 @@ struct ConcurrentRepostTests {
         _ instances: [LakehookProcess], path: String, key: String, bodies: [String],
         lockedRow: (table: String, id: String)? = nil
     ) throws {
+        // The slow writer takes the row lock first, on a connection of its own (the shared test
+        // pool may be busy with other suites for seconds, while these clients sit connected and
+        // silent under the server's header timeout).
+        let holder = try lockedRow.map { lockedRow in
+            let holder = try PostgresConnection(config: TestDatabase.config)
+            try holder.execute(script: "BEGIN")
+            _ = try holder.query("SELECT 1 FROM \(lockedRow.table) WHERE id = $1 FOR UPDATE", [lockedRow.id])
+            return holder
+        }
         let gate = DispatchSemaphore(value: 0)
         let group = DispatchGroup()
         let failures = Shared<[String]>([])
+        let connected = Shared(0)
         for (writer, body) in bodies.enumerated() {
             group.enter()
             Thread {
@@ -51,24 +61,22 @@ struct ConcurrentRepostTests {
                     let bytes = Array(body.utf8)
                     let head = "POST \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: \(bytes.count)\r\n"
                         + "Authorization: Bearer \(key)\r\n\r\n"
+                    connected.withLock { $0 += 1 }
                     gate.wait()
                     try client.send(Array(head.utf8) + bytes)
                     let reply = try client.receive()
                     if reply.status != 200 { failures.withLock { $0.append("writer \(writer): \(reply.status) \(reply.text)") } }
                 } catch {
+                    connected.withLock { $0 += 1 }
                     failures.withLock { $0.append("writer \(writer): \(error)") }
                 }
             }.start()
         }
-        usleep(30_000)  // every thread connected and parked on the gate
-        if let lockedRow {
-            try TestDatabase.pool.transaction { db in
-                _ = try db.query("SELECT 1 FROM \(lockedRow.table) WHERE id = $1 FOR UPDATE", [lockedRow.id])
-                for _ in bodies { gate.signal() }
-                usleep(100_000)
-            }
-        } else {
-            for _ in bodies { gate.signal() }
+        try waitUntil(timeout: 30) { connected.withLock { $0 } >= bodies.count }
+        for _ in bodies { gate.signal() }
+        if let holder {
+            usleep(100_000)
+            try holder.execute(script: "COMMIT")
         }
         group.wait()
         let seen = failures.withLock { $0 }
