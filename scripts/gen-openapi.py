@@ -497,7 +497,7 @@ PULL_REQUEST = body(
     }],
 )
 
-# Connection names and projects (ConnectionStore.validateName / validateProject).
+# Connection names and projects (DevLakeConnectionStore.validateName / validateProject).
 CONTROL = "\\u0000-\\u001F\\u007F-\\u009F"
 SPACE = "\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u202F\\u205F\\u3000"
 NAME_PATTERN = f"^[^{CONTROL}{SPACE}]([^{CONTROL}]*[^{CONTROL}{SPACE}])?$"

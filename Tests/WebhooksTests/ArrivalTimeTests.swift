@@ -20,7 +20,7 @@ struct ArrivalTimeTests {
     /// Decodes `body` with the route named `route`, as it arrived at `arrival`, and writes it.
     @discardableResult
     func write(
-        _ route: String, _ body: String?, _ connection: WebhookConnection, parameters: [String: String] = [:],
+        _ route: String, _ body: String?, _ connection: DevLakeConnection, parameters: [String: String] = [:],
         arrival: Timestamp
     ) throws -> WriteResult {
         let ingest = try #require(server.service.ingestRoute(named: route))
@@ -38,9 +38,9 @@ struct ArrivalTimeTests {
 
     /// Every row the connection wrote has `created_at` and `updated_at` among `arrivals` (the
     /// connection's own board, written when the connection was made, aside).
-    func everyRowDated(_ connection: WebhookConnection, among arrivals: [Timestamp]) throws {
+    func everyRowDated(_ connection: DevLakeConnection, among arrivals: [Timestamp]) throws {
         let list = arrivals.map { "'\($0.postgresText)'::timestamptz" }.joined(separator: ", ")
-        for table in ConnectionStore.domainTables {
+        for table in DevLakeConnectionStore.domainTables {
             let boards = table == "boards"
             let undated = try TestDatabase.count("""
                 SELECT count(*) FROM \(table) WHERE _raw_data_table = 'webhook' AND _raw_data_params = $1
@@ -155,7 +155,7 @@ struct ArrivalTimeTests {
 
     @Test("every route's decode closure carries the arrival it is given into the operation")
     func decodersCarryTheArrival() throws {
-        let connection = WebhookConnection(id: 1, name: "arrival", apiKeyHash: "", apiKeyHint: "")
+        let connection = DevLakeConnection(id: 1, name: "arrival", apiKeyHash: "", apiKeyHint: "")
         let bodies: [String: String] = [
             "issues": #"{"issue_key":"k","title":"t","status":"TODO","original_status":"o","created_date":"2000-01-01"}"#,
             "cicd_tasks": #"{"pipeline_name":"p","name":"n","result":"SUCCESS","status":"DONE","type":"BUILD","environment":"PRODUCTION","started_date":"2000-01-01","repo_id":"r"}"#,

@@ -6,7 +6,7 @@ import Testing
 @Suite("Bad input")
 struct BadInputTests {
     let server = TestServer.shared
-    let connection: WebhookConnection
+    let connection: DevLakeConnection
     let key: String
     static let validTask = #"{"pipeline_name":"p","name":"t","result":"SUCCESS","status":"DONE","type":"BUILD","environment":"PRODUCTION","started_date":"2024-01-01T00:00:00Z","repo_id":"r"}"#
 

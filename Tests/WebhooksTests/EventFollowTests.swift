@@ -15,7 +15,7 @@ struct EventFollowTests {
         let stop: StopSignal
         private let done = DispatchSemaphore(value: 0)
 
-        init(_ connection: WebhookConnection) throws {
+        init(_ connection: DevLakeConnection) throws {
             stop = try StopSignal()
             var filter = EventFilter()
             filter.connectionId = connection.id

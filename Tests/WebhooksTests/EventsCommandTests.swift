@@ -10,7 +10,7 @@ struct EventsCommandTests {
 
     /// Writes a journal row directly, to choose its arrival (`ago`, an SQL interval), route and status.
     static func journal(
-        _ connection: WebhookConnection, requestId: String, route: String, status: Int, ago: String,
+        _ connection: DevLakeConnection, requestId: String, route: String, status: Int, ago: String,
         params: String = "{}", message: String = "", causes: String? = nil
     ) throws {
         _ = try TestDatabase.rows("""

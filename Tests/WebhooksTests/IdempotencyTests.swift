@@ -15,15 +15,15 @@ struct IdempotencyTests {
         #"{"id":"d1","name":"\#(name)","startedDate":"2026-01-01T10:00:00Z","finishedDate":"2026-01-01T10:05:00Z","deploymentCommits":[{"repoUrl":"https://example.com/shop","commitSha":"abc"}]}"#
     }
 
-    func post(_ connection: WebhookConnection, _ key: String, _ body: String, header: String = "Idempotency-Key", value: String) throws -> Reply {
+    func post(_ connection: DevLakeConnection, _ key: String, _ body: String, header: String = "Idempotency-Key", value: String) throws -> Reply {
         try server.request("POST", "/api/plugins/webhook/\(connection.id)/deployments", body: body, key: key, headers: [(header, value)])
     }
 
-    func name(_ connection: WebhookConnection) throws -> String? {
+    func name(_ connection: DevLakeConnection) throws -> String? {
         try TestDatabase.value("SELECT name FROM cicd_deployments WHERE id = $1", [connection.rowId("d1")])
     }
 
-    func outcomes(_ connection: WebhookConnection) throws -> [String] {
+    func outcomes(_ connection: DevLakeConnection) throws -> [String] {
         try TestDatabase.rows(
             "SELECT status, outcome, idempotency_key FROM webhook_events WHERE connection_id = $1 ORDER BY received_at, id",
             [String(connection.id)]
@@ -111,7 +111,7 @@ struct IdempotencyTests {
 
     @Test("two instances with four event loops: 16 concurrent posts of one key write once; every answer is the first or a 409; a retry on the other instance is replayed")
     func acrossInstances() throws {
-        let store = ConnectionStore(pool: TestDatabase.pool)
+        let store = DevLakeConnectionStore(pool: TestDatabase.pool)
         let (connection, apiKey) = try store.create(name: "idem-two-\(UUID().uuidString.prefix(13))")
         let environment = ["LAKEHOOK_EVENT_LOOPS": "4", "LAKEHOOK_LOG_LEVEL": "warn"]
         let a = try LakehookProcess(databaseURL: TestDatabase.config.conninfo, environment: environment)

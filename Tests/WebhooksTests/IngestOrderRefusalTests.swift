@@ -63,7 +63,7 @@ struct TaskDateOrderTests {
         }
     }
 
-    static let connection = WebhookConnection(id: 1, name: "order", apiKeyHash: "", apiKeyHint: "")
+    static let connection = DevLakeConnection(id: 1, name: "order", apiKeyHash: "", apiKeyHint: "")
 
     /// A test body as an object (the bodies here are valid JSON objects by construction).
     static func object(_ json: String) -> JSONObject {

@@ -30,7 +30,7 @@ struct JournalImportExportTests {
         let migrated = try target.lakehook(["migrate"])
         #expect(migrated.status == 0 && migrated.out.contains("up to date"), "\(migrated.out)\(migrated.err)")
         // The same connections, in the same order: the same ids there.
-        let store = ConnectionStore(pool: target.pool)
+        let store = DevLakeConnectionStore(pool: target.pool)
         for (index, name) in names.enumerated() {
             #expect(try store.create(name: name).0.id == Int64(index + 1))
         }
@@ -66,7 +66,7 @@ struct JournalImportExportTests {
         try database.pool.withConnection { db in
             try db.execute(script: "ALTER TABLE issues ADD CONSTRAINT refuses_poison CHECK (title IS DISTINCT FROM 'poison')")
         }
-        let (connection, _) = try ConnectionStore(pool: database.pool).create(name: "importer")
+        let (connection, _) = try DevLakeConnectionStore(pool: database.pool).create(name: "importer")
         let id = connection.id
         let deployment = #"{"id":"D1","startedDate":"2024-01-03T09:00:00Z","finishedDate":"2024-01-03T09:10:00Z","deploymentCommits":[{"repoUrl":"https://github.com/example/shop","commitSha":"abc"}]}"#
         let input = [
@@ -125,7 +125,7 @@ struct JournalImportExportTests {
     func importDryRunWritesNothing() throws {
         let database = try ScratchDatabase("import_dry")
         defer { database.drop() }
-        let (connection, _) = try ConnectionStore(pool: database.pool).create(name: "dry")
+        let (connection, _) = try DevLakeConnectionStore(pool: database.pool).create(name: "dry")
         let before = try DomainSnapshot.take(database)
         let input = [
             #"{"route":"issues","body":\#(RoutesTests.issue("X-1"))}"#,
@@ -160,7 +160,7 @@ struct JournalImportExportTests {
 
         let database = try ScratchDatabase("import_stdin")
         defer { database.drop() }
-        let (connection, _) = try ConnectionStore(pool: database.pool).create(name: "stdin")
+        let (connection, _) = try DevLakeConnectionStore(pool: database.pool).create(name: "stdin")
         let process = Process()
         process.executableURL = CommandLineBinaryTests.binary
         process.arguments = ["import", "-", "--connection", connection.name]

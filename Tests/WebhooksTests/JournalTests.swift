@@ -13,7 +13,7 @@ struct JournalTests {
     static let deployment = #"{"id":"d1","startedDate":"2026-01-01T10:00:00Z","finishedDate":"2026-01-01T10:05:00Z","deploymentCommits":[{"repoUrl":"https://example.com/shop","commitSha":"abc"}]}"#
 
     /// The journal rows of a connection, oldest first.
-    static func events(_ connection: WebhookConnection) throws -> [PostgresRow] {
+    static func events(_ connection: DevLakeConnection) throws -> [PostgresRow] {
         try TestDatabase.rows("""
             SELECT route, params::text, request_id, client_address, user_agent, content_type, body::text, body_text,
                 status, message, causes::text, duration_us, idempotency_key, outcome, received_at

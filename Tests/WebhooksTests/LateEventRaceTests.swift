@@ -14,14 +14,14 @@ struct LateEventRaceTests {
         try RowLockOrderTests.decode(body, decode)
     }
 
-    static func connection() throws -> WebhookConnection {
-        try ConnectionStore(pool: TestDatabase.pool).create(name: "late-race-\(UUID().uuidString.prefix(13))").0
+    static func connection() throws -> DevLakeConnection {
+        try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "late-race-\(UUID().uuidString.prefix(13))").0
     }
 
     /// Commits `committed`, then has `newer` hold its row uncommitted while `late` runs with a
     /// journal row and waits for it; returns what `late` answered and its journal outcome.
     static func race(
-        _ connection: WebhookConnection, route: String, committed: any SingleStatementOperation,
+        _ connection: DevLakeConnection, route: String, committed: any SingleStatementOperation,
         newer: any SingleStatementOperation, late: any SingleStatementOperation
     ) throws -> (result: WriteResult, outcome: [String]) {
         _ = try TestDatabase.pool.withConnection { db in try committed.write(db, for: connection) }

@@ -23,7 +23,7 @@ struct LateEventTests {
     }
 
     @discardableResult
-    func post(_ connection: WebhookConnection, _ key: String, _ route: String, _ body: String) throws -> Posted {
+    func post(_ connection: DevLakeConnection, _ key: String, _ route: String, _ body: String) throws -> Posted {
         let requestId = "late-\(UUID().uuidString)"
         let reply = try server.request(
             "POST", "/api/plugins/webhook/\(connection.id)/\(route)", body: body, key: key, headers: [("X-Request-ID", requestId)])
@@ -63,7 +63,7 @@ struct LateEventTests {
         #"{"issue_key":"L-1","original_status":"open","created_date":"2024-01-01T08:00:00Z",\#(fields)}"#
     }
 
-    func issueRows(_ connection: WebhookConnection) throws -> [String] {
+    func issueRows(_ connection: DevLakeConnection) throws -> [String] {
         let id = connection.rowId("L-1")
         return try Self.rows("issues", where: "id = $1", [id]) + Self.rows("incidents", where: "id = $1", [id])
             + Self.rows("incident_assignees", where: "incident_id = $1", [id]) + Self.rows("board_issues", where: "issue_id = $1", [id])
@@ -100,7 +100,7 @@ struct LateEventTests {
         #"{"pipeline_name":"\#(pipeline)","name":"\#(name)","result":"\#(status == "DONE" ? "SUCCESS" : "IN_PROGRESS")","status":"\#(status)","type":"BUILD","environment":"PRODUCTION","started_date":"\#(started)","repo_id":"shop"\#(extra)}"#
     }
 
-    func pipelineRows(_ connection: WebhookConnection, _ pipeline: String = "p") throws -> [String] {
+    func pipelineRows(_ connection: DevLakeConnection, _ pipeline: String = "p") throws -> [String] {
         let id = connection.rowId(pipeline)
         return try Self.rows("cicd_pipelines", where: "id = $1", [id]) + Self.rows("cicd_tasks", where: "pipeline_id = $1", [id])
             + Self.rows("cicd_pipeline_commits", where: "pipeline_id = $1", [id])
@@ -156,13 +156,13 @@ struct LateEventTests {
         return #"{"id":"D-1","displayTitle":"\#(commits.joined())","result":"SUCCESS","startedDate":"2024-01-01T10:00:00Z","finishedDate":"\#(finished)","deploymentCommits":[\#(listed)]}"#
     }
 
-    func deploymentRows(_ connection: WebhookConnection, _ id: String = "D-1") throws -> [String] {
+    func deploymentRows(_ connection: DevLakeConnection, _ id: String = "D-1") throws -> [String] {
         let rowId = connection.rowId(id)
         return try Self.rows("cicd_deployments", where: "id = $1", [rowId])
             + Self.rows("cicd_deployment_commits", where: "cicd_deployment_id = $1", [rowId])
     }
 
-    func shas(_ connection: WebhookConnection, _ id: String = "D-1") throws -> [String] {
+    func shas(_ connection: DevLakeConnection, _ id: String = "D-1") throws -> [String] {
         try TestDatabase.rows(
             "SELECT commit_sha FROM cicd_deployment_commits WHERE cicd_deployment_id = $1 ORDER BY 1", [connection.rowId(id)]
         ).compactMap { $0[0] }

@@ -6,7 +6,7 @@ import Testing
 @Suite("Finishing a pipeline")
 struct PipelineFinishTests {
     let server = TestServer.shared
-    let connection: WebhookConnection
+    let connection: DevLakeConnection
     let key: String
 
     init() throws {

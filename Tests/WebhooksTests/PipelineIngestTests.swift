@@ -32,7 +32,7 @@ final class PipelineServer: Sendable {
         service.pool.close()
     }
 
-    func newConnection(_ label: String) throws -> (connection: WebhookConnection, key: String) {
+    func newConnection(_ label: String) throws -> (connection: DevLakeConnection, key: String) {
         let (connection, key) = try service.store.create(name: "\(label)-\(UUID().uuidString.prefix(13))")
         return (connection, key.plaintext)
     }
@@ -103,7 +103,7 @@ private func backends(of server: PipelineServer) throws -> (pool: String, pipeli
 /// Replaces what differs between two connections or two moments (the connection id in row ids;
 /// the close's resolution date and lead time, the finish's date and duration, all counted from
 /// now) so answers can be compared.
-private func normalized(_ reply: Reply, connection: WebhookConnection) -> String {
+private func normalized(_ reply: Reply, connection: DevLakeConnection) -> String {
     reply.text
         .replacingOccurrences(of: connection.scopeId, with: "webhook:ID")
         .replacing(/"resolutionDate":"[^"]*"/, with: #""resolutionDate":"<now>""#)

@@ -19,7 +19,7 @@ struct SchemathesisTests {
     /// credentials; administration works on a connection of its own, which it may rename, re-key
     /// or delete. Nothing is kept between runs (no example database, no cache).
     static func configuration(
-        connection: WebhookConnection, key: String, victim: WebhookConnection
+        connection: DevLakeConnection, key: String, victim: DevLakeConnection
     ) -> String {
         """
         [generation]

@@ -11,13 +11,13 @@ import Testing
 struct SharedRowTests {
     let server = TestServer.shared
 
-    func task(_ connection: WebhookConnection, _ key: String, name: String, extra: String) throws {
+    func task(_ connection: DevLakeConnection, _ key: String, name: String, extra: String) throws {
         let body = #"{"pipeline_name":"p","name":"\#(name)","result":"SUCCESS","status":"DONE","type":"BUILD","environment":"PRODUCTION","started_date":"2024-01-01T00:00:00Z","repo_id":"shop","commit_sha":"abc"\#(extra)}"#
         let reply = try server.post("/api/plugins/webhook/\(connection.id)/cicd_tasks", body, key: key)
         #expect(reply.status == 200, "\(reply.text)")
     }
 
-    func branch(_ connection: WebhookConnection) throws -> String? {
+    func branch(_ connection: DevLakeConnection) throws -> String? {
         try TestDatabase.value(
             "SELECT branch FROM cicd_pipeline_commits WHERE pipeline_id = $1 AND commit_sha = 'abc'", [connection.rowId("p")])
     }
@@ -35,7 +35,7 @@ struct SharedRowTests {
         #expect(try branch(connection) == "release")
     }
 
-    func deploy(_ connection: WebhookConnection, _ key: String, _ fields: String) throws {
+    func deploy(_ connection: DevLakeConnection, _ key: String, _ fields: String) throws {
         let reply = try server.post("/api/plugins/webhook/\(connection.id)/deployments", "{\(fields)}", key: key)
         #expect(reply.status == 200, "\(fields): \(reply.text)")
     }
@@ -43,13 +43,13 @@ struct SharedRowTests {
     static let deploymentColumns = "name, display_title, result, original_result, environment, original_environment"
     static let commitColumns = deploymentColumns + ", commit_msg, ref_name, repo_id, repo_url"
 
-    func deployment(_ connection: WebhookConnection, _ id: String) throws -> [String] {
+    func deployment(_ connection: DevLakeConnection, _ id: String) throws -> [String] {
         let row = try #require(try TestDatabase.rows(
             "SELECT \(Self.deploymentColumns) FROM cicd_deployments WHERE id = $1", [connection.rowId(id)]).first)
         return (0..<6).map { row[$0] ?? "NULL" }
     }
 
-    func commits(_ connection: WebhookConnection, _ id: String) throws -> [String: [String]] {
+    func commits(_ connection: DevLakeConnection, _ id: String) throws -> [String: [String]] {
         var byCommit: [String: [String]] = [:]
         for row in try TestDatabase.rows(
             "SELECT commit_sha, \(Self.commitColumns) FROM cicd_deployment_commits WHERE cicd_deployment_id = $1", [connection.rowId(id)]) {
@@ -108,7 +108,7 @@ struct SharedRowTests {
 
     @Test("the single-commit form binds NULL for what it did not send; the deploymentCommits form replaces the whole deployment")
     func sentValues() throws {
-        let connection = WebhookConnection(id: 1, name: "sent", apiKeyHash: "", apiKeyHint: "")
+        let connection = DevLakeConnection(id: 1, name: "sent", apiKeyHash: "", apiKeyHint: "")
         func decode(_ json: String) throws -> DeploymentUpsert {
             let body = try #require(try JSONParser.parse(Array(json.utf8)).objectValue)
             return try DeploymentUpsert.decode(body, for: connection).get()

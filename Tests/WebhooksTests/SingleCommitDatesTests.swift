@@ -8,7 +8,7 @@ import Testing
 @Suite("Single-commit deployments without dates")
 struct SingleCommitDatesTests {
     let server = TestServer.shared
-    let connection = WebhookConnection(id: 1, name: "dates", apiKeyHash: "", apiKeyHint: "")
+    let connection = DevLakeConnection(id: 1, name: "dates", apiKeyHash: "", apiKeyHint: "")
 
     func object(_ json: String) throws -> JSONObject {
         try #require(try JSONParser.parse(Array(json.utf8)).objectValue)
@@ -19,7 +19,7 @@ struct SingleCommitDatesTests {
     }
 
     /// The deployment's dates as epoch microseconds, and its commit's.
-    func dates(_ connection: WebhookConnection, _ id: String) throws -> (started: Int64, finished: Int64, commitStarted: Int64, commitFinished: Int64, duration: Double) {
+    func dates(_ connection: DevLakeConnection, _ id: String) throws -> (started: Int64, finished: Int64, commitStarted: Int64, commitFinished: Int64, duration: Double) {
         let row = try #require(try TestDatabase.rows("""
             SELECT (extract(epoch FROM d.started_date) * 1000000)::bigint AS s, (extract(epoch FROM d.finished_date) * 1000000)::bigint AS f,
                 (extract(epoch FROM c.started_date) * 1000000)::bigint AS cs, (extract(epoch FROM c.finished_date) * 1000000)::bigint AS cf,

@@ -14,13 +14,13 @@ struct TaskIdCollisionTests {
         #"{"pipeline_name":"\#(pipeline)","name":"\#(name)","result":"\#(result)","status":"DONE","type":"BUILD","environment":"PRODUCTION","started_date":"2024-01-01T00:00:00Z","repo_id":"r","commit_sha":"abc"}"#
     }
 
-    static func decoded(_ body: String, for connection: WebhookConnection) throws -> TaskUpsert {
+    static func decoded(_ body: String, for connection: DevLakeConnection) throws -> TaskUpsert {
         guard case .object(let object) = try JSONParser.parse(Array(body.utf8)) else { throw ClientError("not an object") }
         return try TaskUpsert.decode(object, for: connection).get()
     }
 
     /// The first task's row as it must stay: its pipeline and its result.
-    static func firstTask(_ connection: WebhookConnection) throws -> String? {
+    static func firstTask(_ connection: DevLakeConnection) throws -> String? {
         try TestDatabase.value(
             "SELECT pipeline_id || ' ' || result FROM cicd_tasks WHERE id = $1", [connection.rowId("a:b:c")])
     }
@@ -74,7 +74,7 @@ struct TaskIdCollisionTests {
     /// first's and then meets the row. `write` runs the second on a pool connection; the
     /// outcome, after the first commits.
     static func race(
-        _ connection: WebhookConnection,
+        _ connection: DevLakeConnection,
         write: @escaping @Sendable (PostgresPool, TaskUpsert) throws -> WriteResult
     ) throws -> Result<WriteResult, any Error>? {
         let first = try decoded(task(pipeline: "a:b", name: "c"), for: connection)

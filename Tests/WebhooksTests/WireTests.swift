@@ -7,7 +7,7 @@ import Testing
 @Suite("HTTP on the wire")
 struct WireTests {
     let server = TestServer.shared
-    let connection: WebhookConnection
+    let connection: DevLakeConnection
     let key: String
 
     init() throws { (connection, key) = try TestServer.shared.newConnection("wire") }

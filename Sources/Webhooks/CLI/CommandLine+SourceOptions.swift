@@ -32,7 +32,7 @@ extension LakehookCommand {
 extension CommandRunner {
     /// `, environments a=PRODUCTION b=STAGING, incident label L`: what a source connection's
     /// mappings read (as `Endpoints.describe` shows it); empty for a devlake connection.
-    static func optionsSummary(_ connection: WebhookConnection) -> String {
+    static func optionsSummary(_ connection: DevLakeConnection) -> String {
         var parts: [String] = []
         let options = connection.sourceOptions
         if SourceOptionsChange.environmentSources.contains(connection.source) {
@@ -46,7 +46,7 @@ extension CommandRunner {
     }
 
     /// `\nOptions: environments …, incident label …` for a source connection whose mappings read any.
-    static func optionsLine(_ connection: WebhookConnection) -> String {
+    static func optionsLine(_ connection: DevLakeConnection) -> String {
         let summary = optionsSummary(connection)
         return summary.isEmpty ? "" : "\nOptions: " + summary.dropFirst(2)
     }

@@ -11,17 +11,17 @@ public enum LakehookCommand: Equatable {
     /// `options`: `--environment NAME=ENV` (repeatable; `NAME=` removes it) and `--incident-label L`,
     /// for a source connection only (the store refuses them on a devlake connection).
     case connectionsUpdate(
-        ConnectionReference, name: String?, project: String??, timeZone: String?, json: Bool,
+        DevLakeConnectionReference, name: String?, project: String??, timeZone: String?, json: Bool,
         options: SourceOptionsChange = SourceOptionsChange())
     case connectionsList(json: Bool)
-    case connectionsDelete(ConnectionReference, purge: Bool)
-    case connectionsRotateKey(ConnectionReference, json: Bool)
+    case connectionsDelete(DevLakeConnectionReference, purge: Bool)
+    case connectionsRotateKey(DevLakeConnectionReference, json: Bool)
     /// `connections create NAME --source github|gitlab|pagerduty|cdevents` (issue 17).
     /// `[--environment NAME=ENV]... [--incident-label L]`: its options (docs/SOURCES.md).
     case sourceConnectionCreate(
         name: String, project: String?, source: SourceKind, json: Bool, options: SourceOptionsChange = SourceOptionsChange())
     /// `connections rotate-secret ID|NAME [--grace 24h]`.
-    case connectionsRotateSecret(ConnectionReference, graceSeconds: Int, json: Bool, secret: String? = nil)
+    case connectionsRotateSecret(DevLakeConnectionReference, graceSeconds: Int, json: Bool, secret: String? = nil)
     case dora(DoraCommand)
     case events(EventsCommand)
     case replay(ReplayCommand)
@@ -155,8 +155,8 @@ public enum LakehookCommand: Equatable {
     }
 
     /// A whole number names a connection by id, anything else by name.
-    static func reference(_ word: String) -> ConnectionReference {
-        ConnectionReference.parseId(word) ?? .name(word)
+    static func reference(_ word: String) -> DevLakeConnectionReference {
+        DevLakeConnectionReference.parseId(word) ?? .name(word)
     }
 
     public static var usage: String {
@@ -233,7 +233,7 @@ public struct CommandRunner {
     private func runCommand(_ command: LakehookCommand) throws {
         let pool = PostgresPool(config: configuration.database, size: 1)
         defer { pool.close() }
-        let store = ConnectionStore(pool: pool)
+        let store = DevLakeConnectionStore(pool: pool)
         switch command {
         case .serve, .help:
             return
@@ -304,12 +304,12 @@ public struct CommandRunner {
         }
     }
 
-    func describe(_ connection: WebhookConnection, key: APIKey?) -> JSONValue {
+    func describe(_ connection: DevLakeConnection, key: APIKey?) -> JSONValue {
         Endpoints.describe(connection, publicURL: configuration.publicURL, key: key)
     }
 
     /// A source connection with its signing secret: the one time it is shown.
-    func showSource(_ connection: WebhookConnection, json: Bool, verb: String) {
+    func showSource(_ connection: DevLakeConnection, json: Bool, verb: String) {
         if json {
             output(Endpoints.describe(connection, publicURL: configuration.publicURL, key: nil, secret: true).serialized())
             return
@@ -323,7 +323,7 @@ public struct CommandRunner {
             """)
     }
 
-    func show(_ connection: WebhookConnection, key: APIKey, json: Bool, verb: String) {
+    func show(_ connection: DevLakeConnection, key: APIKey, json: Bool, verb: String) {
         if json {
             output(describe(connection, key: key).serialized())
             return

@@ -2,7 +2,7 @@
 public struct Endpoints: Sendable {
     public let base: String
 
-    public init(publicURL: String, connection: WebhookConnection) {
+    public init(publicURL: String, connection: DevLakeConnection) {
         base = "\(publicURL)/api/plugins/webhook/\(connection.id)"
     }
 
@@ -22,7 +22,7 @@ public struct Endpoints: Sendable {
     /// A source connection (issue 17) also has its `source` and `webhookURL`, and its
     /// `signingSecret` only when `secret` is true (the answer that creates or rotates it), and the
     /// options its mappings read: `environments` (github, gitlab, cdevents), `incidentLabel` (github).
-    public static func describe(_ connection: WebhookConnection, publicURL: String, key: APIKey?, secret: Bool = false) -> JSONValue {
+    public static func describe(_ connection: DevLakeConnection, publicURL: String, key: APIKey?, secret: Bool = false) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             (key: "id", value: .integer(connection.id)),
             (key: "name", value: .string(connection.name)),
@@ -57,12 +57,12 @@ public struct Endpoints: Sendable {
     }
 
     /// The URL to paste into a source's webhook settings: `<public URL><prefix>/sources/<kind>/<id>`.
-    public static func sourceURL(_ connection: WebhookConnection, publicURL: String) -> String {
+    public static func sourceURL(_ connection: DevLakeConnection, publicURL: String) -> String {
         "\(publicURL)/api/plugins/webhook/sources/\(connection.source.rawValue)/\(connection.id)"
     }
 
     /// What to set where in the source's own settings, one line each.
-    public static func sourceInstructions(_ connection: WebhookConnection, publicURL: String) -> [String] {
+    public static func sourceInstructions(_ connection: DevLakeConnection, publicURL: String) -> [String] {
         let url = sourceURL(connection, publicURL: publicURL)
         switch connection.source {
         case .github:

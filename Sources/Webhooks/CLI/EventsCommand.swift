@@ -9,7 +9,7 @@ import Postgres
 ///
 /// `LakehookCommand` hands it every argument after `events`.
 public struct EventsCommand: Sendable, Equatable {
-    public var connection: ConnectionReference?
+    public var connection: DevLakeConnectionReference?
     var filter = EventFilter()
     public var json = false
     public var follow = false
@@ -96,7 +96,7 @@ public struct EventsCommand: Sendable, Equatable {
         try pool.withConnection { db in _ = try Migrator.migrate(db) }
         var filter = filter
         if let connection {
-            guard let found = try ConnectionStore(pool: pool).find(connection) else {
+            guard let found = try DevLakeConnectionStore(pool: pool).find(connection) else {
                 throw WebhookError.notFound("unknown \(connection); lakehook connections list shows them")
             }
             filter.connectionId = found.id

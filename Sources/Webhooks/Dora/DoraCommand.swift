@@ -64,7 +64,7 @@ public struct DoraCommand: Sendable, Equatable {
             }
         }
         let project = values["--project"]
-        if let project, let problem = ConnectionStore.validateProject(project) {
+        if let project, let problem = DevLakeConnectionStore.validateProject(project) {
             throw UsageError(description: problem)
         }
         switch words {

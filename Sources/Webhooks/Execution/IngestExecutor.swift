@@ -137,7 +137,7 @@ final class IngestExecutor: Sendable {
 /// One authenticated, decoded ingest request, ready to run.
 struct IngestRequest: Sendable {
     var operation: any IngestOperation
-    var connection: WebhookConnection
+    var connection: DevLakeConnection
     /// What the journal keeps of it (written only when the journal is on).
     var entry: JournalEntry
     /// `Idempotency-Key` or `webhook-id` (see `Idempotency`).

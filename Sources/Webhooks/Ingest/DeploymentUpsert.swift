@@ -65,7 +65,7 @@ struct DeploymentUpsert: Equatable, Sendable {
     static let commitIdOverhead = 18
 
     /// Whether the commit row id `webhook:<conn>:<id>:<16 hex>:<sha>` fits its 255 characters.
-    static func commitIdFits(id: String, sha: String, in connection: WebhookConnection) -> Bool {
+    static func commitIdFits(id: String, sha: String, in connection: DevLakeConnection) -> Bool {
         id.unicodeScalars.count + commitIdOverhead + sha.unicodeScalars.count <= connection.maxKeyLength
     }
 
@@ -73,7 +73,7 @@ struct DeploymentUpsert: Equatable, Sendable {
 
     /// `arrival` is when the request came in: the single-commit form's missing `end_time`.
     static func decode(
-        _ body: JSONObject, for connection: WebhookConnection, arrival: Timestamp = .now()
+        _ body: JSONObject, for connection: DevLakeConnection, arrival: Timestamp = .now()
     ) -> Result<DeploymentUpsert, WebhookError> {
         var r = FieldReader(body, timeZone: connection.timeZone)
         if r.has("deploymentCommits") || !(r.has("commit_sha") || r.has("repo_url")) {
@@ -83,7 +83,7 @@ struct DeploymentUpsert: Equatable, Sendable {
     }
 
     private static func decodeCurrent(
-        _ r: inout FieldReader, _ connection: WebhookConnection, arrival: Timestamp
+        _ r: inout FieldReader, _ connection: DevLakeConnection, arrival: Timestamp
     ) -> Result<DeploymentUpsert, WebhookError> {
         // v1.0 names; the aliases are what DevLake's Config UI showed in some versions before it.
         let id = r.string("id", alias: "pipeline_id", required: true, maxLength: connection.maxKeyLength)
@@ -138,7 +138,7 @@ struct DeploymentUpsert: Equatable, Sendable {
     /// client's clock ahead of ours), so that a date the client did not send never makes the
     /// body's dates out of order — and a missing `start_time` is the end time.
     private static func decodeSingleCommit(
-        _ r: inout FieldReader, _ connection: WebhookConnection, arrival: Timestamp
+        _ r: inout FieldReader, _ connection: DevLakeConnection, arrival: Timestamp
     ) -> Result<DeploymentUpsert, WebhookError> {
         let repoUrl = r.string("repo_url", required: true, maxLength: 500)
         let commitSha = r.string("commit_sha", required: true, maxLength: Width.key)
@@ -259,7 +259,7 @@ struct DeploymentUpsert: Equatable, Sendable {
     static let upsertStatement = IngestStatement(body: sql, stale: stale)
     static let mergeStatement = IngestStatement(body: mergeSQL, stale: stale)
 
-    func binds(for connection: WebhookConnection) -> [String?] {
+    func binds(for connection: DevLakeConnection) -> [String?] {
         if let sent, let commit = commits.first {
             return [
                 connection.rowId(id), connection.scopeId, connection.rawDataParams,                       // $1–$3
@@ -278,7 +278,7 @@ struct DeploymentUpsert: Equatable, Sendable {
         ]
     }
 
-    func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
+    func answer(_ result: PostgresResult, for connection: DevLakeConnection) throws -> WriteResult {
         let rows = result.rows
         let commitIds = rows.compactMap { $0["commit_id"] }
         let data: JSONObject = ["id": .string(connection.rowId(id)), "commitIds": .array(commitIds.map(JSONValue.string))]

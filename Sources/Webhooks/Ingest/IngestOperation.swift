@@ -5,12 +5,12 @@ protocol IngestOperation: Sendable {
     /// Writes the rows, and `journal`'s row when it is accepted, and returns the answer's `data`
     /// and how many rows it wrote per table. Throws `WebhookError` for refusals (404, 403), which
     /// roll back whatever it did (and write no journal row: the caller journals the refusal).
-    func write(_ db: PostgresConnection, for connection: WebhookConnection, journal: JournalEntry?) throws -> WriteResult
+    func write(_ db: PostgresConnection, for connection: DevLakeConnection, journal: JournalEntry?) throws -> WriteResult
 }
 
 extension IngestOperation {
     /// Writes without a journal row.
-    func write(_ db: PostgresConnection, for connection: WebhookConnection) throws -> WriteResult {
+    func write(_ db: PostgresConnection, for connection: DevLakeConnection) throws -> WriteResult {
         try write(db, for: connection, journal: nil)
     }
 }
@@ -21,10 +21,10 @@ extension IngestOperation {
 protocol SingleStatementOperation: IngestOperation {
     /// The statement; an operation may choose among several by what it writes.
     var statement: IngestStatement { get }
-    func binds(for connection: WebhookConnection) -> [String?]
+    func binds(for connection: DevLakeConnection) -> [String?]
     /// The answer from the statement's result; throws `WebhookError` for refusals (404, 403, 409),
     /// for which the statement wrote nothing.
-    func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult
+    func answer(_ result: PostgresResult, for connection: DevLakeConnection) throws -> WriteResult
     /// Whether `error` says the statement met a concurrent write its snapshot could not see and
     /// failed whole, so that running it once more (on a blocking connection) gives the true answer.
     func runsAgain(after error: PostgresError) -> Bool
@@ -37,7 +37,7 @@ extension SingleStatementOperation {
     var sql: String { statement.text }
 
     /// The statement and its parameters: with the journal's row when `journal` is given.
-    func query(for connection: WebhookConnection, journal: JournalEntry?) -> (sql: String, binds: [String?]) {
+    func query(for connection: DevLakeConnection, journal: JournalEntry?) -> (sql: String, binds: [String?]) {
         let binds = binds(for: connection)
         guard let journal else { return (statement.text, binds) }
         return (statement.journaled(parameterCount: binds.count), binds + journal.binds)
@@ -46,7 +46,7 @@ extension SingleStatementOperation {
     /// Runs the statement, once more when `runsAgain(after:)` says so. Inside a transaction (a
     /// keyed request, a dry run, an import batch) the failed statement would abort it, so the
     /// statement runs under a savepoint there, and the rerun starts from it.
-    func write(_ db: PostgresConnection, for connection: WebhookConnection, journal: JournalEntry?) throws -> WriteResult {
+    func write(_ db: PostgresConnection, for connection: DevLakeConnection, journal: JournalEntry?) throws -> WriteResult {
         let query = query(for: connection, journal: journal)
         let savepoint = db.isInTransaction
         for _ in 0..<2 {

@@ -36,7 +36,7 @@ struct IssueUpsert: Equatable, Sendable {
     /// Reads a body; every problem goes to `causes` and the result is nil when there is any.
     /// `arrival` is when the request came in.
     static func decode(
-        _ body: JSONObject, for connection: WebhookConnection, arrival: Timestamp = .now()
+        _ body: JSONObject, for connection: DevLakeConnection, arrival: Timestamp = .now()
     ) -> Result<IssueUpsert, WebhookError> {
         var r = FieldReader(body, timeZone: connection.timeZone)
         let maxId = connection.maxKeyLength
@@ -133,7 +133,7 @@ struct IssueUpsert: Equatable, Sendable {
             n_incident_assignees AS incident_assignees, \(SQLText.iso8601("stored_updated"))
         """
 
-    func binds(for connection: WebhookConnection) -> [String?] {
+    func binds(for connection: DevLakeConnection) -> [String?] {
         func prefixed(_ value: String) -> String { value.isEmpty ? "" : connection.rowId(value) }
         return [
             connection.rowId(issueKey),                          // $1
@@ -155,7 +155,7 @@ struct IssueUpsert: Equatable, Sendable {
 
     static let tables = ["issues", "boards", "board_issues", "incidents", "incident_assignees"]
 
-    func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
+    func answer(_ result: PostgresResult, for connection: DevLakeConnection) throws -> WriteResult {
         let row = result.rows.first
         let data: JSONObject = ["id": .string(connection.rowId(issueKey))]
         if let stored = row?["stored_updated"] {

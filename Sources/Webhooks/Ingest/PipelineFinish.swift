@@ -63,7 +63,7 @@ struct PipelineFinish: Equatable, Sendable {
         """
 
     /// 404 for an unknown pipeline; a pipeline already DONE is answered as it is (a retried finish is harmless).
-    func write(_ db: PostgresConnection, for connection: WebhookConnection, journal: JournalEntry?) throws -> WriteResult {
+    func write(_ db: PostgresConnection, for connection: DevLakeConnection, journal: JournalEntry?) throws -> WriteResult {
         let id = connection.rowId(pipelineName)
         let locked = try db.query(Self.lockSQL, [id])
         guard let status = locked.rows.first?[0] else {

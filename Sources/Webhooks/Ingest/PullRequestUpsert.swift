@@ -38,7 +38,7 @@ struct PullRequestUpsert: Equatable, Sendable {
     /// date is, else OPEN. `originalStatus` defaults to `status` as posted, else the derived one.
     /// `arrival` is when the request came in.
     static func decode(
-        _ body: JSONObject, for connection: WebhookConnection, arrival: Timestamp = .now()
+        _ body: JSONObject, for connection: DevLakeConnection, arrival: Timestamp = .now()
     ) -> Result<PullRequestUpsert, WebhookError> {
         var r = FieldReader(body, timeZone: connection.timeZone)
         let key = r.integer("pullRequestKey", required: true)
@@ -134,7 +134,7 @@ struct PullRequestUpsert: Equatable, Sendable {
             deletions = EXCLUDED.deletions, is_draft = EXCLUDED.is_draft, updated_at = EXCLUDED.updated_at
         """
 
-    func binds(for connection: WebhookConnection) -> [String?] {
+    func binds(for connection: DevLakeConnection) -> [String?] {
         [
             connection.rowId(String(key)), connection.scopeId, headRepoId, status, originalStatus, title, // $1–$6
             description, url, authorName, authorId, mergedByName, mergedById, parentPrId,               // $7–$13
@@ -145,7 +145,7 @@ struct PullRequestUpsert: Equatable, Sendable {
         ]
     }
 
-    func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
+    func answer(_ result: PostgresResult, for connection: DevLakeConnection) throws -> WriteResult {
         let data: JSONObject = ["id": .string(connection.rowId(String(key)))]
         if let row = result.rows.first, row["late"] == "t" {
             let stored = row["stored_status"] ?? "MERGED or CLOSED"

@@ -38,7 +38,7 @@ struct TaskUpsert: Equatable, Sendable {
 
     /// `arrival` is when the request came in.
     static func decode(
-        _ body: JSONObject, for connection: WebhookConnection, arrival: Timestamp = .now()
+        _ body: JSONObject, for connection: DevLakeConnection, arrival: Timestamp = .now()
     ) -> Result<TaskUpsert, WebhookError> {
         var r = FieldReader(body, timeZone: connection.timeZone)
         let pipelineName = r.key("pipeline_name", in: connection)
@@ -237,7 +237,7 @@ struct TaskUpsert: Equatable, Sendable {
             )
         """
 
-    func binds(for connection: WebhookConnection) -> [String?] {
+    func binds(for connection: DevLakeConnection) -> [String?] {
         [
             connection.rowId(pipelineName), pipelineName, startedDate.postgresText, // $1–$3
             connection.scopeId, connection.rawDataParams,                        // $4–$5
@@ -251,7 +251,7 @@ struct TaskUpsert: Equatable, Sendable {
 
     /// 409 when another pipeline's task has the id, 403 when the pipeline is already finished (as
     /// DevLake); either way nothing was written. A late post answers `applied: false`.
-    func answer(_ result: PostgresResult, for connection: WebhookConnection) throws -> WriteResult {
+    func answer(_ result: PostgresResult, for connection: DevLakeConnection) throws -> WriteResult {
         let row = result.rows.first
         if let takenBy = row?["taken_by_pipeline"] {
             throw WebhookError(

@@ -22,7 +22,7 @@ struct EventDecoder: Sendable {
     /// The operation, or the refusal its HTTP request would have had (a 400 that lists every
     /// problem). `parsed`: `body` parsed already, when it is.
     func decode(
-        _ route: IngestRoute, params: [String: String], body: [UInt8], parsed: JSONValue? = nil, connection: WebhookConnection,
+        _ route: IngestRoute, params: [String: String], body: [UInt8], parsed: JSONValue? = nil, connection: DevLakeConnection,
         arrival: Timestamp
     ) -> Result<any IngestOperation, WebhookError> {
         do {
@@ -46,7 +46,7 @@ struct PreparedEvent: Sendable {
     var label: String
     /// The journal's route name, as given (also for a refusal, when known).
     var route: String
-    var connection: WebhookConnection?
+    var connection: DevLakeConnection?
     /// Its journal row, written with its rows (or as its refusal); nil when it is not journaled
     /// (replay, `LAKEHOOK_JOURNAL=off`, a line without a known route or connection).
     var entry: JournalEntry?
@@ -62,7 +62,7 @@ struct PreparedEvent: Sendable {
 
     /// `operation` for `connection`, with its statement built now.
     static func make(
-        label: String, route: String, connection: WebhookConnection, entry: JournalEntry?,
+        label: String, route: String, connection: DevLakeConnection, entry: JournalEntry?,
         _ decoded: Result<any IngestOperation, WebhookError>
     ) -> PreparedEvent {
         let work: Work
@@ -87,13 +87,13 @@ struct PreparedEvent: Sendable {
 /// Connections by id, looked up once each (`nil`: there is none).
 final class ConnectionCache {
     private let db: PostgresConnection
-    private var known: [Int64: WebhookConnection?] = [:]
+    private var known: [Int64: DevLakeConnection?] = [:]
 
     init(db: PostgresConnection) { self.db = db }
 
-    func connection(_ id: Int64) throws -> WebhookConnection? {
+    func connection(_ id: Int64) throws -> DevLakeConnection? {
         if let found = known[id] { return found }
-        let found = try ConnectionStore.find(.id(id), db)
+        let found = try DevLakeConnectionStore.find(.id(id), db)
         known[id] = found
         return found
     }

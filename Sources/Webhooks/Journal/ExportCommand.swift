@@ -6,7 +6,7 @@ import Postgres
 /// with each event's `connectionId` and `receivedAt`: importing it into another database writes
 /// the same domain rows there. Progress and the count go to standard error.
 public struct ExportCommand: Sendable, Equatable {
-    public var connection: ConnectionReference?
+    public var connection: DevLakeConnectionReference?
     public var since: String?
     public var help = false
 
@@ -37,7 +37,7 @@ public struct ExportCommand: Sendable, Equatable {
         _ = try Migrator.migrate(db)
         var reader = JournalReader(since: since.flatMap { JournalReader.instant($0, now: .now()) })
         if let connection {
-            guard let found = try ConnectionStore.find(connection, db) else {
+            guard let found = try DevLakeConnectionStore.find(connection, db) else {
                 throw JournalCommandError(description: "export: no \(connection)")
             }
             reader.connectionId = found.id

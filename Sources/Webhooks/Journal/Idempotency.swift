@@ -50,7 +50,7 @@ enum Idempotency {
     /// Runs `operation` for `entry` (which carries the key) in one transaction on `db`: the
     /// write, its journal row and the key; or the first answer and a `duplicate` journal row.
     static func run(
-        _ operation: any IngestOperation, for connection: WebhookConnection, entry: JournalEntry, key: String,
+        _ operation: any IngestOperation, for connection: DevLakeConnection, entry: JournalEntry, key: String,
         journaling: Bool, on db: PostgresConnection
     ) throws -> IngestOutcome {
         let fingerprint = fingerprint(entry)

@@ -12,7 +12,7 @@ public struct ImportCommand: Sendable, Equatable {
     /// A path, or `-` for standard input.
     public var source = "-"
     /// Every line goes to this connection (a line's `connectionId` is then ignored).
-    public var connection: ConnectionReference?
+    public var connection: DevLakeConnectionReference?
     public var dryRun = false
     public var help = false
 
@@ -51,9 +51,9 @@ public struct ImportCommand: Sendable, Equatable {
         let lines = try LineReader(path: source)
         let db = try PostgresConnection(config: configuration.database)
         _ = try Migrator.migrate(db)
-        var target: WebhookConnection?
+        var target: DevLakeConnection?
         if let connection {
-            guard let found = try ConnectionStore.find(connection, db) else {
+            guard let found = try DevLakeConnectionStore.find(connection, db) else {
                 throw JournalCommandError(description: "import: no \(connection); create it with lakehook connections create NAME")
             }
             target = found
@@ -101,7 +101,7 @@ struct LineDecoding {
     var decoder: EventDecoder
     var connections: ConnectionCache
     /// `--connection`: every line goes there.
-    var target: WebhookConnection?
+    var target: DevLakeConnection?
     var journaling: Bool
 
     func prepare(_ bytes: [UInt8], number: Int) throws -> PreparedEvent {

@@ -35,7 +35,7 @@ struct JournalCommandOptions {
     }
 
     /// `--connection`'s value: a whole number names a connection by id, anything else by name.
-    var connection: ConnectionReference? {
+    var connection: DevLakeConnectionReference? {
         values["--connection"].map(LakehookCommand.reference)
     }
 

@@ -61,7 +61,7 @@ struct JournalLine: Equatable, Sendable {
         switch object["connectionId"] {
         case nil, .null: break
         case .number(let text), .string(let text):
-            if case .id(let id)? = ConnectionReference.parseId(text) {
+            if case .id(let id)? = DevLakeConnectionReference.parseId(text) {
                 connectionId = id
             } else {
                 problems.append("connectionId: must be a positive whole number")

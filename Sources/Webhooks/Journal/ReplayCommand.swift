@@ -10,7 +10,7 @@ import Postgres
 /// An event that no longer decodes, or that the database refuses, is reported with its id and
 /// cause, and the replay goes on. `LakehookCommand` hands it every argument after `replay`.
 public struct ReplayCommand: Sendable, Equatable {
-    public var connection: ConnectionReference?
+    public var connection: DevLakeConnectionReference?
     /// `--since` / `--until` as given (an age counts back from when the replay runs).
     public var since: String?
     public var until: String?
@@ -51,7 +51,7 @@ public struct ReplayCommand: Sendable, Equatable {
         var reader = JournalReader(
             since: since.flatMap { JournalReader.instant($0, now: now) }, until: until.flatMap { JournalReader.instant($0, now: now) })
         if let connection {
-            guard let found = try ConnectionStore.find(connection, db) else {
+            guard let found = try DevLakeConnectionStore.find(connection, db) else {
                 throw JournalCommandError(description: "replay: no \(connection)")
             }
             reader.connectionId = found.id

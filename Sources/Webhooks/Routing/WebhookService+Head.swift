@@ -29,11 +29,11 @@ extension WebhookService {
                         try authorizeAdmin(routed)
                         return .proceed
                     } catch {
-                        return .refuse(finish(head, route: pattern, started: started, handler(routed)))
+                        return .refuse(record(head, route: pattern, started: started, handler(routed)))
                     }
                 }
             case let unmatched:
-                return .refuse(finish(head, route: "unmatched", started: started, Self.refusal(unmatched, head)))
+                return .refuse(record(head, route: "unmatched", started: started, Self.refusal(unmatched, head)))
             }
         }
     }
@@ -44,11 +44,11 @@ extension WebhookService {
         let authorization = head.headers[first: "Authorization"]
         let refuse: @Sendable (any Error) -> HeadVerdict = { [self] error in
             metrics.recordUnauthenticated()
-            return .refuse(finish(head, route: pattern, started: started, failed(error, head)))
+            return .refuse(record(head, route: pattern, started: started, failed(error, head)))
         }
         do {
             let reference = try Self.connectionReference(head.pathParameters)
-            let carry: @Sendable (WebhookConnection) -> HeadVerdict = { connection in
+            let carry: @Sendable (DevLakeConnection) -> HeadVerdict = { connection in
                 HeadVerdict.proceedCarrying(IngestHead(
                     route: route, pattern: pattern, parameters: head.pathParameters, connection: connection))
             }

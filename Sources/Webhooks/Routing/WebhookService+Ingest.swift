@@ -7,7 +7,7 @@ import Postgres
 struct IngestRoute: Sendable {
     /// `arrival`: when the request came in, "now" for whatever the write dates itself.
     typealias Decode = @Sendable (
-        _ body: JSONObject?, _ connection: WebhookConnection, _ parameters: [String: String], _ arrival: Timestamp
+        _ body: JSONObject?, _ connection: DevLakeConnection, _ parameters: [String: String], _ arrival: Timestamp
     ) throws -> any IngestOperation
 
     /// The route below the connection, as the journal names it (`deployments`, `issue/:issueKey/close`).
@@ -71,7 +71,7 @@ extension WebhookService {
     /// The request's body decoded by its route into an operation; throws the 400 that lists
     /// every problem.
     func decode(
-        _ request: HTTPRequest, _ route: IngestRoute, for connection: WebhookConnection, arrival: Timestamp
+        _ request: HTTPRequest, _ route: IngestRoute, for connection: DevLakeConnection, arrival: Timestamp
     ) throws -> any IngestOperation {
         let body = route.needsBody ? try Self.jsonBody(request.body) : nil
         return try route.decode(body, connection, request.pathParameters, arrival)
@@ -93,7 +93,7 @@ extension WebhookService {
 
     /// A 200 for what a write wrote, what a dry run would have written, or the first answer
     /// to the same idempotency key (with `Idempotent-Replayed: true`, as Stripe and others send).
-    func answer(_ outcome: IngestOutcome, connection: WebhookConnection) -> HTTPResponse {
+    func answer(_ outcome: IngestOutcome, connection: DevLakeConnection) -> HTTPResponse {
         var response: HTTPResponse
         switch outcome {
         case .written(let result):
@@ -114,7 +114,7 @@ extension WebhookService {
 
     /// What the journal keeps of a request.
     func journalEntry(
-        _ request: HTTPRequest, _ route: IngestRoute, connection: WebhookConnection, arrival: Timestamp,
+        _ request: HTTPRequest, _ route: IngestRoute, connection: DevLakeConnection, arrival: Timestamp,
         started: ContinuousClock.Instant
     ) -> JournalEntry {
         JournalEntry(

@@ -16,7 +16,7 @@ extension WebhookService {
         return { [self] request, responder in
             let started = ContinuousClock.now
             let route: Route, parameters: [String: String], pattern: String
-            var authenticated: WebhookConnection?
+            var authenticated: DevLakeConnection?
             if let head = request.headDecision as? IngestHead {
                 // The head stage routed this request and checked its key from the cache.
                 (route, parameters, pattern, authenticated) = (.ingest(head.route), head.parameters, head.pattern, head.connection)
@@ -25,7 +25,7 @@ extension WebhookService {
                 case .matched(let matched, let matchedParameters, let matchedPattern):
                     (route, parameters, pattern) = (matched, matchedParameters, matchedPattern)
                 case let unmatched:
-                    responder.respond(finish(request, route: "unmatched", started: started, Self.refusal(unmatched, request)))
+                    responder.respond(self.record(request, route: "unmatched", started: started, Self.refusal(unmatched, request)))
                     return
                 }
             }
@@ -34,7 +34,7 @@ extension WebhookService {
             // One request id for the answer, the log line and the journal.
             routed.headers.replaceOrAdd(name: "X-Request-ID", value: Self.requestId(from: request.headers[first: "X-Request-ID"]))
             let record: @Sendable (HTTPResponse) -> HTTPResponse = { [self, routed] response in
-                finish(routed, route: pattern, started: started, response)
+                self.record(routed, route: pattern, started: started, response)
             }
             switch route {
             case .ingest(let ingest):
@@ -52,12 +52,12 @@ extension WebhookService {
     /// execute, answer. Once authenticated, the request is journaled: with its rows when it is
     /// accepted, on its own when it is refused.
     private func ingest(
-        _ request: HTTPRequest, _ route: IngestRoute, authenticated connection: WebhookConnection?,
+        _ request: HTTPRequest, _ route: IngestRoute, authenticated connection: DevLakeConnection?,
         started: ContinuousClock.Instant, responder: HTTPResponder, record: @escaping @Sendable (HTTPResponse) -> HTTPResponse
     ) {
         let arrival = Timestamp.now()
-        let proceed: @Sendable (Result<WebhookConnection, any Error>) -> Void = { [self] authenticated in
-            let connection: WebhookConnection
+        let proceed: @Sendable (Result<DevLakeConnection, any Error>) -> Void = { [self] authenticated in
+            let connection: DevLakeConnection
             do {
                 connection = try authenticated.get()
             } catch {
@@ -130,10 +130,10 @@ extension WebhookService {
     /// loop; else looked up on a handler thread, and `next` runs back on the loop.
     private func authenticate(
         _ request: HTTPRequest, responder: HTTPResponder,
-        then next: @escaping @Sendable (Result<WebhookConnection, any Error>) -> Void
+        then next: @escaping @Sendable (Result<DevLakeConnection, any Error>) -> Void
     ) {
         let authorization = request.headers[first: "Authorization"]
-        let reference: ConnectionReference
+        let reference: DevLakeConnectionReference
         do {
             reference = try Self.connectionReference(request.pathParameters)
             if let cached = try directory.authenticateFromCache(reference, authorization: authorization) {
@@ -157,5 +157,5 @@ struct IngestHead: Sendable {
     var route: IngestRoute
     var pattern: String
     var parameters: [String: String]
-    var connection: WebhookConnection
+    var connection: DevLakeConnection
 }

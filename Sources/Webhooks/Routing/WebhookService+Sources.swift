@@ -28,7 +28,7 @@ extension WebhookService {
     func sourceRequest(_ request: HTTPRequest, _ kind: SourceKind, now: Date = Date()) -> HTTPResponse {
         let started = ContinuousClock.now
         let arrival = Timestamp.now()
-        let connection: WebhookConnection
+        let connection: DevLakeConnection
         do {
             connection = try signedConnection(request, kind, now: now)
         } catch {
@@ -91,7 +91,7 @@ extension WebhookService {
 
     /// 202 for an event with nothing to write, journaled `ignored` with the reason (a journal
     /// row that cannot be written is counted as failed; the answer is the same).
-    private func ignoredAnswer(_ reason: String, _ entry: JournalEntry, _ connection: WebhookConnection) -> HTTPResponse {
+    private func ignoredAnswer(_ reason: String, _ entry: JournalEntry, _ connection: DevLakeConnection) -> HTTPResponse {
         if executor.journaling {
             let binds = entry.binds + ["202", JournalEntry.clean(reason, 4096), nil, "ignored"]
             let written = (try? pool.withConnection { db in try db.query(JournalEntry.insertSQL, binds) }) != nil
@@ -106,7 +106,7 @@ extension WebhookService {
 
     /// The connection the path names, if it is a connection of `kind` and the request is signed
     /// with its secret: else 404 (no such connection), 403 (another source's), 401 (signature).
-    func signedConnection(_ request: HTTPRequest, _ kind: SourceKind, now: Date) throws -> WebhookConnection {
+    func signedConnection(_ request: HTTPRequest, _ kind: SourceKind, now: Date) throws -> DevLakeConnection {
         let reference = try Self.connectionReference(request.pathParameters)
         guard let connection = try directory.lookup(reference) else {
             throw WebhookError.notFound("no \(kind.rawValue) connection \(request.pathParameters["connectionId"] ?? "")")

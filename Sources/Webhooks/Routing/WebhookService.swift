@@ -7,8 +7,8 @@ import Synchronization
 /// where errors become answers (API.md §9).
 public final class WebhookService: Sendable {
     public let pool: PostgresPool
-    public let directory: ConnectionDirectory
-    public let store: ConnectionStore
+    public let directory: DevLakeConnectionDirectory
+    public let store: DevLakeConnectionStore
     public let log: RequestLog
     /// Base of the endpoint URLs in connection answers.
     public let publicURL: String
@@ -44,8 +44,8 @@ public final class WebhookService: Sendable {
         self.trustedProxies = trustedProxies
         self.publicURL = publicURL
         self.adminTokenHash = adminToken.map(APIKey.hash(of:))
-        self.store = ConnectionStore(pool: pool)
-        self.directory = ConnectionDirectory(store: store, ttl: cacheTTL)
+        self.store = DevLakeConnectionStore(pool: pool)
+        self.directory = DevLakeConnectionDirectory(store: store, ttl: cacheTTL)
         self.log = log
         let metrics = Metrics()
         self.metrics = metrics
@@ -93,9 +93,9 @@ public final class WebhookService: Sendable {
                 case .ingest(let ingest): response = ingestBlocking(routed, ingest)
                 case .inline(let handler), .blocking(let handler, _): response = handler(routed)
                 }
-                return finish(request, route: pattern, started: started, response)
+                return record(request, route: pattern, started: started, response)
             case let unmatched:
-                return finish(request, route: "unmatched", started: started, Self.refusal(unmatched, request))
+                return record(request, route: "unmatched", started: started, Self.refusal(unmatched, request))
             }
         }
     }
@@ -114,8 +114,8 @@ public final class WebhookService: Sendable {
         }
     }
 
-    /// What every answer goes through: the request id, a tagged 500, the metrics, the log line.
-    func finish(_ request: HTTPRequest, route: String, started: ContinuousClock.Instant, _ answer: HTTPResponse) -> HTTPResponse {
+    /// Records an answer on its way out: the request id, a tagged 500, the metrics, the log line.
+    func record(_ request: HTTPRequest, route: String, started: ContinuousClock.Instant, _ answer: HTTPResponse) -> HTTPResponse {
         var response = answer
         let requestId = Self.requestId(from: request.headers[first: "X-Request-ID"])
         if response.status == 500 {
@@ -185,10 +185,10 @@ public final class WebhookService: Sendable {
         return tagged
     }
 
-    static func connectionReference(_ parameters: [String: String]) throws -> ConnectionReference {
+    static func connectionReference(_ parameters: [String: String]) throws -> DevLakeConnectionReference {
         if let name = parameters["connectionName"] { return .name(name) }
         let text = parameters["connectionId"] ?? ""
-        guard let reference = ConnectionReference.parseId(text) else {
+        guard let reference = DevLakeConnectionReference.parseId(text) else {
             throw WebhookError.badRequest("bad connection id \"\(text)\": it must be a positive whole number")
         }
         return reference

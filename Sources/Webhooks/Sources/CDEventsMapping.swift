@@ -41,7 +41,7 @@ enum CDEventsMapping: SourceMapping {
         return ("\(parts[0]).\(parts[1])", String(parts[2]))
     }
 
-    static func map(_ event: SourceEvent, for connection: WebhookConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
+    static func map(_ event: SourceEvent, for connection: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
         let body = event.body
         guard let typeText = type.text(in: body) else { throw nativeFieldError(["\(type): is required"]) }
         guard let (name, major) = parse(typeText) else {
@@ -75,7 +75,7 @@ enum CDEventsMapping: SourceMapping {
     /// id = the event's id (a redelivery rewrites the same row). A rollback is a deployment that
     /// succeeded (it changed what runs); `original_result` keeps the predicate to tell them apart.
     static func deployment(
-        _ body: JSONObject, predicate: String, _ connection: WebhookConnection, _ options: SourceOptions, arrival: Timestamp
+        _ body: JSONObject, predicate: String, _ connection: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
     ) throws(WebhookError) -> DeploymentUpsert {
         var deployment = DevLakeBody(body)
         deployment.copy("id", from: id)
@@ -124,7 +124,7 @@ enum CDEventsMapping: SourceMapping {
 
     /// `incident.detected` / `reported` → an open incident (API.md §3), key = the subject's id.
     static func incident(
-        _ body: JSONObject, predicate: String, _ connection: WebhookConnection, arrival: Timestamp
+        _ body: JSONObject, predicate: String, _ connection: DevLakeConnection, arrival: Timestamp
     ) throws(WebhookError) -> IssueUpsert {
         var issue = DevLakeBody(body)
         issue.copy("issue_key", from: subjectId)
@@ -167,7 +167,7 @@ enum CDEventsMapping: SourceMapping {
 
     /// `change.merged` → a MERGED pull request (API.md §7), key = the change's number: the
     /// subject id when it is one, else its trailing digits (`PR-42`, `!42`).
-    static func pullRequest(_ body: JSONObject, _ connection: WebhookConnection, arrival: Timestamp) throws(WebhookError) -> PullRequestUpsert {
+    static func pullRequest(_ body: JSONObject, _ connection: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> PullRequestUpsert {
         var change = DevLakeBody(body)
         let key = subjectId.text(in: body)
         change.derive("pullRequestKey", key.map(changeNumber), from: subjectId.description)
@@ -198,7 +198,7 @@ enum CDEventsMapping: SourceMapping {
 
     /// `pipelinerun.finished` → one task (API.md §4) and the pipeline's finish (§5). The pipeline
     /// is the run (`subject.id`: a pipeline is finished once), its one task the pipeline's name.
-    static func pipeline(_ body: JSONObject, _ connection: WebhookConnection, arrival: Timestamp) throws(WebhookError) -> [any IngestOperation] {
+    static func pipeline(_ body: JSONObject, _ connection: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> [any IngestOperation] {
         var task = DevLakeBody(body)
         task.copy("pipeline_name", from: subjectId)
         let pipelineName = content.appending("pipelineName")

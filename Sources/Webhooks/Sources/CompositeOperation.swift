@@ -6,7 +6,7 @@ import Postgres
 struct CompositeOperation: IngestOperation {
     var operations: [any IngestOperation]
 
-    func write(_ db: PostgresConnection, for connection: WebhookConnection, journal: JournalEntry?) throws -> WriteResult {
+    func write(_ db: PostgresConnection, for connection: DevLakeConnection, journal: JournalEntry?) throws -> WriteResult {
         var data: [JSONValue] = []
         var rows: [String: Int] = [:]
         for operation in operations {

@@ -6,7 +6,7 @@
 enum GitHubMapping: SourceMapping {
     static let kind = SourceKind.github
 
-    static func map(_ event: SourceEvent, for connection: WebhookConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
+    static func map(_ event: SourceEvent, for connection: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
         guard let name = event.headers[first: "X-GitHub-Event"], !name.isEmpty else {
             throw WebhookError.badRequest("a GitHub event needs its X-GitHub-Event header", causes: ["X-GitHub-Event: is required"])
         }
@@ -40,7 +40,7 @@ enum GitHubMapping: SourceMapping {
     static let finalDeploymentStates: Set = ["success", "failure", "error"]
 
     static func deploymentStatus(
-        _ native: JSONObject, _ connection: WebhookConnection, _ options: SourceOptions, arrival: Timestamp
+        _ native: JSONObject, _ connection: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         guard let state = GitSource.lowercased(GitSource.text(native, "deployment_status.state")) else {
             throw WebhookError.badRequest(
@@ -90,7 +90,7 @@ enum GitHubMapping: SourceMapping {
     /// `workflow_run` completed: the run as one task (so a connection that sends runs only has
     /// a pipeline), then the pipeline finished, deriving its result from its tasks.
     static func workflowRun(
-        _ native: JSONObject, _ connection: WebhookConnection, _ options: SourceOptions, arrival: Timestamp
+        _ native: JSONObject, _ connection: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         let name = GitSource.text(native, "workflow_run.name") ?? GitSource.text(native, "workflow.name")
         var body = DevLakeBody(native)
@@ -115,7 +115,7 @@ enum GitHubMapping: SourceMapping {
     /// `workflow_job`: in_progress and completed jobs are tasks of their run's pipeline; queued
     /// and waiting jobs have not started and are ignored.
     static func workflowJob(
-        _ native: JSONObject, _ connection: WebhookConnection, _ options: SourceOptions, action: String?, arrival: Timestamp
+        _ native: JSONObject, _ connection: DevLakeConnection, _ options: SourceOptions, action: String?, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         guard action == "in_progress" || action == "completed" else {
             return .ignored("GitHub workflow_job action \(action ?? "(none)") is not mapped; in_progress and completed are")
@@ -143,7 +143,7 @@ enum GitHubMapping: SourceMapping {
     // MARK: - pull_request → a pull request
 
     /// Every action carries the whole pull request, so every action upserts it.
-    static func pullRequest(_ native: JSONObject, _ connection: WebhookConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
+    static func pullRequest(_ native: JSONObject, _ connection: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
         let merged = GitSource.value(native, "pull_request.merged") == .bool(true) || GitSource.has(native, "pull_request.merged_at")
         let state = GitSource.lowercased(GitSource.text(native, "pull_request.state"))
         var body = DevLakeBody(native)
@@ -181,7 +181,7 @@ enum GitHubMapping: SourceMapping {
     /// `unlabeled` event that takes the label off writes the issue as no incident any more (its
     /// incident row goes); other issues are ignored, and so is `deleted`.
     static func issue(
-        _ native: JSONObject, _ connection: WebhookConnection, _ options: SourceOptions, action: String?, arrival: Timestamp
+        _ native: JSONObject, _ connection: DevLakeConnection, _ options: SourceOptions, action: String?, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         let wanted = GitSource.lowercased(options.incidentLabel)
         var labels: [String] = []

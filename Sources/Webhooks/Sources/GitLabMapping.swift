@@ -7,7 +7,7 @@
 enum GitLabMapping: SourceMapping {
     static let kind = SourceKind.gitlab
 
-    static func map(_ event: SourceEvent, for connection: WebhookConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
+    static func map(_ event: SourceEvent, for connection: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
         let body = event.body
         // The header names the hook; `object_kind` says the same in the body (a replayed event
         // may come without the header).
@@ -54,7 +54,7 @@ enum GitLabMapping: SourceMapping {
     }
 
     static func pipeline(
-        _ native: JSONObject, _ connection: WebhookConnection, _ options: SourceOptions, arrival: Timestamp
+        _ native: JSONObject, _ connection: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         let pipelineName = GitSource.text(native, "object_attributes.id")
         let status = GitSource.lowercased(GitSource.text(native, "object_attributes.status"))
@@ -135,7 +135,7 @@ enum GitLabMapping: SourceMapping {
     static let finalDeploymentStatuses: Set = ["success", "failed", "canceled"]
 
     static func deployment(
-        _ native: JSONObject, _ connection: WebhookConnection, _ options: SourceOptions, arrival: Timestamp
+        _ native: JSONObject, _ connection: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         guard let status = GitSource.lowercased(GitSource.text(native, "status")) else {
             throw WebhookError.badRequest("the GitLab Deployment Hook event has an invalid field", causes: ["status: is required"])
@@ -174,7 +174,7 @@ enum GitLabMapping: SourceMapping {
 
     // MARK: - Merge Request Hook → a pull request
 
-    static func mergeRequest(_ native: JSONObject, _ connection: WebhookConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
+    static func mergeRequest(_ native: JSONObject, _ connection: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
         let state = GitSource.lowercased(GitSource.text(native, "object_attributes.state"))
         let status: String? = switch state ?? "" {
         case "merged": "MERGED"
@@ -217,7 +217,7 @@ enum GitLabMapping: SourceMapping {
     // MARK: - Issue Hook → incidents
 
     /// Only incidents (`object_attributes.type` Incident, or the older `issue_type` incident).
-    static func issue(_ native: JSONObject, _ connection: WebhookConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
+    static func issue(_ native: JSONObject, _ connection: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
         let type = GitSource.lowercased(GitSource.text(native, "object_attributes.type") ?? GitSource.text(native, "object_attributes.issue_type"))
         guard type == "incident" else {
             return .ignored("GitLab issue of type \(type ?? "(none)") is not an incident")

@@ -20,7 +20,7 @@ enum PagerDutyMapping: SourceMapping {
     static let occurredAt = NativePath("event.occurred_at")
     static let data = NativePath("event.data")
 
-    static func map(_ event: SourceEvent, for connection: WebhookConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
+    static func map(_ event: SourceEvent, for connection: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
         let body = event.body
         guard let type = eventType.text(in: body) else {
             throw nativeFieldError(["\(eventType): is required"])

@@ -47,7 +47,7 @@ struct BodyMemoryTests {
 
     @Test("1,000 bodies of 1 MiB, refused and then authenticated, keep peak RSS under 128 MiB, and RSS comes back")
     func thousandMegabyteBodies() throws {
-        let (connection, key) = try ConnectionStore(pool: TestDatabase.pool).create(name: "memory-\(UUID().uuidString.prefix(8))")
+        let (connection, key) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "memory-\(UUID().uuidString.prefix(8))")
         let lakehook = try LakehookProcess(
             databaseURL: TestDatabase.config.conninfo,
             environment: ["LAKEHOOK_MAX_CONNECTIONS_PER_CLIENT": "1100", "LAKEHOOK_EVENT_LOOPS": "2"])

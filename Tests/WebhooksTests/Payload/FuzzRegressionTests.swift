@@ -4,7 +4,7 @@ import Testing
 /// Bodies that break an invariant of fuzz/PayloadFuzzer.swift, kept as tests (fuzz/README.md).
 @Suite("Payload: fuzzer regressions")
 struct PayloadFuzzRegressionTests {
-    let connection = WebhookConnection(id: 1, name: "fuzz", apiKeyHash: "", apiKeyHint: "")
+    let connection = DevLakeConnection(id: 1, name: "fuzz", apiKeyHash: "", apiKeyHint: "")
 
     func object(_ json: String) throws -> JSONObject {
         try #require(try JSONParser.parse(Array(json.utf8)).objectValue)

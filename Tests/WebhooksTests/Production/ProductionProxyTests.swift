@@ -11,13 +11,13 @@ struct ProductionProxyTests {
     final class Stack: @unchecked Sendable {
         let lakehook: LakehookProcess
         let nginx: NginxProcess
-        let connection: WebhookConnection
+        let connection: DevLakeConnection
         let key: String
 
         init() throws {
             _ = TestDatabase.pool
             (connection, key) = try {
-                let (connection, key) = try ConnectionStore(pool: TestDatabase.pool).create(name: "nginx-\(UUID().uuidString.prefix(13))")
+                let (connection, key) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "nginx-\(UUID().uuidString.prefix(13))")
                 return (connection, key.plaintext)
             }()
             lakehook = try LakehookProcess(

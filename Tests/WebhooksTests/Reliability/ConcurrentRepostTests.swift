@@ -21,8 +21,8 @@ struct ConcurrentRepostTests {
     static let rounds = 30
 
     /// Two instances, 4 loops each (pipelined on), and a connection of their own.
-    static func instances() throws -> (LakehookProcess, LakehookProcess, WebhookConnection, String) {
-        let store = ConnectionStore(pool: TestDatabase.pool)
+    static func instances() throws -> (LakehookProcess, LakehookProcess, DevLakeConnection, String) {
+        let store = DevLakeConnectionStore(pool: TestDatabase.pool)
         let (connection, key) = try store.create(name: "repost-\(UUID().uuidString.prefix(13))")
         let environment = ["LAKEHOOK_EVENT_LOOPS": "4", "LAKEHOOK_LOG_LEVEL": "warn"]
         let a = try LakehookProcess(databaseURL: TestDatabase.config.conninfo, environment: environment)

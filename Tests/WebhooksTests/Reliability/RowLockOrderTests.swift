@@ -40,7 +40,7 @@ struct RowLockOrderTests {
 
     @Test("an incident linked to board b1, then a bug on board b2 that waited for it: one link to b2, no incident rows")
     func issueWaitingForTheLockReplacesTheChildren() throws {
-        let (connection, _) = try ConnectionStore(pool: TestDatabase.pool).create(name: "lock-\(UUID().uuidString.prefix(13))")
+        let (connection, _) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "lock-\(UUID().uuidString.prefix(13))")
         let incident = try Self.decode(#"{"issue_key":"Z1","title":"a","type":"INCIDENT","status":"TODO","original_status":"open","created_date":"2024-01-01T00:00:00Z","board_key":"b1","assignee_id":"u1"}"#) {
             IssueUpsert.decode($0, for: connection)
         }
@@ -63,7 +63,7 @@ struct RowLockOrderTests {
 
     @Test("a deployment with commit aaa, then one with commit bbb that waited for it: only bbb")
     func deploymentWaitingForTheLockReplacesTheCommits() throws {
-        let (connection, _) = try ConnectionStore(pool: TestDatabase.pool).create(name: "lock-\(UUID().uuidString.prefix(13))")
+        let (connection, _) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "lock-\(UUID().uuidString.prefix(13))")
         func deployment(_ sha: String) throws -> DeploymentUpsert {
             try Self.decode(#"{"id":"D1","startedDate":"2024-01-01T00:00:00Z","finishedDate":"2024-01-01T00:10:00Z","deploymentCommits":[{"repoUrl":"https://example.com/r","commitSha":"\#(sha)"}]}"#) {
                 DeploymentUpsert.decode($0, for: connection)
@@ -82,7 +82,7 @@ struct RowLockOrderTests {
 
     @Test("a close that waited for an upsert making the issue an incident closes the new incident row too")
     func closeWaitingForTheLockClosesTheNewIncident() throws {
-        let (connection, _) = try ConnectionStore(pool: TestDatabase.pool).create(name: "lock-\(UUID().uuidString.prefix(13))")
+        let (connection, _) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "lock-\(UUID().uuidString.prefix(13))")
         let bug = try Self.decode(#"{"issue_key":"Z1","title":"a","type":"BUG","status":"TODO","original_status":"open","created_date":"2024-01-01T00:00:00Z"}"#) {
             IssueUpsert.decode($0, for: connection)
         }

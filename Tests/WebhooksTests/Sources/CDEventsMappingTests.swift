@@ -213,7 +213,7 @@ struct CDEventsMappingTests {
     }
 
     @Test func theOperationsWriteADeploymentThatReadsBack() throws {
-        let (connection, _) = try ConnectionStore(pool: TestDatabase.pool).create(name: "cdevents-\(UUID().uuidString.prefix(8))")
+        let (connection, _) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "cdevents-\(UUID().uuidString.prefix(8))")
         let outcome = try CDEventsMapping.map(
             SourceFixture.event(fixture("service_rolledback")), for: connection, options: SourceOptions(environments: ["test123": "staging"]))
         try TestDatabase.pool.transaction { db in

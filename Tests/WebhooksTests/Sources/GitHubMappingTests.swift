@@ -276,7 +276,7 @@ struct GitHubMappingTests {
 
     @Test("the operations of GitHub's fixtures write the DevLake rows")
     func writesRows() throws {
-        let (connection, _) = try ConnectionStore(pool: TestDatabase.pool).create(name: "github-\(UUID().uuidString.prefix(13))")
+        let (connection, _) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "github-\(UUID().uuidString.prefix(13))")
         let options = SourceOptions(incidentLabel: "bug")
         func operations(_ event: String, _ fixture: String) throws -> [any IngestOperation] {
             let body = try SourceFixture.load("github/\(fixture)")

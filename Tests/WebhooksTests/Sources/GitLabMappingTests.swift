@@ -192,7 +192,7 @@ struct GitLabMappingTests {
 
     @Test("the operations of GitLab's fixtures write the DevLake rows")
     func writesRows() throws {
-        let (connection, _) = try ConnectionStore(pool: TestDatabase.pool).create(name: "gitlab-\(UUID().uuidString.prefix(13))")
+        let (connection, _) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "gitlab-\(UUID().uuidString.prefix(13))")
         func operations(_ hook: String, _ body: JSONObject) throws -> [any IngestOperation] {
             try SourceFixture.writes(
                 try GitLabMapping.map(SourceFixture.event(body, [("X-Gitlab-Event", hook)]), for: connection, options: SourceOptions()))

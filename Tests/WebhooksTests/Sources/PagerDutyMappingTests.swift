@@ -123,7 +123,7 @@ struct PagerDutyMappingTests {
     }
 
     @Test func theOperationsWriteAnIncidentRowThatReadsBack() throws {
-        let (connection, _) = try ConnectionStore(pool: TestDatabase.pool).create(name: "pagerduty-\(UUID().uuidString.prefix(8))")
+        let (connection, _) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "pagerduty-\(UUID().uuidString.prefix(8))")
         let options = SourceOptions()
         let triggered = try PagerDutyMapping.map(
             SourceFixture.event(SourceFixture.load("pagerduty/reopened_v3.json")), for: connection, options: options)

@@ -156,7 +156,7 @@ struct SignatureTests {
 
     @Test("a rotated secret is accepted until its grace ends, then only the new one")
     func rotationGrace() {
-        var connection = WebhookConnection(id: 1, name: "g", apiKeyHash: "", apiKeyHint: "")
+        var connection = DevLakeConnection(id: 1, name: "g", apiKeyHash: "", apiKeyHint: "")
         connection.source = .github
         connection.signingSecret = "new"
         connection.previousSecret = "old"

@@ -83,14 +83,14 @@ struct SourceDoraEquivalenceTests {
 
     // MARK: - The native side
 
-    func sourceConnection(_ kind: SourceKind, _ label: String) throws -> (WebhookConnection, String) {
+    func sourceConnection(_ kind: SourceKind, _ label: String) throws -> (DevLakeConnection, String) {
         let project = DoraCheck.unique("eq-\(label)-native")
         let connection = try server.service.store.create(name: DoraCheck.unique("eq-\(label)"), project: project, source: kind).0
         return (connection, project)
     }
 
     /// Posts a native event signed as its sender signs it; it must be written (200).
-    func send(_ kind: SourceKind, _ connection: WebhookConnection, _ event: JSONObject, _ headers: [(String, String)] = []) throws {
+    func send(_ kind: SourceKind, _ connection: DevLakeConnection, _ event: JSONObject, _ headers: [(String, String)] = []) throws {
         let body = Array(JSONValue.object(event).serialized().utf8)
         let secret = try #require(connection.signingSecret)
         var signed = headers + [("Content-Type", "application/json")]

@@ -14,17 +14,17 @@ struct SourceEndToEndTests {
         Array(try Data(contentsOf: SourceFixture.folder.appendingPathComponent(path)))
     }
 
-    func connection(_ source: SourceKind) throws -> WebhookConnection {
+    func connection(_ source: SourceKind) throws -> DevLakeConnection {
         try server.service.store.create(name: "e2e-\(source.rawValue)-\(UUID().uuidString.prefix(8))", source: source).0
     }
 
-    func post(_ kind: SourceKind, _ connection: WebhookConnection, _ body: [UInt8], _ headers: [(String, String)]) throws -> Reply {
+    func post(_ kind: SourceKind, _ connection: DevLakeConnection, _ body: [UInt8], _ headers: [(String, String)]) throws -> Reply {
         try server.request(
             "POST", "/api/plugins/webhook/sources/\(kind.rawValue)/\(connection.id)",
             body: String(decoding: body, as: UTF8.self), headers: headers + [("Content-Type", "application/json")])
     }
 
-    func journal(_ connection: WebhookConnection) throws -> [String] {
+    func journal(_ connection: DevLakeConnection) throws -> [String] {
         try TestDatabase.rows(
             "SELECT outcome || ' ' || status FROM webhook_events WHERE connection_id = $1 ORDER BY id", [String(connection.id)]
         ).map { $0[0] ?? "" }

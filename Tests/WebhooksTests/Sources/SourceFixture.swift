@@ -15,7 +15,7 @@ enum SourceFixture {
     }
 
     static let arrival = Timestamp.native("2026-12-04T12:00:00Z")!
-    static let connection = WebhookConnection(id: 7, name: "sources", apiKeyHash: "", apiKeyHint: "")
+    static let connection = DevLakeConnection(id: 7, name: "sources", apiKeyHash: "", apiKeyHint: "")
 
     static func event(_ body: JSONObject, _ headers: [(String, String)] = []) -> SourceEvent {
         event(body, headers: HTTPHeaders(headers))

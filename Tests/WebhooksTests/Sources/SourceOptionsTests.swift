@@ -129,7 +129,7 @@ struct SourceOptionsTests {
     // MARK: - The effect on mapping
 
     /// A GitHub fixture with `change` applied, signed with the connection's secret.
-    func signedGitHub(_ fixture: String, _ connection: WebhookConnection, change: (inout [String: Any]) -> Void) throws -> (String, String) {
+    func signedGitHub(_ fixture: String, _ connection: DevLakeConnection, change: (inout [String: Any]) -> Void) throws -> (String, String) {
         let data = try Data(contentsOf: SourceFixture.folder.appendingPathComponent("github/\(fixture)"))
         var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         change(&object)
@@ -138,12 +138,12 @@ struct SourceOptionsTests {
         return (String(decoding: body, as: UTF8.self), "sha256=" + HMAC.hex(HMAC.sha256(key: Array(secret.utf8), message: Array(body))))
     }
 
-    func postGitHub(_ event: String, _ connection: WebhookConnection, _ signed: (String, String)) throws -> Reply {
+    func postGitHub(_ event: String, _ connection: DevLakeConnection, _ signed: (String, String)) throws -> Reply {
         try server.request("POST", "/api/plugins/webhook/sources/github/\(connection.id)", body: signed.0,
                            headers: [("X-GitHub-Event", event), ("X-Hub-Signature-256", signed.1), ("Content-Type", "application/json")])
     }
 
-    func deployment(_ id: Int, environment: String, _ connection: WebhookConnection) throws -> (String, String) {
+    func deployment(_ id: Int, environment: String, _ connection: DevLakeConnection) throws -> (String, String) {
         try signedGitHub("deployment_status.json", connection) { body in
             var deployment = body["deployment"] as! [String: Any]
             deployment["id"] = id
@@ -155,7 +155,7 @@ struct SourceOptionsTests {
         }
     }
 
-    func environmentOf(_ deployment: Int, _ connection: WebhookConnection) throws -> String? {
+    func environmentOf(_ deployment: Int, _ connection: DevLakeConnection) throws -> String? {
         try TestDatabase.value("SELECT environment FROM cicd_deployments WHERE id = $1", [connection.rowId(String(deployment))])
     }
 

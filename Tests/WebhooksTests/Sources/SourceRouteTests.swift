@@ -8,7 +8,7 @@ import Testing
 enum RouteTestMapping: SourceMapping {
     static let kind = SourceKind.github
 
-    static func deployment(_ id: String, _ connection: WebhookConnection, _ arrival: Timestamp) throws(WebhookError) -> any IngestOperation {
+    static func deployment(_ id: String, _ connection: DevLakeConnection, _ arrival: Timestamp) throws(WebhookError) -> any IngestOperation {
         let body: JSONObject = [
             "id": .string(id), "startedDate": .string("2026-01-01T12:00:00Z"), "finishedDate": .string("2026-01-01T12:10:00Z"),
             "environment": .string("PRODUCTION"), "result": .string("SUCCESS"),
@@ -17,7 +17,7 @@ enum RouteTestMapping: SourceMapping {
         return try DeploymentUpsert.decode(body, for: connection, arrival: arrival).get()
     }
 
-    static func map(_ event: SourceEvent, for connection: WebhookConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
+    static func map(_ event: SourceEvent, for connection: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
         switch event.headers[first: "X-GitHub-Event"] {
         case "ping": return .ping
         case "deployment": return .write([try deployment("d-1", connection, event.arrival)])
@@ -38,11 +38,11 @@ struct SourceRouteTests {
         return server
     }()
 
-    func connection(_ source: SourceKind) throws -> WebhookConnection {
+    func connection(_ source: SourceKind) throws -> DevLakeConnection {
         try Self.server.service.store.create(name: "src-\(UUID().uuidString.prefix(13))", source: source).0
     }
 
-    func postGitHub(_ connection: WebhookConnection, event: String, body: String = #"{"zen":"Keep it logically awesome."}"#,
+    func postGitHub(_ connection: DevLakeConnection, event: String, body: String = #"{"zen":"Keep it logically awesome."}"#,
                     secret: String? = nil, delivery: String? = nil) throws -> Reply {
         let signature = "sha256=" + HMAC.hex(HMAC.sha256(key: Array((secret ?? connection.signingSecret!).utf8), message: Array(body.utf8)))
         var headers = [("X-GitHub-Event", event), ("X-Hub-Signature-256", signature), ("Content-Type", "application/json")]
@@ -50,7 +50,7 @@ struct SourceRouteTests {
         return try Self.server.request("POST", "/api/plugins/webhook/sources/github/\(connection.id)", body: body, headers: headers)
     }
 
-    func journal(_ connection: WebhookConnection) throws -> [String] {
+    func journal(_ connection: DevLakeConnection) throws -> [String] {
         try TestDatabase.rows(
             "SELECT outcome || ' ' || status || ' ' || route || ' ' || (params->>'event') FROM webhook_events WHERE connection_id = $1 ORDER BY id",
             [String(connection.id)]).map { $0[0] ?? "" }

@@ -47,9 +47,9 @@ enum TestDatabase {
     }
 
     /// How many rows every table of a connection holds; "nothing written" compares two of these.
-    static func footprint(of connection: WebhookConnection) throws -> [String: Int] {
+    static func footprint(of connection: DevLakeConnection) throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for table in ConnectionStore.domainTables {
+        for table in DevLakeConnectionStore.domainTables {
             counts[table] = try count(
                 "SELECT count(*) FROM \(table) WHERE _raw_data_table = 'webhook' AND _raw_data_params = $1",
                 [connection.rawDataParams])

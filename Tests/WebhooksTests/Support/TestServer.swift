@@ -31,7 +31,7 @@ final class TestServer: Sendable {
     }()
 
     /// A fresh connection with a unique name, and its key.
-    func newConnection(_ label: String = "test") throws -> (WebhookConnection, String) {
+    func newConnection(_ label: String = "test") throws -> (DevLakeConnection, String) {
         let name = "\(label)-\(UUID().uuidString.prefix(13))"
         let (connection, key) = try service.store.create(name: name)
         return (connection, key.plaintext)

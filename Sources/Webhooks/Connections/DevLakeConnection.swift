@@ -1,5 +1,5 @@
 /// A webhook connection: the unit that owns an API key and namespaces every row it writes.
-public struct WebhookConnection: Sendable, Equatable {
+public struct DevLakeConnection: Sendable, Equatable {
     public var id: Int64
     public var name: String
     public var projectName: String?
@@ -51,12 +51,12 @@ public struct WebhookConnection: Sendable, Equatable {
 }
 
 /// How a request names its connection (API.md §1).
-public enum ConnectionReference: Sendable, Hashable, CustomStringConvertible {
+public enum DevLakeConnectionReference: Sendable, Hashable, CustomStringConvertible {
     case id(Int64)
     case name(String)
 
     /// `:connectionId` must be a positive decimal integer.
-    public static func parseId(_ text: String) -> ConnectionReference? {
+    public static func parseId(_ text: String) -> DevLakeConnectionReference? {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
             let value = Int64(text), value > 0
         else { return nil }

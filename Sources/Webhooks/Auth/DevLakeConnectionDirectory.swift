@@ -7,25 +7,25 @@ import Concurrency
 ///
 /// A rotated or revoked key stops working on every instance within `ttl` (API.md §2 asks for at
 /// most 5 s); on the instance that rotated it, at once (`forget`).
-public final class ConnectionDirectory: Sendable {
+public final class DevLakeConnectionDirectory: Sendable {
     private struct Entry {
-        var connection: WebhookConnection?
+        var connection: DevLakeConnection?
         var expires: ContinuousClock.Instant
     }
 
-    private let store: ConnectionStore
+    private let store: DevLakeConnectionStore
     private let ttl: Duration
-    private let entries = Locked<[ConnectionReference: Entry]>([:])
+    private let entries = Locked<[DevLakeConnectionReference: Entry]>([:])
     private let clock = ContinuousClock()
     private static let maxEntries = 10_000
 
-    public init(store: ConnectionStore, ttl: Duration = .seconds(4)) {
+    public init(store: DevLakeConnectionStore, ttl: Duration = .seconds(4)) {
         self.store = store
         self.ttl = ttl
     }
 
     /// The connection the reference names, or nil when there is none.
-    public func lookup(_ reference: ConnectionReference) throws -> WebhookConnection? {
+    public func lookup(_ reference: DevLakeConnectionReference) throws -> DevLakeConnection? {
         let now = clock.now
         if let entry = cached(reference, at: now) {
             return entry.connection
@@ -42,21 +42,21 @@ public final class ConnectionDirectory: Sendable {
     /// an unknown connection and a key that is not this connection's get the same 403, so a
     /// client without a key learns nothing about which connections exist (docs/API-DECISIONS.md,
     /// "Where Lakehook decides").
-    public func authenticate(_ reference: ConnectionReference, authorization: String?) throws -> WebhookConnection {
+    public func authenticate(_ reference: DevLakeConnectionReference, authorization: String?) throws -> DevLakeConnection {
         let key = try Self.key(from: authorization)
         return try Self.check(key, against: lookup(reference), reference)
     }
 
     /// `authenticate` without the database: nil when the connection is not in the cache (the
     /// caller then authenticates blocking). Never blocks.
-    func authenticateFromCache(_ reference: ConnectionReference, authorization: String?) throws -> WebhookConnection? {
+    func authenticateFromCache(_ reference: DevLakeConnectionReference, authorization: String?) throws -> DevLakeConnection? {
         let key = try Self.key(from: authorization)
         guard let entry = cached(reference, at: clock.now) else { return nil }
         return try Self.check(key, against: entry.connection, reference)
     }
 
     /// The entry for `reference` if it has not expired at `now`.
-    private func cached(_ reference: ConnectionReference, at now: ContinuousClock.Instant) -> Entry? {
+    private func cached(_ reference: DevLakeConnectionReference, at now: ContinuousClock.Instant) -> Entry? {
         guard let entry = entries.withLock({ $0[reference] }), entry.expires > now else { return nil }
         return entry
     }
@@ -71,8 +71,8 @@ public final class ConnectionDirectory: Sendable {
     }
 
     private static func check(
-        _ key: String, against connection: WebhookConnection?, _ reference: ConnectionReference
-    ) throws -> WebhookConnection {
+        _ key: String, against connection: DevLakeConnection?, _ reference: DevLakeConnectionReference
+    ) throws -> DevLakeConnection {
         // The key is hashed and compared in both cases, so the time taken tells nothing either.
         let matches = APIKey.constantTimeEquals(APIKey.hash(of: key), connection?.apiKeyHash ?? Self.noConnectionHash)
         guard let connection, matches else { throw Self.keyRefused }

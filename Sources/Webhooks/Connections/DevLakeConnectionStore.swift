@@ -2,7 +2,7 @@ import Postgres
 
 /// Creates, finds, renames, re-keys and deletes webhook connections, with their scope rows
 /// (SCHEMA.md: `cicd_scopes` and `boards` rows `webhook:<id>` named after the connection).
-public struct ConnectionStore: Sendable {
+public struct DevLakeConnectionStore: Sendable {
     public let pool: PostgresPool
 
     public init(pool: PostgresPool) { self.pool = pool }
@@ -45,13 +45,13 @@ public struct ConnectionStore: Sendable {
     public func create(
         name: String, project: String? = nil, timeZone: String? = nil, source: SourceKind = .devlake,
         options: SourceOptionsChange = SourceOptionsChange()
-    ) throws -> (WebhookConnection, APIKey) {
+    ) throws -> (DevLakeConnection, APIKey) {
         let problems = [Self.validateName(name), project.flatMap(Self.validateProject)].compactMap { $0 }
             + options.problems(for: source)
         if !problems.isEmpty { throw WebhookError.badRequest("invalid connection", causes: problems) }
         let key = APIKey.generate()
         let secret = source == .devlake ? nil : SourceSecret.generate(for: source)
-        let connection = try pool.transaction { db -> WebhookConnection in
+        let connection = try pool.transaction { db -> DevLakeConnection in
             let zone = try timeZone.map { try ConnectionTimeZone.resolve($0, db) } ?? .utc
             let result = try db.query(
                 """
@@ -76,9 +76,9 @@ public struct ConnectionStore: Sendable {
     /// connection's options (a nil environment removes the name); the row is locked meanwhile, so
     /// two changes at once both land.
     public func update(
-        _ reference: ConnectionReference, name: String?, project: String??, timeZone: String? = nil,
+        _ reference: DevLakeConnectionReference, name: String?, project: String??, timeZone: String? = nil,
         options: SourceOptionsChange = SourceOptionsChange()
-    ) throws -> WebhookConnection {
+    ) throws -> DevLakeConnection {
         let problems = [name.flatMap(Self.validateName), project.flatMap { $0.flatMap(Self.validateProject) }].compactMap { $0 }
         if !problems.isEmpty { throw WebhookError.badRequest("invalid connection", causes: problems) }
         return try pool.transaction { db in
@@ -107,20 +107,20 @@ public struct ConnectionStore: Sendable {
         }
     }
 
-    public func list() throws -> [WebhookConnection] {
+    public func list() throws -> [DevLakeConnection] {
         try pool.withConnection { db in
             try db.query("SELECT \(Self.columns) FROM webhook_connections ORDER BY id").rows.map(Self.decode)
         }
     }
 
-    public func find(_ reference: ConnectionReference) throws -> WebhookConnection? {
+    public func find(_ reference: DevLakeConnectionReference) throws -> DevLakeConnection? {
         try pool.withConnection { db in try Self.find(reference, db) }
     }
 
     /// Gives the connection a new key; the old one stops working.
-    public func rotateKey(_ reference: ConnectionReference) throws -> (WebhookConnection, APIKey) {
+    public func rotateKey(_ reference: DevLakeConnectionReference) throws -> (DevLakeConnection, APIKey) {
         let key = APIKey.generate()
-        let connection = try pool.transaction { db -> WebhookConnection in
+        let connection = try pool.transaction { db -> DevLakeConnection in
             guard let found = try Self.find(reference, db) else { throw WebhookError.notFound("unknown \(reference)") }
             let result = try db.query(
                 """
@@ -135,11 +135,11 @@ public struct ConnectionStore: Sendable {
     /// Gives a source connection a new signing secret; the old one is still accepted for
     /// `graceSeconds` (0: not at all). Returns the connection with its new `signingSecret`.
     /// `secret`: the one the tool made (PagerDuty shows its own), else a fresh one.
-    public func rotateSecret(_ reference: ConnectionReference, graceSeconds: Int, secret: String? = nil) throws -> WebhookConnection {
+    public func rotateSecret(_ reference: DevLakeConnectionReference, graceSeconds: Int, secret: String? = nil) throws -> DevLakeConnection {
         if let secret, secret.count < 16 || secret.count > 256 || !secret.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
             throw WebhookError.badRequest("invalid secret", causes: ["secret: must be 16 to 256 visible ASCII characters"])
         }
-        return try pool.transaction { db -> WebhookConnection in
+        return try pool.transaction { db -> DevLakeConnection in
             guard let found = try Self.find(reference, db) else { throw WebhookError.notFound("unknown \(reference)") }
             guard found.source != .devlake else {
                 throw WebhookError.badRequest("\(reference) is a devlake connection: it has an API key (rotate-key), no signing secret")
@@ -156,7 +156,7 @@ public struct ConnectionStore: Sendable {
 
     /// Deletes the connection and its scope rows; with `purge`, every row it wrote, in one transaction.
     @discardableResult
-    public func delete(_ reference: ConnectionReference, purge: Bool) throws -> WebhookConnection {
+    public func delete(_ reference: DevLakeConnectionReference, purge: Bool) throws -> DevLakeConnection {
         try pool.transaction { db in
             guard let found = try Self.find(reference, db) else { throw WebhookError.notFound("unknown \(reference)") }
             try db.query("DELETE FROM webhook_connections WHERE id = $1", [String(found.id)])
@@ -182,7 +182,7 @@ public struct ConnectionStore: Sendable {
     ]
 
     /// `forUpdate`: lock the row until the transaction ends (a read-modify-write).
-    static func find(_ reference: ConnectionReference, _ db: PostgresConnection, forUpdate: Bool = false) throws -> WebhookConnection? {
+    static func find(_ reference: DevLakeConnectionReference, _ db: PostgresConnection, forUpdate: Bool = false) throws -> DevLakeConnection? {
         let result: PostgresResult
         let lock = forUpdate ? " FOR UPDATE" : ""
         switch reference {
@@ -196,7 +196,7 @@ public struct ConnectionStore: Sendable {
 
     /// The connection's `cicd_scopes`, `boards` and `repos` rows (`webhook:<id>`, named after the
     /// connection), and the `project_mapping` rows DevLake's DORA SQL joins on when it has a project.
-    static func writeScopeRows(_ connection: WebhookConnection, _ db: PostgresConnection) throws {
+    static func writeScopeRows(_ connection: DevLakeConnection, _ db: PostgresConnection) throws {
         let binds: [String?] = [connection.scopeId, connection.name, connection.rawDataParams]
         try db.query(
             """
@@ -227,7 +227,7 @@ public struct ConnectionStore: Sendable {
             """, binds)
     }
 
-    static func decode(_ row: PostgresRow) throws -> WebhookConnection {
+    static func decode(_ row: PostgresRow) throws -> DevLakeConnection {
         guard let idText = row[0], let id = Int64(idText), let name = row[1], let hash = row[3], let hint = row[4],
             let zoneName = row[5]
         else {
@@ -237,7 +237,7 @@ public struct ConnectionStore: Sendable {
         guard let zone = ConnectionTimeZone(identifier: zoneName) else {
             throw PostgresDecodingError(message: "connection \(id) has the time zone \"\(zoneName)\", which this Lakehook build does not know")
         }
-        var connection = WebhookConnection(
+        var connection = DevLakeConnection(
             id: id, name: name, projectName: row[2], apiKeyHash: hash, apiKeyHint: hint, timeZone: zone)
         guard let sourceName = row[6], let source = SourceKind(rawValue: sourceName) else {
             throw PostgresDecodingError(message: "connection \(id) has an unknown source")
