@@ -40,7 +40,8 @@ public final class EventLoop: @unchecked Sendable {
     /// 0..<loops, stable for the server's life.
     public let index: Int
     /// What the application keeps per loop (e.g. its database pipeline), one object per type.
-    private var attachments: [ObjectIdentifier: AnyObject] = [:]
+    /// The values of the `LoopLocal`s used on this loop, by their keys.
+    private var locals: [Int: AnyObject] = [:]
 
     private let epollFD: Int32
     private let wakeFD: Int32
@@ -139,12 +140,12 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// The loop's object of type `T`, made by `make` on first use (loop thread only).
-    public func attachment<T: AnyObject>(_ make: () -> T) -> T {
+    /// This loop's value of `local`, made on first use (loop thread only).
+    func value<Value>(of local: LoopLocal<Value>) -> Value {
         assertInLoop()
-        if let existing = attachments[ObjectIdentifier(T.self)] { return unsafeDowncast(existing, to: T.self) }
-        let made = make()
-        attachments[ObjectIdentifier(T.self)] = made
+        if let existing = locals[local.key] { return unsafeDowncast(existing, to: Value.self) }
+        let made = local.make(self)
+        locals[local.key] = made
         return made
     }
 
@@ -264,7 +265,7 @@ public final class EventLoop: @unchecked Sendable {
         }
         targets.removeAll()
         timed.removeAll()
-        attachments.removeAll()
+        locals.removeAll()
         deferred.removeAll()
         _ = dropped  // released here, outside the lock
         exited.signal()

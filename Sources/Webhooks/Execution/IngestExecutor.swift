@@ -23,6 +23,10 @@ final class IngestExecutor: Sendable {
     /// Most pipelined connections of each event loop; nil when pipelining is off.
     let pipelineConnectionsPerLoop: Int?
 
+    /// Each event loop's pipeline (its PostgreSQL connections in pipeline mode), made there on
+    /// first use; nil when pipelining is off.
+    private let pipelines: LoopLocal<LoopPipeline>?
+
     /// Whether requests are journaled (`LAKEHOOK_JOURNAL`).
     let journaling: Bool
     /// Poked after a refusal is journaled (`lakehook events --follow`).
@@ -34,6 +38,10 @@ final class IngestExecutor: Sendable {
         self.pool = pool
         self.metrics = metrics
         self.pipelineConnectionsPerLoop = pipelineConnectionsPerLoop
+        let config = pool.config
+        pipelines = pipelineConnectionsPerLoop.map { perLoop in
+            LoopLocal { loop in LoopPipeline(loop: loop, config: config, maxConnections: perLoop) }
+        }
     }
 
     /// lock_not_available: `lock_timeout` expired (see `LoopPipeline.lockTimeout`).
@@ -129,8 +137,7 @@ final class IngestExecutor: Sendable {
 
     /// The loop's pipeline, made on first use; nil when pipelining is off.
     private func pipeline(for loop: EventLoop) -> LoopPipeline? {
-        guard let pipelineConnectionsPerLoop else { return nil }
-        return loop.attachment { LoopPipeline(loop: loop, config: pool.config, maxConnections: pipelineConnectionsPerLoop) }
+        pipelines?.value(on: loop)
     }
 }
 

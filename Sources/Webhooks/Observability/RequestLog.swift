@@ -1,21 +1,28 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import HTTP
 
 /// Structured logs: one JSON object per line, to stderr (a `LogSink`). Payloads and keys never
 /// reach it.
 ///
-/// On an event loop, the lines of one loop turn are gathered and written after it, up to
-/// PIPE_BUF bytes per write; elsewhere each line is written at once. The sink keeps lines whole
-/// and in order, and never makes a writer wait for a reader that is behind.
+/// A thread that gathers its lines (`batching`: on an event loop, the lines of one loop turn,
+/// written after it, up to PIPE_BUF bytes per write) takes them; elsewhere each line is written
+/// at once. The sink keeps lines whole and in order, and never makes a writer wait for a reader
+/// that is behind.
 public struct RequestLog: Sendable {
     public let level: Configuration.LogLevel
     public let sink: LogSink
+    /// Where lines are gathered before they are written; nil writes each at once.
+    let batching: (any LogBatching)?
 
     public init(level: Configuration.LogLevel, sink: LogSink = .standardError) {
+        self.init(level: level, sink: sink, batching: LoopLogBatching())
+    }
+
+    init(level: Configuration.LogLevel, sink: LogSink, batching: (any LogBatching)?) {
         self.level = level
         self.sink = sink
+        self.batching = batching
     }
 
     /// Whether a line at `level` is written; callers check it before building costly fields.
@@ -24,9 +31,7 @@ public struct RequestLog: Sendable {
     public func log(_ level: Configuration.LogLevel, _ message: String, _ fields: [(String, JSONValue)] = []) {
         guard isEnabled(level) else { return }
         let line = Self.line(level, message, fields)
-        if let loop = EventLoop.current {
-            loop.attachment { LogBuffer(loop: loop) }.append(line, to: sink)
-        } else {
+        if batching?.gather(line, for: sink) != true {
             sink.write(line)
         }
     }
@@ -53,34 +58,9 @@ public struct RequestLog: Sendable {
     }
 }
 
-/// One event loop's log lines of the current turn, written once the turn's events are handled.
-final class LogBuffer {
-    unowned let loop: EventLoop
-    private var pending: [UInt8] = []
-    /// Where `pending` goes (a loop may serve more than one log, in tests).
-    private var sink: LogSink?
-    private var scheduled = false
-
-    init(loop: EventLoop) {
-        self.loop = loop
-    }
-
-    func append(_ line: [UInt8], to sink: LogSink) {
-        if !pending.isEmpty, sink !== self.sink || pending.count + line.count > LogSink.atomicWrite { flush() }
-        self.sink = sink
-        pending.append(contentsOf: line)
-        if !scheduled {
-            scheduled = true
-            loop.afterEvents { [self] in
-                scheduled = false
-                flush()
-            }
-        }
-    }
-
-    private func flush() {
-        guard !pending.isEmpty, let sink else { return }
-        sink.write(pending)
-        pending.removeAll(keepingCapacity: true)
-    }
+/// A way to gather log lines on the thread that writes them and write them together later.
+protocol LogBatching: Sendable {
+    /// Takes `line`, bound for `sink`, when this thread gathers lines (true); false: the caller
+    /// writes it now.
+    func gather(_ line: [UInt8], for sink: LogSink) -> Bool
 }
