@@ -34,7 +34,7 @@ struct ServerShutdownTests {
         let finished = DispatchSemaphore(value: 0)
         let started = Date()
         DispatchQueue.global().async {
-            server.shutdown(deadline: .seconds(5))
+            server.shutdown(deadline: .seconds(30))
             finished.signal()
         }
         // New connections are refused once the listener is gone.
@@ -48,8 +48,9 @@ struct ServerShutdownTests {
         #expect(response.bodyText == "done")
         #expect(response.header("Connection") == "close")
         #expect(busy.isClosedByServer())
-        #expect(finished.wait(timeout: .now() + 5) == .success)
-        #expect(Date().timeIntervalSince(started) < 4)
+        #expect(finished.wait(timeout: .now() + 40) == .success)
+        // Done when the busy request was answered, not at the 30 s deadline.
+        #expect(Date().timeIntervalSince(started) < 15)
         #expect(server.openConnectionCount == 0)
     }
 
@@ -72,7 +73,8 @@ struct ServerShutdownTests {
         let started = Date()
         server.shutdown(deadline: .milliseconds(300))
         let elapsed = Date().timeIntervalSince(started)
-        #expect(elapsed >= 0.25 && elapsed < 3)
+        // It waited for the deadline (the handler holds on for 10 s), and no longer.
+        #expect(elapsed >= 0.25 && elapsed < 8)
         #expect(client.isClosedByServer())
         release.signal()
     }

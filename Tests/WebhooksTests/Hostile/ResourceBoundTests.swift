@@ -40,15 +40,16 @@ struct ResourceBoundTests {
         #expect(!after.contains("JUNK"))
     }
 
-    @Test("1,024 silent sockets on 4 loops: /readyz and an ingest still answer within a second, and the silent are shed")
+    @Test("1,024 silent sockets on 4 loops: /readyz and an ingest still answer long before the header timeout, and the silent are shed")
     func silentSocketsCannotTakeTheService() throws {
         var limits = ServerLimits()
-        limits.headerTimeout = .seconds(2)
+        // Long enough that a request held up behind the silent sockets would wait for it.
+        limits.headerTimeout = .seconds(20)
         let server = try TestServer(limits: limits, eventLoops: 4)
         defer { server.stop() }
         let (connection, key) = try server.newConnection("silent")
         _ = try server.request("GET", "/readyz")  // the pool's first connection is opened
-        let silent = try (0..<1024).map { _ in try TestClient(port: server.port, timeoutSeconds: 5) }
+        let silent = try (0..<1024).map { _ in try TestClient(port: server.port, timeoutSeconds: 40) }
         let started = Date()
         let ready = try server.request("GET", "/readyz")
         let ingest = try server.post(
@@ -56,7 +57,7 @@ struct ResourceBoundTests {
             #"{"issue_key":"S-1","title":"t","status":"TODO","original_status":"open","created_date":"2024-01-01"}"#, key: key)
         let elapsed = Date().timeIntervalSince(started)
         #expect(ready.status == 200 && ingest.status == 200, "\(ready.text) \(ingest.text)")
-        #expect(elapsed < 1, "answered after \(elapsed) s")
+        #expect(elapsed < 10, "answered after \(elapsed) s")
         print("1,024 silent sockets: /readyz and an ingest answered in \(Int(elapsed * 1000)) ms")
         // The oldest were evicted as others arrived; the rest go at the header timeout.
         #expect(silent.allSatisfy { $0.isClosedByServer() })
