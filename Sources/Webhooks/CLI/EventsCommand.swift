@@ -44,17 +44,10 @@ public struct EventsCommand: Sendable, Equatable {
             case "--json": command.json = true
             case "--follow", "-f": command.follow = true
             default:
-                guard let name = valued.first(where: { argument == $0 || argument.hasPrefix($0 + "=") }) else {
+                guard let (name, value) = try optionValue(argument, among: valued, rest: &rest) else {
                     throw UsageError(description: argument.hasPrefix("-")
                         ? "unknown option \(argument) for events"
                         : "events takes options only, not \"\(argument)\" (a connection is --connection \(argument))")
-                }
-                let value: String
-                if argument == name {
-                    guard let next = rest.popFirst() else { throw UsageError(description: "\(name) needs a value") }
-                    value = next
-                } else {
-                    value = String(argument.dropFirst(name.count + 1))
                 }
                 guard given.insert(name).inserted else { throw UsageError(description: "\(name) is given twice") }
                 try command.set(name, value)

@@ -47,14 +47,7 @@ public struct DoraCommand: Sendable, Equatable {
                 json = true
             } else if argument == "--help" || argument == "-h" {
                 return DoraCommand(action: .help)
-            } else if let name = valued.first(where: { argument == $0 || argument.hasPrefix($0 + "=") }) {
-                let value: String
-                if argument == name {
-                    guard let next = rest.popFirst() else { throw UsageError(description: "\(name) needs a value") }
-                    value = next
-                } else {
-                    value = String(argument.dropFirst(name.count + 1))
-                }
+            } else if let (name, value) = try optionValue(argument, among: valued, rest: &rest) {
                 guard values[name] == nil else { throw UsageError(description: "\(name) is given twice") }
                 values[name] = value
             } else if argument.hasPrefix("-") {

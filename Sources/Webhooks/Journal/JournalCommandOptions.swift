@@ -13,14 +13,7 @@ struct JournalCommandOptions {
         while let argument = rest.popFirst() {
             if argument == "--help" || argument == "-h" {
                 options.flags.insert("--help")
-            } else if let name = valued.first(where: { argument == $0 || argument.hasPrefix($0 + "=") }) {
-                let value: String
-                if argument == name {
-                    guard let next = rest.popFirst() else { throw UsageError(description: "\(name) needs a value") }
-                    value = next
-                } else {
-                    value = String(argument.dropFirst(name.count + 1))
-                }
+            } else if let (name, value) = try optionValue(argument, among: valued, rest: &rest) {
                 guard options.values[name] == nil else { throw UsageError(description: "\(name) is given twice") }
                 options.values[name] = value
             } else if known.contains(argument) {
