@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// A Lakehook with the DORA routes on a database of its own (so the projects are only the
 /// test's), and a `DoraMetricsRefresher` feeding its `/metrics`, logging to a file.
@@ -40,7 +41,7 @@ final class DoraMetricsHarness: Sendable {
 
     func scrape() throws -> ScrapedMetrics {
         let reply = try server.request("GET", "/metrics")
-        guard reply.status == 200 else { throw ClientError("/metrics: \(reply.status) \(reply.text)") }
+        guard reply.status == 200 else { throw TestFailure("/metrics: \(reply.status) \(reply.text)") }
         return ScrapedMetrics(reply.text)
     }
 

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// `GET /dora`: the page people read, fetched over HTTP and rendered by a real browser.
 @Suite("The DORA page")
@@ -73,7 +74,7 @@ struct DoraPageTests {
     /// Runs headless Chromium on a URL; returns its standard output.
     static func chromium(_ arguments: [String], profile: URL) throws -> String {
         guard let binary = chromiumPaths.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw ClientError("headless Chromium is needed for this test: apt-get install chromium")
+            throw TestFailure("headless Chromium is needed for this test: apt-get install chromium")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -90,7 +91,7 @@ struct DoraPageTests {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         killer.cancel()
-        guard process.terminationStatus == 0 else { throw ClientError("chromium exited with \(process.terminationStatus)") }
+        guard process.terminationStatus == 0 else { throw TestFailure("chromium exited with \(process.terminationStatus)") }
         return String(decoding: data, as: UTF8.self)
     }
 

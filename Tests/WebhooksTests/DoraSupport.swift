@@ -3,6 +3,7 @@ import HTTP
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// A real Lakehook with the DORA routes, on an ephemeral port over the test database.
 ///
@@ -13,8 +14,8 @@ final class DoraTestServer: Sendable {
     let server: HTTPServer
     var port: Int { server.port }
 
-    init(config: PostgresConfig = TestDatabase.config, doraMaxWindowDays: Int = DoraWindow.defaultMaxDays) throws {
-        _ = TestDatabase.pool
+    init(config: PostgresConfig = TestDatabase.config(), doraMaxWindowDays: Int = DoraWindow.defaultMaxDays) throws {
+        _ = LakehookDatabase.pool
         service = WebhookService(
             pool: PostgresPool(config: config, size: 6), log: RequestLog(level: .error),
             cacheTTL: .seconds(4), publicURL: "http://127.0.0.1:4000", adminToken: TestServer.adminToken,
@@ -66,7 +67,7 @@ final class DoraTestServer: Sendable {
         let reply = try admin("POST", "/api/rest/plugins/webhook/connections", #"{"name":"\#(name)"\#(projectField)}"#)
         guard reply.status == 200, let data = reply.data, case .number(let idText)? = data["id"], let id = Int64(idText),
               case .string(let key)? = data["apiKey"]
-        else { throw ClientError("cannot create connection \(name): \(reply.status) \(reply.text)") }
+        else { throw TestFailure("cannot create connection \(name): \(reply.status) \(reply.text)") }
         return DoraConnection(server: self, id: id, name: name, key: key)
     }
 }
@@ -84,7 +85,7 @@ struct DoraConnection {
     func post(_ route: String, _ body: String?, classic: Bool = false) throws -> Reply {
         let base = classic ? "/api/plugins/webhook/\(id)" : "/api/rest/plugins/webhook/connections/\(id)"
         let reply = try server.request("POST", base + route, body: body, headers: [("Authorization", "Bearer \(key)")])
-        guard reply.status == 200 else { throw ClientError("POST \(route): \(reply.status) \(reply.text)") }
+        guard reply.status == 200 else { throw TestFailure("POST \(route): \(reply.status) \(reply.text)") }
         return reply
     }
 
@@ -148,7 +149,7 @@ struct ExpectedMetric: CustomStringConvertible {
 enum DoraCheck {
     /// `dora_report` straight from SQL, as a BI tool runs it.
     static func sql(_ project: String, from: String, to: String) throws -> [ExpectedMetric] {
-        try TestDatabase.rows(
+        try LakehookDatabase.rows(
             "SELECT metric, value, unit, level, numerator, denominator, to_json(ids)::text AS ids FROM dora_report($1, $2, $3)",
             [project, from, to]
         ).map { row in
@@ -193,7 +194,7 @@ enum DoraCheck {
     }
 
     /// The CLI, in-process: `lakehook dora ARGS` with the test database.
-    static func cli(_ arguments: [String], database: PostgresConfig = TestDatabase.config) throws -> String {
+    static func cli(_ arguments: [String], database: PostgresConfig = TestDatabase.config()) throws -> String {
         let configuration = try Configuration.fromEnvironment(["DATABASE_URL": database.conninfo])
         let lines = Shared<[String]>([])
         try DoraCommand.parse(arguments).run(configuration: configuration) { line in lines.withLock { $0.append(line) } }

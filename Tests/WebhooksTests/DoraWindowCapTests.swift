@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 13, finding 6: a report window had no cap. `GET /api/dora?from=0001-01-01&to=9999-12-31`
 /// ran 30–35 s on a pool connection (dora_report walks every week and month of the window), and a
@@ -122,7 +123,7 @@ struct DoraWindowCapTests {
     @Test("DORA queries run under the pool's statement_timeout: an uncapped long report answers 503 at the timeout")
     func statementTimeoutApplies() throws {
         let connection = try DoraTestServer.shared.createConnection(DoraCheck.unique("timeout"), project: nil)
-        var config = TestDatabase.config
+        var config = TestDatabase.config()
         config.statementTimeout = .milliseconds(300)
         let server = try DoraTestServer(config: config, doraMaxWindowDays: 10_000_000)
         defer { server.stop() }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A `lakehook serve` process, as production runs it: the built binary, configured by its
 /// environment, its stderr (the JSON log) captured to a file.
@@ -75,14 +76,4 @@ final class LakehookProcess: @unchecked Sendable {
         while isRunning && Date() < deadline { usleep(20_000) }
         return isRunning ? nil : exit.withLock { $0 }
     }
-}
-
-/// Polls `condition` until it holds or `timeout` seconds pass (then throws).
-func waitUntil(timeout: Double, _ condition: () throws -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if (try? condition()) == true { return }
-        usleep(50_000)
-    }
-    throw ClientError("condition not met within \(timeout) s")
 }
