@@ -185,3 +185,20 @@ public final class TestClient {
         return nil
     }
 }
+
+extension TestClient {
+    /// One request on a fresh connection, as a plain client sends it: the request line, `Host`,
+    /// `Connection: close`, `headers`, and `Content-Length` when there is a body; the final answer.
+    public static func request(
+        port: Int, _ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = [],
+        host: String = "127.0.0.1", timeoutSeconds: Int
+    ) throws -> Reply {
+        let client = try TestClient(port: port, timeoutSeconds: timeoutSeconds)
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        let bytes = Array((body ?? "").utf8)
+        if body != nil { head += "Content-Length: \(bytes.count)\r\n" }
+        try client.send(Array((head + "\r\n").utf8) + bytes)
+        return try client.receive()
+    }
+}

@@ -46,13 +46,7 @@ final class DoraTestServer: Sendable {
     func stop() { server.shutdown(deadline: .seconds(2)); service.pool.close() }
 
     func request(_ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = []) throws -> Reply {
-        let client = try TestClient(port: port, timeoutSeconds: 60)
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        let bytes = Array((body ?? "").utf8)
-        if body != nil { head += "Content-Length: \(bytes.count)\r\n" }
-        try client.send(Array((head + "\r\n").utf8) + bytes)
-        return try client.receive()
+        try TestClient.request(port: port, method, path, body: body, headers: headers, timeoutSeconds: 60)
     }
 
     static let admin = [("Authorization", "Bearer \(TestServer.adminToken)")]

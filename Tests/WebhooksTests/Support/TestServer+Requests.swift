@@ -9,14 +9,8 @@ extension TestServer {
     func request(
         _ method: String, _ path: String, body: String? = nil, key: String? = nil, headers: [(String, String)] = []
     ) throws -> Reply {
-        let client = try TestClient(port: port, timeoutSeconds: 15)
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-        if let key { head += "Authorization: Bearer \(key)\r\n" }
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        let bodyBytes = Array((body ?? "").utf8)
-        if body != nil { head += "Content-Length: \(bodyBytes.count)\r\n" }
-        try client.send(Array((head + "\r\n").utf8) + bodyBytes)
-        return try client.receive()
+        let authorization = key.map { [("Authorization", "Bearer \($0)")] } ?? []
+        return try TestClient.request(port: port, method, path, body: body, headers: authorization + headers, timeoutSeconds: 15)
     }
 
     func post(_ path: String, _ body: String? = nil, key: String?) throws -> Reply {
