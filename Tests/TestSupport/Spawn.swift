@@ -4,8 +4,8 @@ import Glibc
 #endif
 
 /// Starts a program with posix_spawn in a process group of its own (so `kill(-pid, …)` reaches
-/// its children too), stdin from /dev/null and stdout written to `stdoutPath`, stderr to
-/// `stderrPath` (nil: with stdout); the child opens both files itself and every other descriptor
+/// its children too), stdin from `stdinPath` (/dev/null unless given), stdout written to
+/// `stdoutPath`, stderr to `stderrPath` (nil: with stdout); the child opens the files itself and every other descriptor
 /// is closed in it, so no descriptor of the test process is handed down. `environment` nil is
 /// this process's. Its pid.
 ///
@@ -13,7 +13,8 @@ import Glibc
 /// file between them, which points at descriptors crossing between concurrent launches, and its
 /// exit monitoring hung on a child that had started a daemon.
 public func spawn(
-    _ argv: [String], stdoutPath: String, stderrPath: String? = nil, environment: [String: String]? = nil
+    _ argv: [String], stdoutPath: String, stderrPath: String? = nil, stdinPath: String = "/dev/null",
+    environment: [String: String]? = nil
 ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -22,7 +23,7 @@ public func spawn(
     // tests hold a thousand), which a server counts against its own descriptor limit.
     // PostgreSQL refused to start: "insufficient file descriptors ... System allows 32".
     closeInheritedDescriptors(&actions)
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     if let stderrPath {
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -117,4 +118,44 @@ public func boundSocket(listening: Bool, port: Int = 0) throws -> (fd: Int32, po
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
     }
     return (fd, Int(UInt16(bigEndian: address.sin_port)))
+}
+
+/// What a program run to its end printed, and how it ended.
+public struct ProgramRun: Sendable {
+    /// The exit code, or 128 + the signal that ended it.
+    public var status: Int32
+    public var out: String
+    /// Empty when stderr went with stdout.
+    public var err: String
+}
+
+/// Runs a program to its end with `spawn`: stdin is `input` (none: /dev/null), stdout and stderr
+/// go to files of their own (or stderr with stdout when `mergingErrors`), in `directory` when
+/// given, and after `timeout` seconds its process group is killed. Files rather than pipes: a
+/// child that starts a daemon would hand it the pipe, and the read would never end.
+public func runProgram(
+    _ argv: [String], environment: [String: String]? = nil, input: String? = nil, directory: URL? = nil,
+    mergingErrors: Bool = false, timeout: Double? = nil
+) throws -> ProgramRun {
+    let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("lakehook-run-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let outPath = folder.appendingPathComponent("out").path
+    let errPath = folder.appendingPathComponent("err").path
+    var inPath = "/dev/null"
+    if let input {
+        inPath = folder.appendingPathComponent("in").path
+        try input.write(toFile: inPath, atomically: false, encoding: .utf8)
+    }
+    // posix_spawn has no portable "change directory": a shell does it, then becomes the program.
+    let command = directory.map { ["/bin/sh", "-c", #"cd "$0" && exec "$@""#, $0.path] + argv } ?? argv
+    let pid = try spawn(
+        command, stdoutPath: outPath, stderrPath: mergingErrors ? nil : errPath, stdinPath: inPath, environment: environment)
+    let killer = DispatchWorkItem { kill(-pid, SIGKILL) }
+    if let timeout { DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    killer.cancel()
+    func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+    return ProgramRun(status: exitCode(ofWaitStatus: status), out: read(outPath), err: mergingErrors ? "" : read(errPath))
 }

@@ -28,18 +28,8 @@ struct CommandLineBinaryTests {
 
     /// Runs the binary with exactly `environment`.
     static func run(_ arguments: [String], exactEnvironment environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let run = try runProgram([binary.path] + arguments, environment: environment)
+        return (run.status, run.out, run.err)
     }
 
     @Test("the binary under test exists (LAKEHOOK_TEST_BINARY, else the one built next to the tests)")

@@ -23,18 +23,7 @@ struct FirstHourTests {
 
     /// Pastes `lines` into bash as a person would; returns what it printed.
     static func paste(_ lines: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try runProgram(["/bin/bash"], input: lines.joined(separator: "\n") + "\n", mergingErrors: true).out
     }
 
     /// Six answers, one per curl line, each `"success":true`.
@@ -78,22 +67,15 @@ struct FirstHourTests {
     /// Runs `scripts/demo-github.sh` as `make run` does (the binary, the connection's name), with
     /// the test database and server; returns what it printed.
     static func demoGitHub(_ name: String, publicURL: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [PythonTools.projectRoot.appendingPathComponent("scripts/demo-github.sh").path,
-                             CommandLineBinaryTests.binary.path, name]
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = TestDatabase.config().conninfo
         environment["LAKEHOOK_PUBLIC_URL"] = publicURL
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(String(decoding: data, as: UTF8.self))")
-        return String(decoding: data, as: UTF8.self)
+        let run = try runProgram(
+            ["/bin/bash", PythonTools.projectRoot.appendingPathComponent("scripts/demo-github.sh").path,
+             CommandLineBinaryTests.binary.path, name],
+            environment: environment, mergingErrors: true)
+        #expect(run.status == 0, "\(run.out)")
+        return run.out
     }
 
     /// The lines under "Try GitHub:", without their indent.
