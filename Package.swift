@@ -32,10 +32,13 @@ let package = Package(
             resources: [.embedInCode("Resources/openapi.json")]
         ),
         .executableTarget(name: "lakehook", dependencies: ["Webhooks", "Postgres", "HTTP"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Concurrency"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Concurrency"]),
+        // What the three test targets share: Shared, waitUntil, the HTTP test client, the test
+        // database, spawn and the Python tools.
+        .target(name: "TestSupport", dependencies: ["Postgres", "Concurrency"], path: "Tests/TestSupport"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Concurrency", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Concurrency", "TestSupport"]),
         // The vendors' payloads are read from the source tree (#filePath), not bundled.
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Postgres", "HTTP", "Concurrency"], exclude: ["Fixtures"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Postgres", "HTTP", "Concurrency", "TestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

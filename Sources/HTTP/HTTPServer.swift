@@ -53,24 +53,12 @@ public final class HTTPServer: Sendable {
     /// - Parameters:
     ///   - host: "127.0.0.1", "0.0.0.0", "::1", "::" (an IP literal; "localhost" is 127.0.0.1).
     ///   - port: 0 for an ephemeral port; `port` tells which after `start()`.
-    ///   - handler: called once per request on a handler thread, possibly blocking.
-    ///   - errorResponse: builds the answers the server gives itself (400, 408, 413, 431, 503,
-    ///     505); the server adds `Content-Length` and `Connection: close`.
-    public convenience init(
-        host: String, port: Int, limits: ServerLimits, handler: @escaping HTTPHandler,
-        errorResponse: @escaping @Sendable (_ status: Int, _ message: String) -> HTTPResponse
-    ) {
-        self.init(
-            host: host, port: port, limits: limits,
-            asyncHandler: { request, responder in responder.offload { handler(request) } },
-            errorResponse: errorResponse)
-    }
-
-    /// - Parameters:
     ///   - asyncHandler: called once per request on the connection's event loop; must not block.
     ///   - eventLoops: threads serving connections; default one per core.
     ///   - headHandler: decides, from the head of a request with a body, whether the body is
     ///     read at all (see `HeadVerdict`); nil reads every body within the limits.
+    ///   - errorResponse: builds the answers the server gives itself (400, 408, 413, 431, 503,
+    ///     505); the server adds `Content-Length` and `Connection: close`.
     ///   - onRefusal: told of each request or connection the server refuses by itself (timeouts,
     ///     limits, bad framing, evictions), on the thread that refused it; it must not block.
     public init(

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import HTTP
 import Testing
+import TestSupport
 
 /// Runs `body` against a fresh server with an async handler on an ephemeral loopback port.
 private func withAsyncServer<T>(
@@ -45,7 +46,7 @@ private func expectThreeAnswers(on client: TestClient, prefix: String, word: Str
         try client.send("GET /\(prefix)\(index) HTTP/1.1\r\nHost: t\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
-        #expect(response.bodyText == "\(word) /\(prefix)\(index)")
+        #expect(response.text == "\(word) /\(prefix)\(index)")
     }
 }
 
@@ -65,7 +66,7 @@ struct AsyncHandlerTests {
                 try client.send("GET /now\(index) HTTP/1.1\r\nHost: t\r\n\r\n")
                 let response = try client.readResponse()
                 #expect(response.status == 200)
-                #expect(response.bodyText == "at once /now\(index)")
+                #expect(response.text == "at once /now\(index)")
             }
         }
         let observed = seen.withLock { $0 }
@@ -145,12 +146,12 @@ struct AsyncHandlerTests {
             for _ in 0..<count {
                 let response = try client.readResponse()
                 #expect(response.status == 200)
-                bodies.append(response.bodyText)
+                bodies.append(response.text)
             }
             #expect(bodies == (0..<count).map { "answer to /p\($0)" })
             // Still a working keep-alive connection afterwards.
             try client.send("GET /after HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(try client.readResponse().bodyText == "answer to /after")
+            #expect(try client.readResponse().text == "answer to /after")
         }
         #expect(onLoop.withLock { $0 } == count + 1)
     }
@@ -173,7 +174,7 @@ struct AsyncHandlerTests {
             for (index, client) in clients.enumerated() {
                 let response = try client.readResponse()
                 #expect(response.status == 200)
-                #expect(response.bodyText == "/c\(index)")
+                #expect(response.text == "/c\(index)")
                 loopHeaders.insert(response.header("X-Loop") ?? "none")
             }
             #expect(loopHeaders == ["0", "1"])

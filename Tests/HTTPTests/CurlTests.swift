@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Testing
+import TestSupport
 
 @Suite("HTTPServer: curl as the client")
 struct CurlTests {
@@ -19,20 +20,15 @@ struct CurlTests {
             try Data(repeating: 0x7B, count: 5 * 1024).write(to: file)
             defer { try? FileManager.default.removeItem(at: file) }
 
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.curl)
+            let started = Date()
             // Older curl asks for 100-continue above 1 KiB by itself, newer only above 1 MiB: ask
             // explicitly. Without our 100 Continue curl would wait the full 60 s before the body.
-            process.arguments = ["-sS", "--max-time", "90", "--expect100-timeout", "60", "-H", "Expect: 100-continue",
-                                 "--data-binary", "@\(file.path)", "http://127.0.0.1:\(server.port)/echo"]
-            let output = Pipe()
-            process.standardOutput = output
-            let started = Date()
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
-            #expect(String(decoding: data, as: UTF8.self) == "5120 100-continue")
+            let run = try runProgram([
+                Self.curl, "-sS", "--max-time", "90", "--expect100-timeout", "60", "-H", "Expect: 100-continue",
+                "--data-binary", "@\(file.path)", "http://127.0.0.1:\(server.port)/echo",
+            ])
+            #expect(run.status == 0)
+            #expect(run.out == "5120 100-continue")
             #expect(Date().timeIntervalSince(started) < 30)
         }
     }

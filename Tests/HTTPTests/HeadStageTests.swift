@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Testing
+import TestSupport
 
 /// The head handler decides before the body is read; the body budget bounds what is buffered;
 /// every refusal of the server's own is reported with its reason.
@@ -30,7 +31,7 @@ struct HeadStageTests {
             let response = try client.readResponse()
             #expect(response.status == 401)  // not 100
             #expect(response.header("Connection") == "close")
-            #expect(response.bodyText == "no key")
+            #expect(response.text == "no key")
             try? client.send([UInt8](repeating: 0x61, count: 100_000))  // discarded, not buffered
             #expect(client.isClosedByServer())
             #expect(calls.value == 0)
@@ -45,7 +46,7 @@ struct HeadStageTests {
             #expect(try client.readResponse().status == 100)
             try client.send("hello")
             let response = try client.readResponse()
-            #expect(response.status == 200 && response.bodyText == "hello")
+            #expect(response.status == 200 && response.text == "hello")
         }
     }
 
@@ -58,10 +59,10 @@ struct HeadStageTests {
         try withServer(handler: handler, headHandler: head) { server in
             let client = try TestClient(port: server.port)
             try client.send("POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi")
-            #expect(try client.readResponse().bodyText == "decided for /a")
+            #expect(try client.readResponse().text == "decided for /a")
             // No body, so no head stage: nothing is carried over from the request before.
             try client.send("GET /b HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(try client.readResponse().bodyText == "nothing")
+            #expect(try client.readResponse().text == "nothing")
         }
     }
 
@@ -81,7 +82,7 @@ struct HeadStageTests {
             try other.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(try other.readResponse().status == 200)
             let response = try allowed.readResponse()
-            #expect(response.status == 200 && response.bodyText == "hello")
+            #expect(response.status == 200 && response.text == "hello")
 
             let denied = try TestClient(port: server.port)
             try denied.send("POST /deny HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Testing
+import TestSupport
 
 /// Hardening over real sockets: request smuggling is refused with 400 and the connection
 /// closed before the handler sees anything, and slow clients cost sockets, not handler threads.
@@ -39,7 +40,7 @@ struct HostileClientTests {
             let response = try client.readResponse()
             #expect(response.status == 400, "\(name)")
             #expect(response.header("Connection") == "close")
-            #expect(response.bodyText.hasPrefix(#"{"code":400,"success":false"#))
+            #expect(response.text.hasPrefix(#"{"code":400,"success":false"#))
             #expect(client.isClosedByServer(), "\(name)")
         }
         #expect(calls.withLock { $0 } == 0, "\(name) reached the handler")
@@ -65,7 +66,7 @@ struct HostileClientTests {
                 clients.append(client)
             }
             for client in clients { try? client.send("a") }
-            try waitFor { server.openConnectionCount == 200 }
+            try waitUntil(timeout: 20) { server.openConnectionCount == 200 }
             #expect(calls.withLock { $0 } == 0, "a slow client reached the handler")
             // The server still answers others while they dribble.
             let other = try TestClient(port: server.port)
@@ -76,25 +77,7 @@ struct HostileClientTests {
             var timedOut = 0
             for client in clients where (try? client.readResponse().status) == 408 { timedOut += 1 }
             #expect(timedOut == 200)
-            try waitFor { server.openConnectionCount == 0 }
+            try waitUntil(timeout: 20) { server.openConnectionCount == 0 }
         }
-    }
-
-    func waitFor(_ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(20)
-        while !condition() && Date() < deadline { usleep(20_000) }
-        #expect(condition())
-    }
-}
-
-/// A value shared between test threads, behind a lock.
-final class Shared<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }

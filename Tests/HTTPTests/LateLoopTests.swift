@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Testing
+import TestSupport
 
 /// The header timeout from the accept (issue 13) closes a connection that has sent nothing. When
 /// the loop falls behind (here: a handler holds it 600 ms), the deadlines of connections whose
@@ -37,7 +38,7 @@ struct LateLoopTests {
         for (index, client) in clients.enumerated() {
             do {
                 let response = try client.readResponse()
-                if response.status == 200 && response.bodyText == "/c\(index)" { answered += 1 }
+                if response.status == 200 && response.text == "/c\(index)" { answered += 1 }
             } catch {
                 failures.append("\(index): \(error)")
             }

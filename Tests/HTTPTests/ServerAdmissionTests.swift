@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Testing
+import TestSupport
 
 /// Who holds a connection slot: silent connections are closed after the header timeout and
 /// give up their slot to newcomers; one client address cannot take every slot.
@@ -36,7 +37,7 @@ struct ServerAdmissionTests {
             let third = try TestClient(port: server.port)
             let refused = try third.readResponse()
             #expect(refused.status == 503)
-            #expect(refused.bodyText.contains("for this client address"))
+            #expect(refused.text.contains("for this client address"))
             #expect(recorder.wait { $0.contains(.clientLimit) })
             // The two that spoke keep working.
             try clients[0].send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Testing
+import TestSupport
 
 @Suite("HTTPServer: exchanges over loopback")
 struct ServerExchangeTests {
@@ -13,7 +14,7 @@ struct ServerExchangeTests {
                 let response = try client.readResponse()
                 #expect(response.status == 200)
                 #expect(response.header("X-Path") == "/r\(index)")
-                #expect(response.bodyText == "#\(index)")
+                #expect(response.text == "#\(index)")
                 #expect(response.header("Connection") == nil)
             }
             #expect(server.openConnectionCount == 1)
@@ -27,7 +28,7 @@ struct ServerExchangeTests {
             try client.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nWiki\r\n5\r\npedia\r\n0\r\nT: 1\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 200)
-            #expect(response.bodyText == "Wikipedia")
+            #expect(response.text == "Wikipedia")
         }
     }
 
@@ -41,7 +42,7 @@ struct ServerExchangeTests {
             try client.send("hello")
             let response = try client.readResponse()
             #expect(response.status == 200)
-            #expect(response.bodyText == "hello")
+            #expect(response.text == "hello")
         }
     }
 
@@ -53,7 +54,7 @@ struct ServerExchangeTests {
             let response = try client.readResponse()
             #expect(response.status == 200)
             #expect(response.header("X-Path") == "/slowly")
-            #expect(response.bodyText == "abc")
+            #expect(response.text == "abc")
         }
     }
 
@@ -65,7 +66,7 @@ struct ServerExchangeTests {
             let first = try client.readResponse()
             let second = try client.readResponse()
             #expect(first.header("X-Path") == "/first")
-            #expect(first.bodyText == "1")
+            #expect(first.text == "1")
             #expect(second.header("X-Path") == "/second")
         }
     }
@@ -128,7 +129,7 @@ struct ServerExchangeTests {
             try client.send("DELETE /a/b?c=d HTTP/1.1\r\nHost: t\r\nX-Test: yes\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 201)
-            let parts = response.bodyText.split(separator: "|").map(String.init)
+            let parts = response.text.split(separator: "|").map(String.init)
             #expect(parts.count == 5)
             #expect(parts.first?.hasPrefix("127.0.0.1:") == true)
             #expect(Array(parts.dropFirst()) == ["DELETE", "/a/b", "c=d", "yes"])

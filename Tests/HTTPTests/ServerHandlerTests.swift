@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import HTTP
 import Testing
+import TestSupport
 
 /// Tracks how many handlers run at once.
 final class ConcurrencyGauge: @unchecked Sendable {
@@ -108,7 +109,7 @@ struct ServerHandlerTests {
         try withServer(handler: handler) { server in
             let client = try TestClient(port: server.port)
             try client.send((1...3).map { "GET /\($0) HTTP/1.1\r\nHost: t\r\n\r\n" }.joined())
-            let paths = try (1...3).map { _ in try client.readResponse().bodyText }
+            let paths = try (1...3).map { _ in try client.readResponse().text }
             #expect(paths == ["/1", "/2", "/3"])
             #expect(gauge.peakValue == 1)
         }

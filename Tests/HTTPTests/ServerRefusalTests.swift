@@ -1,15 +1,16 @@
 import Foundation
 import HTTP
 import Testing
+import TestSupport
 
 @Suite("HTTPServer: refusals, limits and timeouts")
 struct ServerRefusalTests {
     /// The server's own errors carry the app's error body and close the connection.
-    private func expectRefusal(_ response: TestResponse, status: Int, client: TestClient) {
+    private func expectRefusal(_ response: Reply, status: Int, client: TestClient) {
         #expect(response.status == status)
         #expect(response.header("Connection") == "close")
         #expect(response.header("Content-Type") == "application/json")
-        #expect(response.bodyText.hasPrefix(#"{"code":\#(status),"success":false"#))
+        #expect(response.text.hasPrefix(#"{"code":\#(status),"success":false"#))
         #expect(client.isClosedByServer())
     }
 
@@ -155,14 +156,5 @@ struct ServerRefusalTests {
             try third.send("GET /3 HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(try third.readResponse().status == 200)
         }
-    }
-}
-
-/// Polls `condition` every 10 ms for up to `seconds`; throws if it never holds.
-func waitUntil(seconds: Double = 5, _ condition: () -> Bool) throws {
-    let end = Date().addingTimeInterval(seconds)
-    while !condition() {
-        guard Date() < end else { throw TestClientError(description: "condition not met in \(seconds) s") }
-        usleep(10_000)
     }
 }

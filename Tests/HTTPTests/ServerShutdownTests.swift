@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import HTTP
 import Testing
+import TestSupport
 
 @Suite("HTTPServer: start and shutdown")
 struct ServerShutdownTests {
@@ -45,7 +46,7 @@ struct ServerShutdownTests {
 
         let response = try busy.readResponse()
         #expect(response.status == 200)
-        #expect(response.bodyText == "done")
+        #expect(response.text == "done")
         #expect(response.header("Connection") == "close")
         #expect(busy.isClosedByServer())
         #expect(finished.wait(timeout: .now() + 40) == .success)
@@ -126,6 +127,6 @@ struct ServerShutdownTests {
         try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
-        #expect(response.bodyText.hasPrefix("[::1]:"))
+        #expect(response.text.hasPrefix("[::1]:"))
     }
 }

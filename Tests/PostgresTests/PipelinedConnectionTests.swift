@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import Postgres
+import TestSupport
 
 /// Tier 4: a real PostgreSQL from the PG* variables. Each test has its own pipelined connection
 /// and only temp tables (dropped with the session), so tests can run in parallel.

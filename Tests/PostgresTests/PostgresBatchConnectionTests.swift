@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Postgres
+import TestSupport
 
 /// Tier 4: a real PostgreSQL. Each test has its own batch connection and only temp tables.
 @Suite("PostgresBatchConnection")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Postgres
+import TestSupport
 
 /// Tier 4: a real PostgreSQL from the PG* variables. Each test has its own connection and
 /// only temp tables, so tests can run in parallel with each other and with other users.

@@ -1,5 +1,6 @@
 import Testing
 import Postgres
+import TestSupport
 
 @Suite("Errors from a real server")
 struct PostgresErrorReportingTests {

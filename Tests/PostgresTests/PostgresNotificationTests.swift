@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 
 /// LISTEN and waiting for notifications (`PostgresConnection+Notifications`), against the real
 /// server. Each test listens on a channel of its own.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Postgres
+import TestSupport
 
 @Suite("PostgresPool")
 struct PostgresPoolTests {

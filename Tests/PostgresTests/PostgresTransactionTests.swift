@@ -1,5 +1,6 @@
 import Testing
 import Postgres
+import TestSupport
 
 @Suite("PostgresConnection.transaction")
 struct PostgresTransactionTests {

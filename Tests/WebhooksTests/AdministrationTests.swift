@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Connection administration over HTTP (API.md §1), guarded by LAKEHOOK_ADMIN_TOKEN.
 @Suite("Connection administration over HTTP")
 struct AdministrationTests {
     let server = TestServer.shared
-    let admin = [("Authorization", "Bearer \(TestServer.adminToken)")]
+    let admin = TestServer.adminHeaders
 
     func call(_ method: String, _ path: String, _ body: String? = nil) throws -> Reply {
         try server.request(method, "/api/rest/plugins/webhook" + path, body: body, headers: admin)
@@ -26,7 +27,7 @@ struct AdministrationTests {
         for endpoint in ["closeIssuesEndpoint", "postPipelineTaskEndpoint", "closePipelineEndpoint", "postPipelineDeployTaskEndpoint", "postPullRequestsEndpoint"] {
             #expect(data[endpoint] != nil, "missing \(endpoint)")
         }
-        #expect(try TestDatabase.count(
+        #expect(try LakehookDatabase.count(
             "SELECT count(*) FROM project_mapping WHERE project_name = 'shop' AND row_id = $1", ["webhook:\(id)"]) == 3)
         #expect(try server.post("/api/plugins/webhook/\(id)/issues", RoutesTests.issue("A-1"), key: key).status == 200)
 
@@ -40,8 +41,8 @@ struct AdministrationTests {
 
         let renamed = try call("PATCH", "/connections/\(id)", #"{"name":"\#(name)-renamed","project":null}"#)
         #expect(renamed.status == 200 && renamed.data?["name"] == .string("\(name)-renamed") && renamed.data?["project"] == .null)
-        #expect(try TestDatabase.value("SELECT name FROM cicd_scopes WHERE id = $1", ["webhook:\(id)"]) == "\(name)-renamed")
-        #expect(try TestDatabase.count("SELECT count(*) FROM project_mapping WHERE row_id = $1", ["webhook:\(id)"]) == 0)
+        #expect(try LakehookDatabase.value("SELECT name FROM cicd_scopes WHERE id = $1", ["webhook:\(id)"]) == "\(name)-renamed")
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM project_mapping WHERE row_id = $1", ["webhook:\(id)"]) == 0)
 
         let rotated = try call("POST", "/connections/\(id)/api-key")
         guard case .string(let newKey)? = rotated.data?["apiKey"] else { Issue.record("\(rotated.text)"); return }
@@ -51,8 +52,8 @@ struct AdministrationTests {
 
         let deleted = try call("DELETE", "/connections/\(id)")
         #expect(deleted.status == 200)
-        #expect(try TestDatabase.count("SELECT count(*) FROM issues WHERE _raw_data_params = $1", [String(id)]) == 2)
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_scopes WHERE id = $1", ["webhook:\(id)"]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM issues WHERE _raw_data_params = $1", [String(id)]) == 2)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_scopes WHERE id = $1", ["webhook:\(id)"]) == 0)
         #expect(try server.post("/api/plugins/webhook/\(id)/issues", RoutesTests.issue("A-3"), key: newKey).status == 403)  // as a wrong key: no enumeration
     }
 
@@ -66,15 +67,15 @@ struct AdministrationTests {
         #expect(try server.post("\(base)/cicd_pipeline/p/finish", key: key).status == 200)
         #expect(try server.post("\(base)/deployments", CurrentAPITests.deployment(commits: [(repo: "r", sha: "s", result: nil)]), key: key).status == 200)
         #expect(try server.post("\(base)/pull_requests", #"{"pullRequestKey":1,"displayTitle":"t","createdDate":"2024-01-01"}"#, key: key).status == 200)
-        #expect(try TestDatabase.footprint(of: connection).values.allSatisfy { $0 > 0 })
+        #expect(try LakehookDatabase.footprint(of: connection).values.allSatisfy { $0 > 0 })
 
         let deleted = try call("DELETE", "/connections/by-name/\(connection.name)?purge=true")
         #expect(deleted.status == 200, "\(deleted.text)")
-        #expect(try TestDatabase.footprint(of: connection).values.allSatisfy { $0 == 0 })
+        #expect(try LakehookDatabase.footprint(of: connection).values.allSatisfy { $0 == 0 })
         for table in ["cicd_scopes", "boards", "repos"] {
-            #expect(try TestDatabase.count("SELECT count(*) FROM \(table) WHERE id LIKE $1", ["\(connection.scopeId)%"]) == 0)
+            #expect(try LakehookDatabase.count("SELECT count(*) FROM \(table) WHERE id LIKE $1", ["\(connection.scopeId)%"]) == 0)
         }
-        #expect(try TestDatabase.count("SELECT count(*) FROM webhook_connections WHERE id = $1", [String(connection.id)]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM webhook_connections WHERE id = $1", [String(connection.id)]) == 0)
     }
 
     @Test("without the admin token 401, with a wrong one 403")
@@ -84,7 +85,7 @@ struct AdministrationTests {
         let (connection, key) = try server.newConnection("notadmin")
         // A connection's API key is not an admin token.
         #expect(try server.request("DELETE", "/api/plugins/webhook/connections/\(connection.id)", headers: [("Authorization", "Bearer \(key)")]).status == 403)
-        #expect(try TestDatabase.count("SELECT count(*) FROM webhook_connections WHERE id = $1", [String(connection.id)]) == 1)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM webhook_connections WHERE id = $1", [String(connection.id)]) == 1)
     }
 
     @Test("with no admin token configured, HTTP administration is off")

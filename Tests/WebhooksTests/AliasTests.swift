@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// API.md §2, §4, §6: a field some DevLake versions name differently is read from its alias when
 /// the canonical name carries no value. `""` carries none on a date (or a required id), as it does
@@ -17,7 +18,7 @@ struct AliasTests {
         let (connection, key) = try server.newConnection("alias-task")
         let reply = try server.post("/api/plugins/webhook/\(connection.id)/cicd_tasks", Self.task, key: key)
         #expect(reply.status == 200, "\(reply.text)")
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT started_date = '2021-01-01T00:00:00Z' FROM cicd_tasks WHERE id = $1", [connection.rowId("p:t")]) == "t")
         // Neither carrying a value: the canonical name is the one reported.
         let neither = Self.task.replacingOccurrences(of: #""created_date":"2021-01-01T00:00:00Z""#, with: #""created_date":"""#)
@@ -54,7 +55,7 @@ struct AliasTests {
         let body = "{\(fields.joined(separator: ",")),\"deploymentCommits\":[{\"repoUrl\":\"u\",\"commitSha\":\"s\"\(sample.commit)}]}"
         let reply = try server.post("/api/rest/plugins/webhook/connections/\(connection.id)/deployments", body, key: key)
         #expect(reply.status == 200, "\(sample.label): \(body) → \(reply.text)")
-        #expect(try TestDatabase.value("""
+        #expect(try LakehookDatabase.value("""
             SELECT \(sample.check) FROM cicd_deployments d JOIN cicd_deployment_commits c ON c.cicd_deployment_id = d.id
             WHERE d.cicd_scope_id = $1
             """, [connection.scopeId]) == "t", "\(sample.label): \(body)")
@@ -63,7 +64,7 @@ struct AliasTests {
     @Test("the FieldReader alias readers skip a canonical \"\" and still prefer a canonical value")
     func fieldReader() throws {
         func reader(_ json: String) throws -> FieldReader {
-            guard case .object(let object) = try JSONParser.parse(Array(json.utf8)) else { throw ClientError("not an object") }
+            guard case .object(let object) = try JSONParser.parse(Array(json.utf8)) else { throw TestFailure("not an object") }
             return FieldReader(object)
         }
         var r = try reader(#"{"a":"","b":"2020-01-01","x":"","y":"why"}"#)

@@ -26,12 +26,12 @@ struct ArrivalTimeTests {
         let ingest = try #require(server.service.ingestRoute(named: route))
         let object = try body.map { try #require(try JSONParser.parse(Array($0.utf8)).objectValue) }
         let operation = try ingest.decode(object, connection, parameters, arrival)
-        return try TestDatabase.pool.withConnection { db in try operation.write(db, for: connection, journal: nil) }
+        return try LakehookDatabase.pool.withConnection { db in try operation.write(db, for: connection, journal: nil) }
     }
 
     /// Whether `column` of the rows `condition` selects in `table` is `arrival` (and there is such a row).
     func dated(_ table: String, _ column: String, _ arrival: Timestamp, where condition: String, _ binds: [String?]) throws -> Bool {
-        let rows = try TestDatabase.rows(
+        let rows = try LakehookDatabase.rows(
             "SELECT \(column) = $\(binds.count + 1)::timestamptz FROM \(table) WHERE \(condition)", binds + [arrival.postgresText])
         return !rows.isEmpty && rows.allSatisfy { $0[0] == "t" }
     }
@@ -42,7 +42,7 @@ struct ArrivalTimeTests {
         let list = arrivals.map { "'\($0.postgresText)'::timestamptz" }.joined(separator: ", ")
         for table in DevLakeConnectionStore.domainTables {
             let boards = table == "boards"
-            let undated = try TestDatabase.count("""
+            let undated = try LakehookDatabase.count("""
                 SELECT count(*) FROM \(table) WHERE _raw_data_table = 'webhook' AND _raw_data_params = $1
                     AND (created_at NOT IN (\(list)) OR updated_at NOT IN (\(list))) \(boards ? "AND id <> $2" : "")
                 """, [connection.rawDataParams] + (boards ? [connection.scopeId] : []))
@@ -80,7 +80,7 @@ struct ArrivalTimeTests {
             #expect(try dated(table, "resolution_date", Self.third, where: "id = $1", [id]))
             #expect(try dated(table, "updated_at", Self.third, where: "id = $1", [id]))
         }
-        #expect(try TestDatabase.value("SELECT lead_time_minutes FROM issues WHERE id = $1", [id])
+        #expect(try LakehookDatabase.value("SELECT lead_time_minutes FROM issues WHERE id = $1", [id])
             == String(Self.third.minutes(since: TimestampParser.parse("2000-01-01T00:00:00Z")!)))
         try everyRowDated(connection, among: [Self.first, Self.second, Self.third])
     }
@@ -110,7 +110,7 @@ struct ArrivalTimeTests {
             #expect(try dated(table, "finished_date", Self.third, where: condition, [pipeline]))
             #expect(try dated(table, "updated_at", Self.third, where: condition, [pipeline]))
         }
-        #expect(try TestDatabase.value("SELECT duration_sec FROM cicd_pipelines WHERE id = $1", [pipeline])
+        #expect(try LakehookDatabase.value("SELECT duration_sec FROM cicd_pipelines WHERE id = $1", [pipeline])
             == String(format: "%.0f", Self.third.seconds(since: TimestampParser.parse("2000-01-01T00:00:00Z")!)))
         try everyRowDated(connection, among: [Self.first, Self.second, Self.third])
     }

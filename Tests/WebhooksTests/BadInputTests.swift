@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// API.md §2 and §9: every refusal has its status, a JSON body with the reason, and writes nothing.
 @Suite("Bad input")
@@ -19,7 +20,7 @@ struct BadInputTests {
     /// Sends the request and checks the refusal: status, JSON envelope, and no row written.
     @discardableResult
     func refused(_ status: Int, _ path: String, method: String = "POST", body: String?, key: String?) throws -> Reply {
-        let before = try TestDatabase.footprint(of: connection)
+        let before = try LakehookDatabase.footprint(of: connection)
         let reply = try server.request(method, path, body: body, key: key)
         #expect(reply.status == status, "\(reply.text)")
         #expect(reply.header("Content-Type") == "application/json")
@@ -27,7 +28,7 @@ struct BadInputTests {
         #expect(json["success"] == .bool(false))
         #expect(json["code"] == .number(String(status)))
         if case .string(let message)? = json["message"] { #expect(!message.isEmpty) } else { Issue.record("no message") }
-        #expect(try TestDatabase.footprint(of: connection) == before)
+        #expect(try LakehookDatabase.footprint(of: connection) == before)
         return reply
     }
 

@@ -20,7 +20,7 @@ struct BriefSampleCallsTests {
         #expect(created.status == 200, "\(created.body)")
         #expect(created.body.contains(#""success":true"#))
         let issueId = "webhook:\(connection.id):DLK-1234"
-        let issue = try #require(try TestDatabase.rows("""
+        let issue = try #require(try LakehookDatabase.rows("""
             SELECT issue_key, title, description, type, status, original_status, story_point, url, epic_key,
                    created_date = '2020-01-01T12:00:00Z'::timestamptz AS created_ok, resolution_date, updated_date,
                    lead_time_minutes, parent_issue_id, creator_id, creator_name, assignee_id, assignee_name,
@@ -48,16 +48,16 @@ struct BriefSampleCallsTests {
         #expect(issue["original_estimate_minutes"] == "0" && issue["time_spent_minutes"] == "0")
         #expect(issue["time_remaining_minutes"] == "0")
         #expect(issue["_raw_data_table"] == "webhook" && issue["_raw_data_params"] == String(connection.id))
-        let boards = try TestDatabase.rows("SELECT id, name FROM boards WHERE id LIKE $1 ORDER BY id", ["webhook:\(connection.id)%"])
+        let boards = try LakehookDatabase.rows("SELECT id, name FROM boards WHERE id LIKE $1 ORDER BY id", ["webhook:\(connection.id)%"])
         #expect(boards.map { $0["id"] } == ["webhook:\(connection.id)", "webhook:\(connection.id):DLK"])
         #expect(boards.map { $0["name"] } == [connection.name, "DLK"])
-        let links = try TestDatabase.rows("SELECT board_id FROM board_issues WHERE issue_id = $1 ORDER BY board_id", [issueId])
+        let links = try LakehookDatabase.rows("SELECT board_id FROM board_issues WHERE issue_id = $1 ORDER BY board_id", [issueId])
         #expect(links.map { $0["board_id"] } == ["webhook:\(connection.id)", "webhook:\(connection.id):DLK"])
 
         // 2. Issue closing (classic form with the board key).
         let closed = try curl(["\(base)/issue/DLK/DLK-1234/close", "-X", "POST"] + auth)
         #expect(closed.status == 200, "\(closed.body)")
-        let afterClose = try #require(try TestDatabase.rows(
+        let afterClose = try #require(try LakehookDatabase.rows(
             "SELECT status, resolution_date IS NOT NULL AS resolved, lead_time_minutes > 0 AS lead FROM issues WHERE id = $1",
             [issueId]).first)
         #expect(afterClose["status"] == "DONE")
@@ -68,7 +68,7 @@ struct BriefSampleCallsTests {
         let task = try curl(["\(base)/cicd_tasks", "-X", "POST"] + auth + ["-d", Self.taskBody])
         #expect(task.status == 200, "\(task.body)")
         let pipelineId = "webhook:\(connection.id):A123"
-        let taskRow = try #require(try TestDatabase.rows("""
+        let taskRow = try #require(try LakehookDatabase.rows("""
             SELECT name, pipeline_id, result, status, type, environment, duration_sec, cicd_scope_id,
                    started_date = '2020-01-01T12:00:00Z'::timestamptz AS started_ok,
                    finished_date = '2020-01-01T12:59:59Z'::timestamptz AS finished_ok
@@ -80,12 +80,12 @@ struct BriefSampleCallsTests {
         #expect(taskRow["duration_sec"] == "3599")
         #expect(taskRow["started_ok"] == "t" && taskRow["finished_ok"] == "t")
         #expect(taskRow["cicd_scope_id"] == "webhook:\(connection.id)")
-        let pipeline = try #require(try TestDatabase.rows(
+        let pipeline = try #require(try LakehookDatabase.rows(
             "SELECT status, result, cicd_scope_id, created_date = '2020-01-01T12:00:00Z'::timestamptz AS created_ok FROM cicd_pipelines WHERE id = $1",
             [pipelineId]).first)
         #expect(pipeline["status"] == "IN_PROGRESS" && pipeline["result"] == "")
         #expect(pipeline["created_ok"] == "t")
-        let commit = try TestDatabase.rows(
+        let commit = try LakehookDatabase.rows(
             "SELECT branch, repo_id FROM cicd_pipeline_commits WHERE pipeline_id = $1 AND commit_sha = '015e3d3b480e417aede5a1293bd61de9b0fd051d'",
             [pipelineId])
         #expect(commit.first?["branch"] == "main" && commit.first?["repo_id"] == "devlake")
@@ -93,7 +93,7 @@ struct BriefSampleCallsTests {
         // 4. Pipeline completed: the IN_PROGRESS task is aborted, and so is the pipeline.
         let finished = try curl(["\(base)/cicd_pipeline/A123/finish", "-X", "POST"] + auth + ["-d", ""])
         #expect(finished.status == 200, "\(finished.body)")
-        let done = try #require(try TestDatabase.rows("""
+        let done = try #require(try LakehookDatabase.rows("""
             SELECT status, result, type, environment, duration_sec,
                    started_date = '2020-01-01T12:00:00Z'::timestamptz AS started_ok,
                    finished_date = '2020-01-01T12:59:59Z'::timestamptz AS finished_ok
@@ -104,7 +104,7 @@ struct BriefSampleCallsTests {
         #expect(done["type"] == "TEST" && done["environment"] == "PRODUCTION")
         #expect(done["started_ok"] == "t" && done["finished_ok"] == "t")
         #expect(done["duration_sec"] == "3599")
-        #expect(try TestDatabase.value("SELECT result || '/' || status FROM cicd_tasks WHERE pipeline_id = $1", [pipelineId]) == "ABORT/DONE")
+        #expect(try LakehookDatabase.value("SELECT result || '/' || status FROM cicd_tasks WHERE pipeline_id = $1", [pipelineId]) == "ABORT/DONE")
     }
 
     @Test("the classic URL with curl's form content type and the CircleCI date format is accepted")
@@ -117,7 +117,7 @@ struct BriefSampleCallsTests {
             "-H", "Authorization: Bearer \(key)", "-d", body,
         ])
         #expect(reply.status == 200, "\(reply.body)")
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT duration_sec FROM cicd_tasks WHERE id = $1", ["webhook:\(connection.id):2020-01-01abc:job-1"]) == "600")
     }
 }

@@ -11,10 +11,10 @@ struct CauseNamingTests {
 
     func causes(_ body: String) throws -> [String] {
         let (connection, key) = try server.newConnection("causes")
-        let before = try TestDatabase.footprint(of: connection)
+        let before = try LakehookDatabase.footprint(of: connection)
         let reply = try server.post("/api/plugins/webhook/\(connection.id)/deployments", body, key: key)
         #expect(reply.status == 400, "\(reply.text)")
-        #expect(try TestDatabase.footprint(of: connection) == before)
+        #expect(try LakehookDatabase.footprint(of: connection) == before)
         return reply.causes
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// The `lakehook` binary itself, as a person runs it.
 @Suite("The lakehook binary")
@@ -20,25 +21,15 @@ struct CommandLineBinaryTests {
     /// Runs the binary with the test database's PG* settings.
     static func lakehook(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = TestDatabase.config.conninfo
+        env["DATABASE_URL"] = TestDatabase.config().conninfo
         for (k, v) in extra { env[k] = v }
         return try run(arguments, exactEnvironment: env)
     }
 
     /// Runs the binary with exactly `environment`.
     static func run(_ arguments: [String], exactEnvironment environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let run = try runProgram([binary.path] + arguments, environment: environment)
+        return (run.status, run.out, run.err)
     }
 
     @Test("the binary under test exists (LAKEHOOK_TEST_BINARY, else the one built next to the tests)")
@@ -49,7 +40,7 @@ struct CommandLineBinaryTests {
 
     @Test("connections create --json prints id, name and the key, which then works; list never shows it")
     func createListRotateDelete() throws {
-        _ = TestDatabase.pool
+        _ = LakehookDatabase.pool
         let server = try TestServer(cacheTTL: .milliseconds(50))
         defer { server.stop() }
         let name = "cli-\(UUID().uuidString.prefix(8))"
@@ -75,13 +66,13 @@ struct CommandLineBinaryTests {
         #expect(try server.post("/api/plugins/webhook/\(id)/issues", body, key: key).status == 403)
         #expect(try server.post("/api/plugins/webhook/\(id)/issues", body, key: newKey).status == 200)
 
-        let stored = try TestDatabase.value("SELECT api_key_hash FROM webhook_connections WHERE id = $1", [String(id)])
+        let stored = try LakehookDatabase.value("SELECT api_key_hash FROM webhook_connections WHERE id = $1", [String(id)])
         #expect(stored == APIKey.hash(of: newKey))
-        #expect(try TestDatabase.count("SELECT count(*) FROM webhook_connections WHERE api_key_hash = $1 OR api_key_hint = $1", [newKey]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM webhook_connections WHERE api_key_hash = $1 OR api_key_hint = $1", [newKey]) == 0)
 
         let deleted = try Self.lakehook(["connections", "delete", String(id), "--purge"])
         #expect(deleted.status == 0, "\(deleted.err)")
-        #expect(try TestDatabase.count("SELECT count(*) FROM issues WHERE _raw_data_params = $1", [String(id)]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM issues WHERE _raw_data_params = $1", [String(id)]) == 0)
         usleep(100_000)
         #expect(try server.post("/api/plugins/webhook/\(id)/issues", body, key: newKey).status == 403)  // as a wrong key: no enumeration
     }

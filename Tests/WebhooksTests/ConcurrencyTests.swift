@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// API.md §4–§5: tasks and finishes of the same pipelines, arriving at once, are serialised on
 /// the pipeline row, so a finished pipeline's result always matches its stored tasks.
@@ -63,15 +64,15 @@ struct ConcurrencyTests {
         #expect(unexpected.withLock { $0 } == [])
 
         // Every acknowledged task is stored, and nothing refused is.
-        let stored = Set(try TestDatabase.rows(
+        let stored = Set(try LakehookDatabase.rows(
             "SELECT id FROM cicd_tasks WHERE _raw_data_params = $1", [connection.rawDataParams]).compactMap { $0[0] })
         #expect(stored == acknowledged.withLock { $0 })
         #expect(acknowledged.withLock { $0.count } + refused.withLock { $0 } == 20 * 15)
 
         // Every finished pipeline's result is the one derived from its stored tasks.
-        let mismatches = try TestDatabase.rows(Self.derivedResultMismatches, [connection.rawDataParams])
+        let mismatches = try LakehookDatabase.rows(Self.derivedResultMismatches, [connection.rawDataParams])
         #expect(mismatches.isEmpty, "\(mismatches.map { "\($0[0] ?? "") \($0[1] ?? "") vs \($0[2] ?? "")" })")
-        #expect(try TestDatabase.count(
+        #expect(try LakehookDatabase.count(
             "SELECT count(*) FROM cicd_pipelines WHERE _raw_data_params = $1 AND status = 'DONE'",
             [connection.rawDataParams]) == pipelines.count)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// A time zone per connection (issue 15): dates posted without an offset, as Jenkins libraries
 /// format them (`yyyy-MM-dd HH:mm:ss` in the JVM's zone), are read in the connection's zone.
@@ -9,7 +10,7 @@ import Testing
 @Suite("A time zone per connection")
 struct ConnectionTimeZoneTests {
     let server = TestServer.shared
-    let admin = [("Authorization", "Bearer \(TestServer.adminToken)")]
+    let admin = TestServer.adminHeaders
 
     func call(_ method: String, _ path: String, _ body: String? = nil) throws -> Reply {
         try server.request(method, "/api/plugins/webhook" + path, body: body, headers: admin)
@@ -29,7 +30,7 @@ struct ConnectionTimeZoneTests {
 
     /// A timestamptz column in UTC, `YYYY-MM-DD HH:MM:SS`.
     static func utc(_ column: String, _ table: String, id: String) throws -> String? {
-        try TestDatabase.value(
+        try LakehookDatabase.value(
             "SELECT to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM \(table) WHERE id = $1", [id])
     }
 
@@ -46,7 +47,7 @@ struct ConnectionTimeZoneTests {
             let read = try #require(TimestampParser.parseWallClock(wall))
             #expect(!read.hasOffset)
             let ours = berlin.instant(ofWallClock: read.instant).microsecondsSinceEpoch
-            let theirs = try TestDatabase.value(
+            let theirs = try LakehookDatabase.value(
                 "SELECT (extract(epoch FROM ($1 || ' Europe/Berlin')::timestamptz) * 1000000)::bigint", [wall])
             #expect(theirs == String(ours), "\(wall)")
         }
@@ -70,7 +71,7 @@ struct ConnectionTimeZoneTests {
         let id = "webhook:\(c.id):d-spring"
         #expect(try Self.utc("started_date", "cicd_deployments", id: id) == "2026-03-29 00:30:00")
         #expect(try Self.utc("finished_date", "cicd_deployments", id: id) == "2026-03-29 01:10:00")
-        let commit = try TestDatabase.rows(
+        let commit = try LakehookDatabase.rows(
             """
             SELECT to_char(started_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS s,
                    to_char(finished_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS f
@@ -100,7 +101,7 @@ struct ConnectionTimeZoneTests {
         let id = "webhook:\(c.id):p-fall:deploy"
         #expect(try Self.utc("started_date", "cicd_tasks", id: id) == "2026-10-24 23:50:00")
         #expect(try Self.utc("finished_date", "cicd_tasks", id: id) == "2026-10-25 01:20:00")
-        #expect(try TestDatabase.value("SELECT duration_sec FROM cicd_tasks WHERE id = $1", [id]) == "5400")
+        #expect(try LakehookDatabase.value("SELECT duration_sec FROM cicd_tasks WHERE id = $1", [id]) == "5400")
 
         // 00:30Z finish, 01:00 Berlin (23:00Z) start: in order once both are instants.
         let mixed = #"{"pipeline_name":"p-mixed","name":"t","result":"SUCCESS","status":"DONE","type":"TEST","environment":"PRODUCTION","started_date":"2026-10-25 01:00:00","finished_date":"2026-10-25T00:30:00Z","repo_id":"r"}"#
@@ -121,7 +122,7 @@ struct ConnectionTimeZoneTests {
         let reply = try server.post("/api/plugins/webhook/\(c.id)/issues", body, key: c.key)
         #expect(reply.status == 200, "\(reply.text)")
         let id = "webhook:\(c.id):TZ-1"
-        #expect(try TestDatabase.value("SELECT lead_time_minutes FROM issues WHERE id = $1", [id]) == "120")
+        #expect(try LakehookDatabase.value("SELECT lead_time_minutes FROM issues WHERE id = $1", [id]) == "120")
         #expect(try Self.utc("created_date", "issues", id: id) == "2026-03-29 00:00:00")
         #expect(try Self.utc("resolution_date", "issues", id: id) == "2026-03-29 02:00:00")
     }
@@ -133,7 +134,7 @@ struct ConnectionTimeZoneTests {
         let body = #"{"pullRequestKey":7,"displayTitle":"t","createdDate":"2026-03-29 02:30:00","mergedDate":"2026-03-29T02:30:00+02:00"}"#
         let reply = try server.post("/api/plugins/webhook/\(connection.id)/pull_requests", body, key: key)
         #expect(reply.status == 200, "\(reply.text)")
-        let row = try TestDatabase.rows(
+        let row = try LakehookDatabase.rows(
             """
             SELECT to_char(created_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS c,
                    to_char(merged_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS m
@@ -162,7 +163,7 @@ struct ConnectionTimeZoneTests {
         let created = try call("POST", "/connections", #"{"name":"\#(name)","timeZone":"Mars/Olympus_Mons"}"#)
         #expect(created.status == 400, "\(created.text)")
         #expect(created.causes.contains { $0.contains("\"Mars/Olympus_Mons\" is not a time zone PostgreSQL knows") }, "\(created.text)")
-        #expect(try TestDatabase.count("SELECT count(*) FROM webhook_connections WHERE name = $1", [name]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM webhook_connections WHERE name = $1", [name]) == 0)
 
         let c = try connection(in: "Europe/Berlin")
         let miscased = try call("PATCH", "/connections/\(c.id)", #"{"timeZone":"europe/paris"}"#)
@@ -177,7 +178,7 @@ struct ConnectionTimeZoneTests {
 
     @Test("lakehook connections create/update --time-zone sets it; an unknown zone is a clear error and exit 1")
     func commandLine() throws {
-        _ = TestDatabase.pool
+        _ = LakehookDatabase.pool
         let name = "tz-cli-\(UUID().uuidString.prefix(8))"
         let created = try CommandLineBinaryTests.lakehook(["connections", "create", name, "--time-zone", "Europe/Berlin", "--json"])
         #expect(created.status == 0, "\(created.err)")
@@ -189,7 +190,7 @@ struct ConnectionTimeZoneTests {
         let bad = try CommandLineBinaryTests.lakehook(["connections", "update", name, "--time-zone", "Berlin"])
         #expect(bad.status != 0)
         #expect(bad.err.contains("\"Berlin\" is not a time zone PostgreSQL knows"), "\(bad.err)")
-        #expect(try TestDatabase.value("SELECT time_zone FROM webhook_connections WHERE name = $1", [name]) == "Asia/Kolkata")
+        #expect(try LakehookDatabase.value("SELECT time_zone FROM webhook_connections WHERE name = $1", [name]) == "Asia/Kolkata")
     }
 
     @Test("the command line reads --time-zone, --name and --no-project only where they apply")

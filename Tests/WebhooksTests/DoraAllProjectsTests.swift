@@ -12,7 +12,7 @@ struct DoraAllProjectsTests {
         try MigrationTests.withFreshDatabase { config in
             let db = try PostgresConnection(config: config)
             try Migrator.migrate(db)
-            let server = try DoraTestServer(config: config)
+            let server = try TestServer(config: config)
             defer { server.stop() }
             #expect(try DoraCheck.cli(["--json"], database: config) == "[]")
             #expect(try server.admin("GET", "/dora").text.contains("No projects yet"))

@@ -7,7 +7,7 @@ import Testing
 /// a project of its own) and over the window [2024-03-04, 2024-04-01): four weeks, one month.
 @Suite("DORA metrics: edge cases")
 struct DoraEdgeCaseTests {
-    let server = DoraTestServer.shared
+    let server = TestServer.shared
     let from = "2024-03-04", to = "2024-04-01"
     let sha = DoraCheck.sha
 
@@ -34,7 +34,7 @@ struct DoraEdgeCaseTests {
         let c = try server.createConnection(DoraCheck.unique("edge-early"), project: nil)
         try c.incident("INC-1", created: "2024-03-05T00:00:00Z", resolved: "2024-03-05T02:00:00Z")
         try c.deployment("D1", commits: [sha("1")], started: "2024-03-05T11:00:00Z", finished: "2024-03-05T12:00:00Z")
-        let cause = try TestDatabase.rows(
+        let cause = try LakehookDatabase.rows(
             "SELECT deployment_id FROM dora_incident_causes WHERE project_name = $1", [c.name])
         #expect(cause.count == 1 && cause[0]["deployment_id"] == nil)
         let rate = try #require(try report(c)["change_failure_rate"])
@@ -66,7 +66,7 @@ struct DoraEdgeCaseTests {
         #expect(try report(c)["change_failure_rate"]?.numerator == 1)
         _ = try DoraCheck.cli(["settings", "--project", c.name, "--incident-window", "default"])
         #expect(try report(c)["change_failure_rate"]?.numerator == 0)
-        #expect(try TestDatabase.count("SELECT count(*) FROM dora_settings WHERE project_name = $1", [c.name]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM dora_settings WHERE project_name = $1", [c.name]) == 0)
     }
 
     @Test("an incident created outside the report window counts neither for recovery time nor against a deployment in it")
@@ -114,7 +114,7 @@ struct DoraEdgeCaseTests {
         // issue 18, c1 counted again here with its 6 h: 15 h, 2 changes).
         let later = try #require(try report(c, from: "2024-03-11")["lead_time_for_changes"])
         #expect(later.value == 24 && later.numerator == 1 && later.denominator == 1 && later.ids == [sha("2")], "\(later)")
-        let first = try TestDatabase.value(
+        let first = try LakehookDatabase.value(
             "SELECT deployment_id FROM dora_changes WHERE project_name = $1 AND commit_sha = $2", [c.name, sha("1")])
         #expect(first == c.rowId("D1"))
     }
@@ -140,7 +140,7 @@ struct DoraEdgeCaseTests {
         // Over the whole window each commit counts once: c1 6 h, c2 12 h.
         let whole = try #require(try report(c)["lead_time_for_changes"])
         #expect(whole.value == 9 && whole.numerator == 2 && whole.denominator == 2 && whole.ids == [sha("1"), sha("2")], "\(whole)")
-        let changes = try TestDatabase.rows(
+        let changes = try LakehookDatabase.rows(
             "SELECT commit_sha FROM dora_project_changes($1, '2024-03-18', '2024-03-25')", [c.name])
         #expect(changes.isEmpty, "\(changes)")
     }
@@ -158,7 +158,7 @@ struct DoraEdgeCaseTests {
             && recovery.ids.isEmpty, "\(recovery)")
         #expect(r["deployment_frequency"]?.numerator == 0)
         // The view still lists the incident, without a cause.
-        let causes = try TestDatabase.rows(
+        let causes = try LakehookDatabase.rows(
             "SELECT incident_id, deployment_id FROM dora_incident_causes WHERE project_name = $1", [c.name])
         #expect(causes.count == 1 && causes.first?["incident_id"] == c.rowId("INC-1") && causes.first?["deployment_id"] == nil)
     }
@@ -186,7 +186,7 @@ struct DoraEdgeCaseTests {
         // 12:00 → 18:00: 6 hours (before issue 18: no data, failed deployments were not timed).
         #expect(recovery.value == 6 && recovery.level == "high" && recovery.numerator == 1 && recovery.denominator == 1
             && recovery.ids == [x.rowId("F1")], "\(recovery)")
-        let view = try TestDatabase.rows(
+        let view = try LakehookDatabase.rows(
             "SELECT recovery_deployment_id, recovery_deployment_source, recovery_hours FROM dora_failed_deployments WHERE project_name = $1",
             [project])
         #expect(view.count == 1 && view.first?["recovery_deployment_id"] == y.rowId("P1")
@@ -241,7 +241,7 @@ struct DoraEdgeCaseTests {
     /// The deployment ids of `dora_report` in a session whose TimeZone is `zone`: `call` is the
     /// FROM item, with `$1` the project.
     func deploymentIds(_ connection: DoraConnection, inTimeZone zone: String, _ call: String) throws -> String? {
-        try TestDatabase.pool.withConnection { db in
+        try LakehookDatabase.pool.withConnection { db in
             _ = try db.query("SET TimeZone = '\(zone)'", [])
             defer { _ = try? db.query("RESET TimeZone", []) }
             return try db.query(
@@ -262,7 +262,7 @@ struct DoraEdgeCaseTests {
         #expect(try deploymentIds(c, inTimeZone: "Asia/Tokyo", "dora_report($1, '2024-03-04T00:00:00', '2024-04-01 00:00')") == expected)
         // A bound with its own offset means that instant: 2024-04-01T05:00+09:00 is 20:00 UTC, LATE's time, excluded.
         #expect(try deploymentIds(c, inTimeZone: "Asia/Tokyo", "dora_report($1, '2024-03-04', '2024-04-01T05:00:00+09:00')") == "[]")
-        let changes = try TestDatabase.pool.withConnection { db in
+        let changes = try LakehookDatabase.pool.withConnection { db in
             _ = try db.query("SET TimeZone = 'Asia/Tokyo'", [])
             defer { _ = try? db.query("RESET TimeZone", []) }
             return try db.query("SELECT deployment_id FROM dora_project_changes($1, '2024-03-04', '2024-04-01')", [c.name]).rows

@@ -18,7 +18,7 @@ struct DoraFixture {
     static let shared: Result<DoraFixture, any Error> = Result { try DoraFixture.build() }
 
     static func build() throws -> DoraFixture {
-        let server = DoraTestServer.shared
+        let server = TestServer.shared
         let project = DoraCheck.unique("dora-shop")
         let a = try server.createConnection(DoraCheck.unique("dora-ci"), project: project)
         let b = try server.createConnection(DoraCheck.unique("dora-deploy"), project: project)
@@ -143,7 +143,7 @@ struct DoraFixtureTests {
     func connectionWithoutProject() throws {
         let f = try fixture
         DoraCheck.same(try DoraCheck.sql(f.c.name, from: DoraFixture.from, to: DoraFixture.to), f.expectedAlone, "SQL, alone")
-        #expect(try TestDatabase.count("SELECT count(*) FROM dora_deployments WHERE project_name = $1", [f.c.name]) == 1)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM dora_deployments WHERE project_name = $1", [f.c.name]) == 1)
     }
 
     @Test("lakehook dora --json (in-process) prints the same figures")
@@ -171,7 +171,7 @@ struct DoraFixtureTests {
     @Test("GET /api/dora answers the same figures, behind the admin token")
     func httpJSON() throws {
         let f = try fixture
-        let server = DoraTestServer.shared
+        let server = TestServer.shared
         let path = "/api/dora?project=\(f.project)&from=\(DoraFixture.from)&to=\(DoraFixture.to)"
         let reply = try server.admin("GET", path)
         #expect(reply.status == 200, "\(reply.text)")
@@ -192,14 +192,14 @@ struct DoraFixtureTests {
     @Test("the views explain the figures: which deployment caused which incident, each change's first deployment, and what recovered a failed deployment")
     func views() throws {
         let f = try fixture
-        let causes = try TestDatabase.rows(
+        let causes = try LakehookDatabase.rows(
             "SELECT incident_id, deployment_id FROM dora_incident_causes WHERE project_name = $1 ORDER BY incident_id", [f.project])
         let pairs = Dictionary(uniqueKeysWithValues: causes.map { ($0["incident_id"] ?? "", $0["deployment_id"] ?? "none") })
         #expect(pairs == [
             f.b.rowId("INC-1"): f.a.rowId("P4"), f.b.rowId("INC-2"): f.b.rowId("D5"),
             f.b.rowId("INC-3"): f.b.rowId("D5"), f.b.rowId("INC-4"): f.b.rowId("D0"),
         ])
-        let changes = try TestDatabase.rows(
+        let changes = try LakehookDatabase.rows(
             "SELECT commit_sha, deployment_id, start_source, lead_time_hours FROM dora_changes WHERE project_name = $1 ORDER BY commit_sha",
             [f.project])
         let sha = DoraCheck.sha
@@ -210,14 +210,14 @@ struct DoraFixtureTests {
         #expect(c3["start_source"] == nil && c3["lead_time_hours"] == nil)
         let c6 = try #require(changes.first { $0["commit_sha"] == sha("6") })
         #expect(c6["start_source"] == "ci_task" && c6["lead_time_hours"] == "1")
-        #expect(try TestDatabase.count(
+        #expect(try LakehookDatabase.count(
             "SELECT count(*) FROM dora_deployments WHERE project_name = $1 AND source = 'pipelines'", [f.project]) == 2)
-        #expect(try TestDatabase.count(
+        #expect(try LakehookDatabase.count(
             "SELECT count(*) FROM dora_incidents WHERE project_name = $1", [f.project]) == 4)
         // dora_changes lists every change ever deployed, c9 with D0 (before the window).
         let c9 = try #require(changes.first { $0["commit_sha"] == sha("9") })
         #expect(c9["deployment_id"] == f.b.rowId("D0"))
-        let failed = try TestDatabase.rows(
+        let failed = try LakehookDatabase.rows(
             "SELECT deployment_id, recovery_deployment_id, recovery_hours FROM dora_failed_deployments WHERE project_name = $1",
             [f.project])
         #expect(failed.count == 1)

@@ -2,19 +2,20 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// A Lakehook with the DORA routes on a database of its own (so the projects are only the
 /// test's), and a `DoraMetricsRefresher` feeding its `/metrics`, logging to a file.
 final class DoraMetricsHarness: Sendable {
     let database: ScratchDatabase
-    let server: DoraTestServer
+    let server: TestServer
     let refresher: DoraMetricsRefresher
     let logPath: String
     private let logFD: Int32
 
     init(interval: Duration, maxProjects: Int = DoraMetricsRefresher.defaultMaxProjects) throws {
         database = try ScratchDatabase("dorametrics")
-        server = try DoraTestServer(config: PostgresConfig(conninfo: database.conninfo))
+        server = try TestServer(config: PostgresConfig(conninfo: database.conninfo))
         logPath = NSTemporaryDirectory() + "lakehook-dora-metrics-\(UUID().uuidString.prefix(8)).log"
         logFD = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         refresher = DoraMetricsRefresher(
@@ -40,7 +41,7 @@ final class DoraMetricsHarness: Sendable {
 
     func scrape() throws -> ScrapedMetrics {
         let reply = try server.request("GET", "/metrics")
-        guard reply.status == 200 else { throw ClientError("/metrics: \(reply.status) \(reply.text)") }
+        guard reply.status == 200 else { throw TestFailure("/metrics: \(reply.status) \(reply.text)") }
         return ScrapedMetrics(reply.text)
     }
 

@@ -4,12 +4,13 @@ import FoundationXML
 #endif
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// `GET /dora`: the page people read, fetched over HTTP and rendered by a real browser.
 @Suite("The DORA page")
 struct DoraPageTests {
     var fixture: DoraFixture { get throws { try DoraFixture.shared.get() } }
-    let server = DoraTestServer.shared
+    let server = TestServer.shared
 
     var path: String { get throws { "/dora?project=\(try fixture.project)&from=\(DoraFixture.from)&to=\(DoraFixture.to)" } }
 
@@ -73,25 +74,14 @@ struct DoraPageTests {
     /// Runs headless Chromium on a URL; returns its standard output.
     static func chromium(_ arguments: [String], profile: URL) throws -> String {
         guard let binary = chromiumPaths.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw ClientError("headless Chromium is needed for this test: apt-get install chromium")
+            throw TestFailure("headless Chromium is needed for this test: apt-get install chromium")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--disable-extensions", "--hide-scrollbars", "--user-data-dir=\(profile.path)",
-        ] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let killer = DispatchWorkItem { process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 90, execute: killer)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        killer.cancel()
-        guard process.terminationStatus == 0 else { throw ClientError("chromium exited with \(process.terminationStatus)") }
-        return String(decoding: data, as: UTF8.self)
+        let run = try runProgram(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+             "--disable-extensions", "--hide-scrollbars", "--user-data-dir=\(profile.path)"] + arguments,
+            timeout: 90)
+        guard run.status == 0 else { throw TestFailure("chromium exited with \(run.status)") }
+        return run.out
     }
 
     @Test("headless Chromium renders the page to a PNG, and its DOM shows the four metrics with their levels")

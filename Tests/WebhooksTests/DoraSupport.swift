@@ -3,61 +3,11 @@ import HTTP
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
-/// A real Lakehook with the DORA routes, on an ephemeral port over the test database.
-///
-/// The DORA routes are tried first, then the service's own router, so this works both before and
-/// after `WebhookService.routes()` calls `addDora`.
-final class DoraTestServer: Sendable {
-    let service: WebhookService
-    let server: HTTPServer
-    var port: Int { server.port }
-
-    init(config: PostgresConfig = TestDatabase.config, doraMaxWindowDays: Int = DoraWindow.defaultMaxDays) throws {
-        _ = TestDatabase.pool
-        service = WebhookService(
-            pool: PostgresPool(config: config, size: 6), log: RequestLog(level: .error),
-            cacheTTL: .seconds(4), publicURL: "http://127.0.0.1:4000", adminToken: TestServer.adminToken,
-            doraMaxWindowDays: doraMaxWindowDays)
-        var table = RouteTable()
-        service.addDora(to: &table)
-        let dora = table
-        let fallback: HTTPHandler = service.handler()
-        let handler: HTTPHandler = { request in
-            guard case .matched(.blocking(let route, _), let parameters, _) = dora.route(method: request.method, path: request.path)
-            else {
-                return fallback(request)
-            }
-            var routed = request
-            routed.pathParameters = parameters
-            return route(routed)
-        }
-        server = HTTPServer(
-            host: "127.0.0.1", port: 0, limits: ServerLimits(), handler: handler,
-            errorResponse: WebhookService.errorResponse)
-        try server.start()
-    }
-
-    static let shared: DoraTestServer = {
-        do { return try DoraTestServer() } catch { fatalError("cannot start the DORA test server: \(error)") }
-    }()
-
-    func stop() { server.shutdown(deadline: .seconds(2)); service.pool.close() }
-
-    func request(_ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = []) throws -> Reply {
-        let client = try TestClient(port: port, timeoutSeconds: 60)
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        let bytes = Array((body ?? "").utf8)
-        if body != nil { head += "Content-Length: \(bytes.count)\r\n" }
-        try client.send(Array((head + "\r\n").utf8) + bytes)
-        return try client.receive()
-    }
-
-    static let admin = [("Authorization", "Bearer \(TestServer.adminToken)")]
-
+extension TestServer {
     func admin(_ method: String, _ path: String, _ body: String? = nil) throws -> Reply {
-        try request(method, path, body: body, headers: Self.admin)
+        try request(method, path, body: body, headers: Self.adminHeaders)
     }
 
     /// Creates a connection through the HTTP administration; returns its id and key.
@@ -66,14 +16,14 @@ final class DoraTestServer: Sendable {
         let reply = try admin("POST", "/api/rest/plugins/webhook/connections", #"{"name":"\#(name)"\#(projectField)}"#)
         guard reply.status == 200, let data = reply.data, case .number(let idText)? = data["id"], let id = Int64(idText),
               case .string(let key)? = data["apiKey"]
-        else { throw ClientError("cannot create connection \(name): \(reply.status) \(reply.text)") }
+        else { throw TestFailure("cannot create connection \(name): \(reply.status) \(reply.text)") }
         return DoraConnection(server: self, id: id, name: name, key: key)
     }
 }
 
 /// One connection, and the webhook calls a CI job, a deploy script and an incident tool make.
 struct DoraConnection {
-    let server: DoraTestServer
+    let server: TestServer
     let id: Int64
     let name: String
     let key: String
@@ -84,7 +34,7 @@ struct DoraConnection {
     func post(_ route: String, _ body: String?, classic: Bool = false) throws -> Reply {
         let base = classic ? "/api/plugins/webhook/\(id)" : "/api/rest/plugins/webhook/connections/\(id)"
         let reply = try server.request("POST", base + route, body: body, headers: [("Authorization", "Bearer \(key)")])
-        guard reply.status == 200 else { throw ClientError("POST \(route): \(reply.status) \(reply.text)") }
+        guard reply.status == 200 else { throw TestFailure("POST \(route): \(reply.status) \(reply.text)") }
         return reply
     }
 
@@ -148,7 +98,7 @@ struct ExpectedMetric: CustomStringConvertible {
 enum DoraCheck {
     /// `dora_report` straight from SQL, as a BI tool runs it.
     static func sql(_ project: String, from: String, to: String) throws -> [ExpectedMetric] {
-        try TestDatabase.rows(
+        try LakehookDatabase.rows(
             "SELECT metric, value, unit, level, numerator, denominator, to_json(ids)::text AS ids FROM dora_report($1, $2, $3)",
             [project, from, to]
         ).map { row in
@@ -193,7 +143,7 @@ enum DoraCheck {
     }
 
     /// The CLI, in-process: `lakehook dora ARGS` with the test database.
-    static func cli(_ arguments: [String], database: PostgresConfig = TestDatabase.config) throws -> String {
+    static func cli(_ arguments: [String], database: PostgresConfig = TestDatabase.config()) throws -> String {
         let configuration = try Configuration.fromEnvironment(["DATABASE_URL": database.conninfo])
         let lines = Shared<[String]>([])
         try DoraCommand.parse(arguments).run(configuration: configuration) { line in lines.withLock { $0.append(line) } }

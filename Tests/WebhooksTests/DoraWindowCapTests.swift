@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 13, finding 6: a report window had no cap. `GET /api/dora?from=0001-01-01&to=9999-12-31`
 /// ran 30–35 s on a pool connection (dora_report walks every week and month of the window), and a
@@ -46,7 +47,7 @@ struct DoraWindowCapTests {
 
     @Test("GET /api/dora with 0001-01-01 to 9999-12-31 ran 30 s; it now answers 400 at once, naming the window and the cap")
     func apiRefusesLongWindow() throws {
-        let server = DoraTestServer.shared
+        let server = TestServer.shared
         let connection = try server.createConnection(DoraCheck.unique("cap"), project: nil)
         for query in ["project=\(connection.name)&", ""] {
             let started = ContinuousClock.now
@@ -63,7 +64,7 @@ struct DoraWindowCapTests {
 
     @Test("GET /dora refuses the same window with a 400 page that names it and the cap")
     func pageRefusesLongWindow() throws {
-        let server = DoraTestServer.shared
+        let server = TestServer.shared
         let connection = try server.createConnection(DoraCheck.unique("cap-page"), project: nil)
         for query in ["project=\(connection.name)&", ""] {
             let reply = try server.admin("GET", "/dora?\(query)from=2000-01-01&to=2024-01-01")
@@ -86,7 +87,7 @@ struct DoraWindowCapTests {
         }
         #expect(Configuration.variables.contains { $0.name == "LAKEHOOK_DORA_MAX_WINDOW_DAYS" && $0.defaultValue == "731" })
 
-        let server = try DoraTestServer(doraMaxWindowDays: 7)
+        let server = try TestServer(doraMaxWindowDays: 7)
         defer { server.stop() }
         let reply = try server.admin("GET", "/api/dora?from=2024-03-01&to=2024-03-09")
         #expect(reply.status == 400 && reply.causes.first?.contains("is 8 days long; a report spans at most 7 days") == true,
@@ -109,7 +110,7 @@ struct DoraWindowCapTests {
         #expect(binary.status == 1, "\(binary.err)")
         #expect(binary.err.contains("0001-01-01T00:00:00Z – 9999-12-31T00:00:00Z is 3652058 days long"), "\(binary.err)")
         #expect(binary.out.isEmpty)
-        let project = try DoraTestServer.shared.createConnection(DoraCheck.unique("cap-cli"), project: nil).name
+        let project = try TestServer.shared.createConnection(DoraCheck.unique("cap-cli"), project: nil).name
         let wider = try CommandLineBinaryTests.lakehook(
             ["dora", "--project", project, "--from", "2020-01-01", "--to", "2024-01-01", "--json"],
             environment: ["LAKEHOOK_DORA_MAX_WINDOW_DAYS": "1461"])
@@ -121,10 +122,10 @@ struct DoraWindowCapTests {
     /// one) that would run for many seconds is cut off at the timeout: 503, on all three reports.
     @Test("DORA queries run under the pool's statement_timeout: an uncapped long report answers 503 at the timeout")
     func statementTimeoutApplies() throws {
-        let connection = try DoraTestServer.shared.createConnection(DoraCheck.unique("timeout"), project: nil)
-        var config = TestDatabase.config
+        let connection = try TestServer.shared.createConnection(DoraCheck.unique("timeout"), project: nil)
+        var config = TestDatabase.config()
         config.statementTimeout = .milliseconds(300)
-        let server = try DoraTestServer(config: config, doraMaxWindowDays: 10_000_000)
+        let server = try TestServer(config: config, doraMaxWindowDays: 10_000_000)
         defer { server.stop() }
         let window = "from=0001-01-01&to=9999-12-31"
         for path in ["/api/dora?project=\(connection.name)&\(window)", "/api/dora?\(window)", "/dora?project=\(connection.name)&\(window)"] {

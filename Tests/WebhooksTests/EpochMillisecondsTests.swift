@@ -66,7 +66,7 @@ struct EpochMillisecondsTests {
         let body = #"{"pipeline_name":"p","name":"t","result":"SUCCESS","status":"DONE","type":"BUILD","environment":"PRODUCTION","started_date":1.5e12,"finished_date":1500000000000.0015,"repo_id":"r"}"#
         let reply = try server.post("/api/plugins/webhook/\(connection.id)/cicd_tasks", body, key: key)
         #expect(reply.status == 200, "\(reply.text)")
-        #expect(try TestDatabase.value("""
+        #expect(try LakehookDatabase.value("""
             SELECT started_date = to_timestamp(1500000000) AND finished_date = to_timestamp(1500000000) + interval '1 microsecond'
             FROM cicd_tasks WHERE id = $1
             """, [connection.rowId("p:t")]) == "t")

@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// The follower in this process, with its fallback read every minute: within the test's seconds
 /// only a NOTIFY can wake it, so these show the notification path itself, and the window that
@@ -22,7 +23,7 @@ struct EventFollowTests {
             let follower = EventFollower(filter: filter, bodies: false, fallback: .seconds(60))
             Thread { [self] in
                 do {
-                    try follower.run(config: TestDatabase.config, stop: stop) { events in printed.withLock { $0 += events } }
+                    try follower.run(config: TestDatabase.config(), stop: stop) { events in printed.withLock { $0 += events } }
                 } catch {
                     failure.withLock { $0 = error }
                 }
@@ -53,7 +54,7 @@ struct EventFollowTests {
     func notifiedByEachInstance() throws {
         let server = TestServer.shared
         let (connection, key) = try server.newConnection("follow-notified")
-        let second = try LakehookProcess(databaseURL: TestDatabase.config.conninfo, environment: ["LAKEHOOK_LOG_LEVEL": "warn"])
+        let second = try LakehookProcess(databaseURL: TestDatabase.config().conninfo, environment: ["LAKEHOOK_LOG_LEVEL": "warn"])
         let before = try server.post("/api/plugins/webhook/\(connection.id)/issues", RoutesTests.issue("N-0"), key: key)
         let running = try Running(connection)
         // The listing shows the event before it: the follower listens.
@@ -87,7 +88,7 @@ struct EventFollowTests {
         #expect(running.wait(for: before.header("X-Request-ID") ?? "?", timeout: 15) != nil)
 
         // A write that arrived 5 s ago and is still in its transaction, as a slow request's would be.
-        let slow = try PostgresConnection(config: TestDatabase.config)
+        let slow = try PostgresConnection(config: TestDatabase.config())
         try slow.execute(script: "BEGIN")
         try slow.query("""
             INSERT INTO webhook_events (received_at, connection_id, route, request_id, status, outcome)
@@ -97,7 +98,7 @@ struct EventFollowTests {
             .header("X-Request-ID"))
         #expect(running.wait(for: later, timeout: 15) != nil)
         try slow.execute(script: "COMMIT")
-        let notifier = try PostgresConnection(config: TestDatabase.config)
+        let notifier = try PostgresConnection(config: TestDatabase.config())
         try notifier.query("SELECT pg_notify($1, 'test')", [JournalNotifier.channel])
         #expect(running.wait(for: "late-commit", timeout: 15) != nil)
         for _ in 0..<3 {

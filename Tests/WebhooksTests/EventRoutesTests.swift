@@ -2,13 +2,14 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// `GET {prefix}/connections/:id/events` behind the admin token, the DORA page's link to a
 /// connection's refusals, and the plan that reads only the days asked for.
 @Suite("The journal over HTTP")
 struct EventRoutesTests {
     let server = TestServer.shared
-    let admin = [("Authorization", "Bearer \(TestServer.adminToken)")]
+    let admin = TestServer.adminHeaders
 
     func get(_ path: String) throws -> Reply {
         try server.request("GET", path, headers: admin)
@@ -128,7 +129,7 @@ struct EventRoutesTests {
     func partitionPruning() throws {
         var filter = EventFilter(connectionId: 1, status: 400...499, since: .ago(seconds: 3_600))
         filter.route = "deployments"
-        let plans = try TestDatabase.pool.withConnection { db -> [String] in
+        let plans = try LakehookDatabase.pool.withConnection { db -> [String] in
             func explain(_ sql: String, _ binds: [String?] = []) throws -> String {
                 try db.query("EXPLAIN " + sql, binds).rows.compactMap { $0[0] }.joined(separator: "\n")
             }
@@ -146,7 +147,7 @@ struct EventRoutesTests {
             }
             return plans
         }
-        let days = try TestDatabase.rows("""
+        let days = try LakehookDatabase.rows("""
             SELECT to_char(d, 'YYYYMMDD') FROM (VALUES ((now() - interval '1 hour') AT TIME ZONE 'UTC'), ((now() + interval '1 hour') AT TIME ZONE 'UTC')) AS v(d)
             """).compactMap { $0[0] }
         for plan in plans {

@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// `lakehook events`, the binary as a person runs it: "my CI gets a 400 and I can't see why".
 @Suite("lakehook events")
@@ -13,7 +14,7 @@ struct EventsCommandTests {
         _ connection: DevLakeConnection, requestId: String, route: String, status: Int, ago: String,
         params: String = "{}", message: String = "", causes: String? = nil
     ) throws {
-        _ = try TestDatabase.rows("""
+        _ = try LakehookDatabase.rows("""
             INSERT INTO webhook_events (received_at, connection_id, route, params, request_id, status, message, causes, outcome)
             VALUES (now() - $1::interval, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb, $9)
             """, [ago, String(connection.id), route, params, requestId, String(status), message, causes, status >= 400 ? "refused" : "applied"])
@@ -22,10 +23,10 @@ struct EventsCommandTests {
     /// The request ids `events --json` prints for `arguments`, in order.
     static func requestIds(_ arguments: [String]) throws -> [String] {
         let run = try CommandLineBinaryTests.lakehook(["events", "--json"] + arguments)
-        guard run.status == 0 else { throw ClientError("events \(arguments) exited \(run.status): \(run.err)") }
+        guard run.status == 0 else { throw TestFailure("events \(arguments) exited \(run.status): \(run.err)") }
         return try run.out.split(separator: "\n").map { line in
             guard case .object(let event) = try JSONParser.parse(Array(line.utf8)), case .string(let id)? = event["requestId"] else {
-                throw ClientError("not an event: \(line)")
+                throw TestFailure("not an event: \(line)")
             }
             return id
         }
@@ -71,7 +72,7 @@ struct EventsCommandTests {
         #expect(try Self.requestIds(c + ["--status", "4xx"]) == ["\(tag)-pr", "\(tag)-close", "\(tag)-issue"])
         #expect(try Self.requestIds(c + ["--status", "404"]) == ["\(tag)-close"])
         #expect(try Self.requestIds(c + ["--since", "1h"]) == ["\(tag)-close", "\(tag)-issue", "\(tag)-deploy"])
-        let instant = try #require(try TestDatabase.value(
+        let instant = try #require(try LakehookDatabase.value(
             "SELECT to_char((now() - interval '25 minutes') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"))
         #expect(try Self.requestIds(c + ["--since", instant]) == ["\(tag)-issue", "\(tag)-deploy"])
         #expect(try Self.requestIds(c + ["--limit", "2"]) == ["\(tag)-issue", "\(tag)-deploy"])
@@ -150,12 +151,12 @@ struct EventsCommandTests {
           .timeLimit(.minutes(2)))
     func follow() throws {
         let (connection, key) = try server.newConnection("events-follow")
-        let second = try LakehookProcess(databaseURL: TestDatabase.config.conninfo, environment: ["LAKEHOOK_LOG_LEVEL": "warn"])
+        let second = try LakehookProcess(databaseURL: TestDatabase.config().conninfo, environment: ["LAKEHOOK_LOG_LEVEL": "warn"])
         let first = try server.post("/api/plugins/webhook/\(connection.id)/issues", RoutesTests.issue("F-0"), key: key)
         let output = NSTemporaryDirectory() + "events-follow-\(UUID().uuidString.prefix(8)).out"
         defer { unlink(output); unlink(output + ".err") }
         var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = TestDatabase.config.conninfo
+        environment["DATABASE_URL"] = TestDatabase.config().conninfo
         let pid = try spawn(
             [CommandLineBinaryTests.binary.path, "events", "--follow", "--connection", String(connection.id)],
             stdoutPath: output, stderrPath: output + ".err", environment: environment)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// A newcomer's first hour (issue 15): what `make run` prints works when pasted, again and after
 /// the next `make run`; a command without a database says what to set; a refusal names the way
@@ -22,18 +23,7 @@ struct FirstHourTests {
 
     /// Pastes `lines` into bash as a person would; returns what it printed.
     static func paste(_ lines: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try runProgram(["/bin/bash"], input: lines.joined(separator: "\n") + "\n", mergingErrors: true).out
     }
 
     /// Six answers, one per curl line, each `"success":true`.
@@ -44,7 +34,7 @@ struct FirstHourTests {
 
     @Test("the sample lines of connections create and of the next run's rotate-key answer 200 for every route, pasted twice")
     func sampleLinesCanBePastedAgain() throws {
-        _ = TestDatabase.pool
+        _ = LakehookDatabase.pool
         let server = TestServer.shared
         let name = "first-hour-\(UUID().uuidString.prefix(8))"
         let environment = ["LAKEHOOK_PUBLIC_URL": "http://127.0.0.1:\(server.port)"]
@@ -67,32 +57,25 @@ struct FirstHourTests {
         // `make run` starts a new server after rotating; this one remembers the old key for a few seconds.
         server.service.directory.forget()
         try Self.expectEveryWriteSucceeds(Self.paste(Self.sampleLines(rotated.out)))
-        let id = try #require(try TestDatabase.value("SELECT id FROM webhook_connections WHERE name = $1", [name]))
-        #expect(try TestDatabase.count(
+        let id = try #require(try LakehookDatabase.value("SELECT id FROM webhook_connections WHERE name = $1", [name]))
+        #expect(try LakehookDatabase.count(
             "SELECT count(*) FROM cicd_pipelines WHERE _raw_data_params = $1 AND status = 'DONE'", [id]) == 3)
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_deployments WHERE _raw_data_params = $1", [id]) == 1)
-        #expect(try TestDatabase.count("SELECT count(*) FROM pull_requests WHERE _raw_data_params = $1", [id]) == 1)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_deployments WHERE _raw_data_params = $1", [id]) == 1)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM pull_requests WHERE _raw_data_params = $1", [id]) == 1)
     }
 
     /// Runs `scripts/demo-github.sh` as `make run` does (the binary, the connection's name), with
     /// the test database and server; returns what it printed.
     static func demoGitHub(_ name: String, publicURL: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [PythonTools.projectRoot.appendingPathComponent("scripts/demo-github.sh").path,
-                             CommandLineBinaryTests.binary.path, name]
         var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = TestDatabase.config.conninfo
+        environment["DATABASE_URL"] = TestDatabase.config().conninfo
         environment["LAKEHOOK_PUBLIC_URL"] = publicURL
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(String(decoding: data, as: UTF8.self))")
-        return String(decoding: data, as: UTF8.self)
+        let run = try runProgram(
+            ["/bin/bash", PythonTools.projectRoot.appendingPathComponent("scripts/demo-github.sh").path,
+             CommandLineBinaryTests.binary.path, name],
+            environment: environment, mergingErrors: true)
+        #expect(run.status == 0, "\(run.out)")
+        return run.out
     }
 
     /// The lines under "Try GitHub:", without their indent.
@@ -104,13 +87,13 @@ struct FirstHourTests {
 
     @Test("make run's GitHub connection: the printed openssl-signed curl of the sample deployment_status answers 200 and writes the deployment, pasted twice and after the next run's new secret")
     func githubSampleCurl() throws {
-        _ = TestDatabase.pool
+        _ = LakehookDatabase.pool
         let server = TestServer.shared
         let name = "demo-github-\(UUID().uuidString.prefix(8))"
         let publicURL = "http://127.0.0.1:\(server.port)"
         let first = try Self.demoGitHub(name, publicURL: publicURL)
-        let id = try #require(try TestDatabase.value("SELECT id FROM webhook_connections WHERE name = $1", [name]), "\(first)")
-        #expect(try TestDatabase.value("SELECT source || ' ' || project_name FROM webhook_connections WHERE id = $1", [id]) == "github demo")
+        let id = try #require(try LakehookDatabase.value("SELECT id FROM webhook_connections WHERE name = $1", [name]), "\(first)")
+        #expect(try LakehookDatabase.value("SELECT source || ' ' || project_name FROM webhook_connections WHERE id = $1", [id]) == "github demo")
         #expect(first.contains("Payload URL:   \(publicURL)/api/plugins/webhook/sources/github/\(id)"), "\(first)")
         let lines = Self.githubLines(first)
         #expect(lines.count == 3 && lines[1].contains("openssl dgst") && lines[2].contains("X-Hub-Signature-256: sha256=$sig"), "\(first)")
@@ -119,9 +102,9 @@ struct FirstHourTests {
             #expect(answers.count == 1 && answers[0].contains(#""success":true"#) && answers[0].contains("145988746"), "\(printed)")
         }
         for _ in 1...2 { try expectDeploymentWritten(Self.paste(lines)) }
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT environment || ' ' || result FROM cicd_deployments WHERE id = $1", ["webhook:\(id):145988746"]) == "PRODUCTION SUCCESS")
-        #expect(try TestDatabase.count(
+        #expect(try LakehookDatabase.count(
             "SELECT count(*) FROM cicd_deployment_commits WHERE cicd_deployment_id = $1 AND commit_sha = $2",
             ["webhook:\(id):145988746", "f95f852bd8fca8fcc58a9a2d6c842781e32a215e"]) == 1)
         // The next `make run` gives the connection a new secret (no grace) and prints new lines;
@@ -130,7 +113,7 @@ struct FirstHourTests {
         server.service.directory.forget()
         try expectDeploymentWritten(Self.paste(Self.githubLines(second)))
         #expect(try Self.paste(lines).contains(#""code":401"#), "the previous run's secret no longer signs")
-        #expect(try TestDatabase.value("SELECT count(*) FROM webhook_connections WHERE name = $1", [name]) == "1")
+        #expect(try LakehookDatabase.value("SELECT count(*) FROM webhook_connections WHERE name = $1", [name]) == "1")
     }
 
     @Test("every minimal body in the README's table of routes is accepted, and so are the close and finish after them")
@@ -203,7 +186,7 @@ struct FirstHourTests {
         }
         #expect(ok.status == 200 && refused.status == 400 && unknown.status == 404)
         // A refusal of the HTTP layer's own (a malformed request) too.
-        let client = try TestClient(port: server.port)
+        let client = try TestClient(port: server.port, timeoutSeconds: 15)
         try client.send(Array("GET / HTTP/9.9\r\nHost: x\r\n\r\n".utf8))
         let malformed = try client.receive()
         #expect(malformed.status >= 400 && malformed.body.last == UInt8(ascii: "\n"), "\(malformed.text)")

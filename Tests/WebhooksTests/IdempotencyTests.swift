@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 16: `Idempotency-Key` (IETF draft "The Idempotency-Key HTTP Header Field") or Standard
 /// Webhooks' `webhook-id` makes a retry on the same connection within 24 hours answer with the
@@ -20,11 +21,11 @@ struct IdempotencyTests {
     }
 
     func name(_ connection: DevLakeConnection) throws -> String? {
-        try TestDatabase.value("SELECT name FROM cicd_deployments WHERE id = $1", [connection.rowId("d1")])
+        try LakehookDatabase.value("SELECT name FROM cicd_deployments WHERE id = $1", [connection.rowId("d1")])
     }
 
     func outcomes(_ connection: DevLakeConnection) throws -> [String] {
-        try TestDatabase.rows(
+        try LakehookDatabase.rows(
             "SELECT status, outcome, idempotency_key FROM webhook_events WHERE connection_id = $1 ORDER BY received_at, id",
             [String(connection.id)]
         ).map { "\($0[0]!) \($0[1]!) \($0[2] ?? "-")" }
@@ -37,7 +38,7 @@ struct IdempotencyTests {
         #expect(first.status == 200, "\(first.text)")
         #expect(first.header("Idempotent-Replayed") == nil)
         // Someone changes the row in between: a retry must not write it back.
-        _ = try TestDatabase.value("UPDATE cicd_deployments SET name = 'changed' WHERE id = $1", [connection.rowId("d1")])
+        _ = try LakehookDatabase.value("UPDATE cicd_deployments SET name = 'changed' WHERE id = $1", [connection.rowId("d1")])
         let retry = try post(connection, key, Self.deployment(name: "v1"), value: #""8e03978e-40d5-43e8-bc93-6894a57f9324""#)
         #expect(retry.status == 200)
         #expect(retry.header("Idempotent-Replayed") == "true")
@@ -80,7 +81,7 @@ struct IdempotencyTests {
     @Test("while a request with the key is in flight (here: its lock is held, as another instance would), the same key gets 409")
     func inFlightIsConflict() throws {
         let (connection, key) = try server.newConnection("idem-409")
-        let holder = try PostgresConnection(config: TestDatabase.config)
+        let holder = try PostgresConnection(config: TestDatabase.config())
         _ = try holder.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", ["lakehook-idempotency:\(connection.id):k-3"])
         let busy = try post(connection, key, Self.deployment(name: "v1"), value: "k-3")
         #expect(busy.status == 409, "\(busy.text)")
@@ -94,7 +95,7 @@ struct IdempotencyTests {
     func keysExpire() throws {
         let (connection, key) = try server.newConnection("idem-24h")
         #expect(try post(connection, key, Self.deployment(name: "v1"), value: "k-4").status == 200)
-        _ = try TestDatabase.value(
+        _ = try LakehookDatabase.value(
             "UPDATE webhook_idempotency_keys SET created_at = now() - interval '25 hours' WHERE connection_id = $1", [String(connection.id)])
         let later = try post(connection, key, Self.deployment(name: "v2"), value: "k-4")
         #expect(later.status == 200 && later.header("Idempotent-Replayed") == nil)
@@ -111,11 +112,11 @@ struct IdempotencyTests {
 
     @Test("two instances with four event loops: 16 concurrent posts of one key write once; every answer is the first or a 409; a retry on the other instance is replayed")
     func acrossInstances() throws {
-        let store = DevLakeConnectionStore(pool: TestDatabase.pool)
+        let store = DevLakeConnectionStore(pool: LakehookDatabase.pool)
         let (connection, apiKey) = try store.create(name: "idem-two-\(UUID().uuidString.prefix(13))")
         let environment = ["LAKEHOOK_EVENT_LOOPS": "4", "LAKEHOOK_LOG_LEVEL": "warn"]
-        let a = try LakehookProcess(databaseURL: TestDatabase.config.conninfo, environment: environment)
-        let b = try LakehookProcess(databaseURL: TestDatabase.config.conninfo, environment: environment)
+        let a = try LakehookProcess(databaseURL: TestDatabase.config().conninfo, environment: environment)
+        let b = try LakehookProcess(databaseURL: TestDatabase.config().conninfo, environment: environment)
         let path = "/api/plugins/webhook/\(connection.id)/deployments"
         let body = Array(Self.deployment(name: "v1").utf8)
         let statuses = Shared<[Int]>([])
@@ -126,7 +127,7 @@ struct IdempotencyTests {
             Thread {
                 defer { group.leave() }
                 do {
-                    let client = try TestClient(port: (writer % 2 == 0 ? a : b).port)
+                    let client = try TestClient(port: (writer % 2 == 0 ? a : b).port, timeoutSeconds: 15)
                     let head = "POST \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
                         + "Authorization: Bearer \(apiKey.plaintext)\r\nIdempotency-Key: same\r\n\r\n"
                     gate.wait()
@@ -144,11 +145,11 @@ struct IdempotencyTests {
         let seen = statuses.withLock { $0 }
         #expect(seen.allSatisfy { $0 == 200 || $0 == 409 }, "\(seen)")
         #expect(seen.contains(200))
-        let applied = try TestDatabase.count(
+        let applied = try LakehookDatabase.count(
             "SELECT count(*) FROM webhook_events WHERE connection_id = $1 AND outcome = 'applied'", [String(connection.id)])
         #expect(applied == 1)
         for instance in [a, b] {
-            let client = try TestClient(port: instance.port)
+            let client = try TestClient(port: instance.port, timeoutSeconds: 15)
             let head = "POST \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
                 + "Authorization: Bearer \(apiKey.plaintext)\r\nIdempotency-Key: same\r\n\r\n"
             try client.send(Array(head.utf8) + body)

@@ -23,11 +23,11 @@ struct IngestExecutorTests {
         // Before the executor, an uncached key sent the whole request to the pool (decoded twice).
         #expect(after.pipeline - before.pipeline == 1)
         #expect(after.pool == before.pool)
-        #expect(try TestDatabase.value("SELECT title FROM issues WHERE id = $1", [fresh.rowId("UNCACHED")]) == "t")
+        #expect(try LakehookDatabase.value("SELECT title FROM issues WHERE id = $1", [fresh.rowId("UNCACHED")]) == "t")
         // A wrong key is refused from the lookup too, and writes nothing.
         let refused = try own.post("/api/plugins/webhook/\(fresh.id)/issues", RoutesTests.issue("WRONG"), key: warmKey)
         #expect(refused.status == 401 || refused.status == 403, "\(refused.status) \(refused.text)")
-        #expect(try TestDatabase.count("SELECT count(*) FROM issues WHERE id = $1", [fresh.rowId("WRONG")]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM issues WHERE id = $1", [fresh.rowId("WRONG")]) == 0)
     }
 
     @Test("a pipeline finish (several statements) runs in one transaction on the pool")

@@ -15,10 +15,10 @@ struct TaskDateOrderTests {
 
     func causes(_ dates: String) throws -> [String] {
         let (connection, key) = try server.newConnection("task-order")
-        let before = try TestDatabase.footprint(of: connection)
+        let before = try LakehookDatabase.footprint(of: connection)
         let reply = try server.post("/api/plugins/webhook/\(connection.id)/cicd_tasks", Self.body(dates), key: key)
         #expect(reply.status == 400, "\(reply.text)")
-        #expect(try TestDatabase.footprint(of: connection) == before, "a refused task wrote rows")
+        #expect(try LakehookDatabase.footprint(of: connection) == before, "a refused task wrote rows")
         return reply.causes
     }
 
@@ -108,12 +108,12 @@ struct PullRequestKeyTests {
     func throughTheAPI() throws {
         let server = TestServer.shared
         let (connection, key) = try server.newConnection("pr-key")
-        let before = try TestDatabase.footprint(of: connection)
+        let before = try LakehookDatabase.footprint(of: connection)
         let reply = try server.post(
             "/api/rest/plugins/webhook/connections/\(connection.id)/pull_requests",
             #"{"pull_request_key":-1,"displayTitle":"t","createdDate":"2024-01-01"}"#, key: key)
         #expect(reply.status == 400, "\(reply.text)")
         #expect(reply.causes == ["pull_request_key: must be a positive integer (got -1)"])
-        #expect(try TestDatabase.footprint(of: connection) == before)
+        #expect(try LakehookDatabase.footprint(of: connection) == before)
     }
 }

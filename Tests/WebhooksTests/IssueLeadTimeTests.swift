@@ -16,13 +16,13 @@ struct IssueLeadTimeTests {
     @Test("a resolution_date before created_date is 400, names both fields, and writes nothing")
     func resolutionBeforeCreation() throws {
         let (connection, key) = try server.newConnection("lead")
-        let before = try TestDatabase.footprint(of: connection)
+        let before = try LakehookDatabase.footprint(of: connection)
         let reply = try server.post(
             "/api/plugins/webhook/\(connection.id)/issues",
             Self.issue(#","resolution_date":"2024-01-01T23:59:00Z""#), key: key)
         #expect(reply.status == 400, "\(reply.text)")
         #expect(reply.causes == ["resolution_date: is before created_date"])
-        #expect(try TestDatabase.footprint(of: connection) == before)
+        #expect(try LakehookDatabase.footprint(of: connection) == before)
     }
 
     @Test("a resolution at the creation instant is a lead time of 0, accepted")
@@ -32,7 +32,7 @@ struct IssueLeadTimeTests {
             "/api/plugins/webhook/\(connection.id)/issues",
             Self.issue(#","resolution_date":"2024-01-02T00:00:00Z""#), key: key)
         #expect(reply.status == 200, "\(reply.text)")
-        #expect(try TestDatabase.value("SELECT lead_time_minutes FROM incidents WHERE id = $1", [connection.rowId("L-1")]) == "0")
+        #expect(try LakehookDatabase.value("SELECT lead_time_minutes FROM incidents WHERE id = $1", [connection.rowId("L-1")]) == "0")
     }
 
     @Test("a negative lead_time_minutes is 400")
@@ -54,7 +54,7 @@ struct IssueLeadTimeTests {
         #expect(closed.status == 200, "\(closed.text)")
         #expect(closed.data?["leadTimeMinutes"] == .number("0"))
         let id = connection.rowId("F-1")
-        #expect(try TestDatabase.value("SELECT lead_time_minutes FROM issues WHERE id = $1", [id]) == "0")
-        #expect(try TestDatabase.value("SELECT lead_time_minutes || ' ' || status FROM incidents WHERE id = $1", [id]) == "0 DONE")
+        #expect(try LakehookDatabase.value("SELECT lead_time_minutes FROM issues WHERE id = $1", [id]) == "0")
+        #expect(try LakehookDatabase.value("SELECT lead_time_minutes || ' ' || status FROM incidents WHERE id = $1", [id]) == "0 DONE")
     }
 }

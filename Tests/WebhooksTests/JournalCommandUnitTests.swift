@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// The pieces of replay, import and export that need no database: the progress bar, the
 /// command lines, the NDJSON line, instants.

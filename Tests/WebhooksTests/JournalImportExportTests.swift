@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 16: history moves between instances (`lakehook export` here, `lakehook import` there),
 /// and NDJSON is imported as its HTTP requests would be, each line journaled.
@@ -161,19 +162,12 @@ struct JournalImportExportTests {
         let database = try ScratchDatabase("import_stdin")
         defer { database.drop() }
         let (connection, _) = try DevLakeConnectionStore(pool: database.pool).create(name: "stdin")
-        let process = Process()
-        process.executableURL = CommandLineBinaryTests.binary
-        process.arguments = ["import", "-", "--connection", connection.name]
-        process.environment = ProcessInfo.processInfo.environment.merging(["DATABASE_URL": database.conninfo]) { _, new in new }
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        (process.standardInput, process.standardOutput, process.standardError) = (input, output, errors)
-        try process.run()
-        input.fileHandleForWriting.write(Data((#"{"route":"issues","body":\#(RoutesTests.issue("S-1"))}"# + "\n").utf8))
-        try input.fileHandleForWriting.close()
-        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        _ = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0 && out.hasPrefix("import: 1 line applied, 0 refused"), "\(out)")
+        let run = try runProgram(
+            [CommandLineBinaryTests.binary.path, "import", "-", "--connection", connection.name],
+            environment: ProcessInfo.processInfo.environment.merging(["DATABASE_URL": database.conninfo]) { _, new in new },
+            input: #"{"route":"issues","body":\#(RoutesTests.issue("S-1"))}"# + "\n")
+        let out = run.out
+        #expect(run.status == 0 && out.hasPrefix("import: 1 line applied, 0 refused"), "\(out)")
         #expect(try database.count("SELECT count(*) FROM issues") == 1)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// The NOTIFY that wakes followers: sent by each instance on its own, at most once per 100 ms,
 /// never inside an ingest write (where it would serialise the commits).
@@ -14,7 +15,7 @@ struct JournalNotifierTests {
         let payload: String
 
         init(payload: String) throws {
-            connection = try PostgresConnection(config: TestDatabase.config)
+            connection = try PostgresConnection(config: TestDatabase.config())
             try connection.listen(JournalNotifier.channel)
             self.payload = payload
         }
@@ -62,7 +63,7 @@ struct JournalNotifierTests {
             Thread {
                 defer { group.leave() }
                 do {
-                    let socket = try TestClient(port: server.port)
+                    let socket = try TestClient(port: server.port, timeoutSeconds: 15)
                     for number in 0..<each {
                         let body = number % 2 == 0 ? RoutesTests.issue("B-\(client)-\(number)") : "{}"
                         let bytes = Array(body.utf8)
@@ -90,12 +91,12 @@ struct JournalNotifierTests {
         let intervals = Int((elapsed / .milliseconds(100)).rounded(.up))
         #expect(notifies >= 1)
         #expect(notifies <= intervals + 2, "\(notifies) NOTIFYs for \(clients * each) requests in \(elapsed)")
-        #expect(try TestDatabase.count("SELECT count(*) FROM webhook_events WHERE connection_id = $1", [String(connection.id)]) == clients * each)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM webhook_events WHERE connection_id = $1", [String(connection.id)]) == clients * each)
     }
 
     @Test("a quiet notifier sends at once; pokes within the interval make one NOTIFY at its end; without a poke, none")
     func interval() throws {
-        let pool = PostgresPool(config: TestDatabase.config, size: 1)
+        let pool = PostgresPool(config: TestDatabase.config(), size: 1)
         defer { pool.close() }
         let notifier = JournalNotifier(pool: pool, interval: .seconds(1))
         let listener = try Listener(payload: notifier.payload)
@@ -114,7 +115,7 @@ struct JournalNotifierTests {
         for sql in [statement, JournalEntry.insertSQL, Idempotency.storeSQL] {
             #expect(!sql.lowercased().contains("notify"))
         }
-        let triggers = try TestDatabase.count("""
+        let triggers = try LakehookDatabase.count("""
             SELECT count(*) FROM pg_trigger
             WHERE NOT tgisinternal AND tgrelid IN (
                 SELECT 'webhook_events'::regclass UNION SELECT inhrelid FROM pg_inherits WHERE inhparent = 'webhook_events'::regclass)

@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// A database of a test's own, migrated: replay and import tests purge and compare whole
 /// tables, which the shared test database (other tests' rows, in parallel) cannot allow.
@@ -11,18 +12,17 @@ final class ScratchDatabase: Sendable {
     let pool: PostgresPool
 
     init(_ label: String) throws {
-        _ = TestDatabase.pool
-        let name = "lakehook_\(label)_\(UUID().uuidString.prefix(8).lowercased())"
-        try TestDatabase.pool.withConnection { db in try db.execute(script: "CREATE DATABASE \(name)") }
+        _ = LakehookDatabase.pool
+        let name = try TestDatabase.createDatabase(label)
         self.name = name
-        conninfo = TestDatabase.config.conninfo + " dbname=\(name)"
+        conninfo = TestDatabase.conninfo(database: name)
         pool = PostgresPool(config: PostgresConfig(conninfo: conninfo), size: 2)
         try pool.withConnection { db in _ = try Migrator.migrate(db) }
     }
 
     func drop() {
         pool.close()
-        _ = try? TestDatabase.pool.withConnection { db in try db.execute(script: "DROP DATABASE \(name) WITH (FORCE)") }
+        TestDatabase.dropDatabase(name)
     }
 
     func rows(_ sql: String, _ binds: [String?] = []) throws -> [PostgresRow] {
@@ -62,7 +62,7 @@ enum DomainSnapshot {
             let rows = try database.rows(
                 "SELECT concat_ws('|', \(key.map { "t.\($0)" }.joined(separator: ", "))) AS key, to_jsonb(t)::text AS row FROM \(table) t \(skip) ORDER BY \(key.map { "t.\($0)" }.joined(separator: ", "))")
             snapshot[table] = try rows.map { row in
-                guard case .object(let object) = try JSONParser.parse(Array((row["row"] ?? "").utf8)) else { throw ClientError("not an object") }
+                guard case .object(let object) = try JSONParser.parse(Array((row["row"] ?? "").utf8)) else { throw TestFailure("not an object") }
                 return (row["key"] ?? "", object)
             }
         }

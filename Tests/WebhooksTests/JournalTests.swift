@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 16: every ingest request that passed authentication is kept in `webhook_events`; an
 /// accepted one by the statement that writes its rows (so exactly when they are committed), a
@@ -14,7 +15,7 @@ struct JournalTests {
 
     /// The journal rows of a connection, oldest first.
     static func events(_ connection: DevLakeConnection) throws -> [PostgresRow] {
-        try TestDatabase.rows("""
+        try LakehookDatabase.rows("""
             SELECT route, params::text, request_id, client_address, user_agent, content_type, body::text, body_text,
                 status, message, causes::text, duration_us, idempotency_key, outcome, received_at
             FROM webhook_events WHERE connection_id = $1 ORDER BY received_at, id
@@ -44,7 +45,7 @@ struct JournalTests {
         let stored = try JSONParser.parse(Array((event["body"] ?? "").utf8))
         #expect(stored == (try JSONParser.parse(Array(Self.deployment.utf8))))
         #expect(Int(event["duration_us"] ?? "-1")! >= 0)
-        let received = try TestDatabase.value("SELECT extract(epoch FROM $1::timestamptz)", [event["received_at"]])
+        let received = try LakehookDatabase.value("SELECT extract(epoch FROM $1::timestamptz)", [event["received_at"]])
         #expect(abs(Double(received!)! - before.timeIntervalSince1970) < 5)
     }
 
@@ -92,7 +93,7 @@ struct JournalTests {
         #expect(events[0]["message"] == reply.json?["message"].flatMap { if case .string(let s) = $0 { s } else { nil } })
         #expect(events[1]["body"] == nil && events[1]["body_text"] == "{not json")
         #expect(events[2]["params"] == #"{"issueKey": "NOPE-1"}"#)
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_deployments WHERE id = $1", [connection.rowId("d1")]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_deployments WHERE id = $1", [connection.rowId("d1")]) == 0)
     }
 
     @Test("a task refused by its statement (the pipeline is finished: 403) leaves one refused row and no applied one")
@@ -113,7 +114,7 @@ struct JournalTests {
         #expect(try server.post("/api/plugins/webhook/\(connection.id)/deployments", Self.deployment, key: key).status == 200)
         let locked = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
         Thread {
-            try? TestDatabase.pool.transaction { db in
+            try? LakehookDatabase.pool.transaction { db in
                 _ = try db.query("SELECT 1 FROM cicd_deployments WHERE id = $1 FOR UPDATE", [connection.rowId("d1")])
                 locked.signal()
                 _ = release.wait(timeout: .now() + 10)
@@ -166,7 +167,7 @@ struct JournalTests {
         #expect(try quiet.post("/api/plugins/webhook/\(connection.id)/deployments", Self.deployment, key: key).status == 200)
         #expect(try quiet.post("/api/plugins/webhook/\(connection.id)/deployments", "{}", key: key).status == 400)
         #expect(try Self.events(connection).isEmpty)
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_deployments WHERE id = $1", [connection.rowId("d1")]) == 1)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_deployments WHERE id = $1", [connection.rowId("d1")]) == 1)
     }
 
     @Test("LAKEHOOK_JOURNAL and LAKEHOOK_JOURNAL_DAYS: on and 30 by default; off, a number of days, a named problem otherwise")
@@ -184,7 +185,7 @@ struct JournalTests {
     @Test("?dryRun=true answers what would be written, and writes and journals nothing")
     func dryRun() throws {
         let (connection, key) = try server.newConnection("journal-dry")
-        let before = try TestDatabase.footprint(of: connection)
+        let before = try LakehookDatabase.footprint(of: connection)
         let reply = try server.post("/api/plugins/webhook/\(connection.id)/deployments?dryRun=true", Self.deployment, key: key)
         #expect(reply.status == 200, "\(reply.text)")
         #expect(reply.data?["dryRun"] == .bool(true))
@@ -192,7 +193,7 @@ struct JournalTests {
         #expect(would["id"] == .string(connection.rowId("d1")))
         guard case .object(let rows)? = reply.data?["rows"] else { Issue.record("\(reply.text)"); return }
         #expect(rows["cicd_deployments"] == .number("1") && rows["cicd_deployment_commits"] == .number("1"))
-        #expect(try TestDatabase.footprint(of: connection) == before)
+        #expect(try LakehookDatabase.footprint(of: connection) == before)
         #expect(try Self.events(connection).isEmpty)
         // The answer is one the OpenAPI document describes.
         let script = """
@@ -212,9 +213,9 @@ struct JournalTests {
 
     @Test("maintenance creates the coming days' partitions and drops whole days older than the retention")
     func retention() throws {
-        let old = try #require(try TestDatabase.value("SELECT to_char((now() AT TIME ZONE 'UTC')::date - 40, 'YYYYMMDD')"))
+        let old = try #require(try LakehookDatabase.value("SELECT to_char((now() AT TIME ZONE 'UTC')::date - 40, 'YYYYMMDD')"))
         let table = "webhook_events_\(old)"
-        try TestDatabase.pool.withConnection { db in
+        try LakehookDatabase.pool.withConnection { db in
             _ = try db.query("DROP TABLE IF EXISTS \(table)", [])
             _ = try db.query("""
                 CREATE TABLE \(table) PARTITION OF webhook_events FOR VALUES
@@ -226,23 +227,23 @@ struct JournalTests {
                 VALUES (((now() AT TIME ZONE 'UTC')::date - 40)::timestamp AT TIME ZONE 'UTC' + interval '1 hour', -1, 'deployments', 200, 'applied')
                 """, [])
         }
-        #expect(try TestDatabase.value("SELECT lakehook_journal_maintain(0)") == "0")
-        #expect(try TestDatabase.value("SELECT to_regclass($1)::text", [table]) == table)
-        let dropped = try #require(Int(try TestDatabase.value("SELECT lakehook_journal_maintain(30)") ?? ""))
+        #expect(try LakehookDatabase.value("SELECT lakehook_journal_maintain(0)") == "0")
+        #expect(try LakehookDatabase.value("SELECT to_regclass($1)::text", [table]) == table)
+        let dropped = try #require(Int(try LakehookDatabase.value("SELECT lakehook_journal_maintain(30)") ?? ""))
         #expect(dropped >= 1)
-        #expect(try TestDatabase.value("SELECT to_regclass($1)::text", [table]) == nil)
+        #expect(try LakehookDatabase.value("SELECT to_regclass($1)::text", [table]) == nil)
         for offset in 0...3 {
-            let day = try #require(try TestDatabase.value("SELECT to_char((now() AT TIME ZONE 'UTC')::date + $1::int, 'YYYYMMDD')", [String(offset)]))
-            #expect(try TestDatabase.value("SELECT to_regclass($1)::text", ["webhook_events_\(day)"]) != nil, "day +\(offset)")
+            let day = try #require(try LakehookDatabase.value("SELECT to_char((now() AT TIME ZONE 'UTC')::date + $1::int, 'YYYYMMDD')", [String(offset)]))
+            #expect(try LakehookDatabase.value("SELECT to_regclass($1)::text", ["webhook_events_\(day)"]) != nil, "day +\(offset)")
         }
         // A row that arrives now lands in today's partition, not the default one.
-        let partition = try TestDatabase.value("""
+        let partition = try LakehookDatabase.value("""
             WITH row AS (
                 INSERT INTO webhook_events (received_at, connection_id, route, status, outcome)
                 VALUES (now(), -1, 'deployments', 200, 'applied') RETURNING tableoid
             ) SELECT tableoid::regclass::text FROM row
             """)
-        let today = try TestDatabase.value("SELECT to_char((now() AT TIME ZONE 'UTC')::date, 'YYYYMMDD')")
+        let today = try LakehookDatabase.value("SELECT to_char((now() AT TIME ZONE 'UTC')::date, 'YYYYMMDD')")
         #expect(partition == "webhook_events_\(today ?? "")")
     }
 }

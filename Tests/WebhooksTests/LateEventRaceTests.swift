@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 16: the late check is atomic with the write. One writer holds a row with a newer post
 /// (written, not committed) while a late post of the same row starts, finds nothing newer in its
@@ -15,7 +16,7 @@ struct LateEventRaceTests {
     }
 
     static func connection() throws -> DevLakeConnection {
-        try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "late-race-\(UUID().uuidString.prefix(13))").0
+        try DevLakeConnectionStore(pool: LakehookDatabase.pool).create(name: "late-race-\(UUID().uuidString.prefix(13))").0
     }
 
     /// Commits `committed`, then has `newer` hold its row uncommitted while `late` runs with a
@@ -24,7 +25,7 @@ struct LateEventRaceTests {
         _ connection: DevLakeConnection, route: String, committed: any SingleStatementOperation,
         newer: any SingleStatementOperation, late: any SingleStatementOperation
     ) throws -> (result: WriteResult, outcome: [String]) {
-        _ = try TestDatabase.pool.withConnection { db in try committed.write(db, for: connection) }
+        _ = try LakehookDatabase.pool.withConnection { db in try committed.write(db, for: connection) }
         let requestId = "late-race-\(UUID().uuidString)"
         let entry = JournalEntry(
             receivedAt: .now(), connectionId: connection.id, route: route, params: [:], requestId: requestId,
@@ -37,7 +38,7 @@ struct LateEventRaceTests {
                 answered.withLock { $0 = result }
             })
         let result = try #require(answered.withLock { $0 })
-        let outcome = try TestDatabase.rows("SELECT outcome FROM webhook_events WHERE request_id = $1", [requestId]).compactMap { $0[0] }
+        let outcome = try LakehookDatabase.rows("SELECT outcome FROM webhook_events WHERE request_id = $1", [requestId]).compactMap { $0[0] }
         return (result, outcome)
     }
 
@@ -62,8 +63,8 @@ struct LateEventRaceTests {
             late: issue("late", updated: "2024-01-01T10:30:00Z", board: "racer"))
         Self.expectLate(raced)
         #expect(raced.result.stale?.contains("2024-01-01T11:00:00Z") == true)
-        #expect(try TestDatabase.value("SELECT title FROM issues WHERE id = $1", [connection.rowId("R1")]) == "newer")
-        #expect(try TestDatabase.count("SELECT count(*) FROM boards WHERE id = $1", [connection.rowId("racer")]) == 0)
+        #expect(try LakehookDatabase.value("SELECT title FROM issues WHERE id = $1", [connection.rowId("R1")]) == "newer")
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM boards WHERE id = $1", [connection.rowId("racer")]) == 0)
     }
 
     @Test("a task: the late IN_PROGRESS post's pipeline commit is not kept, and the task stays DONE")
@@ -79,8 +80,8 @@ struct LateEventRaceTests {
             late: task("IN_PROGRESS", sha: "racer"))
         Self.expectLate(raced)
         let pipeline = connection.rowId("p")
-        #expect(try TestDatabase.value("SELECT status FROM cicd_tasks WHERE pipeline_id = $1", [pipeline]) == "DONE")
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_pipeline_commits WHERE pipeline_id = $1 AND commit_sha = 'racer'", [pipeline]) == 0)
+        #expect(try LakehookDatabase.value("SELECT status FROM cicd_tasks WHERE pipeline_id = $1", [pipeline]) == "DONE")
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_pipeline_commits WHERE pipeline_id = $1 AND commit_sha = 'racer'", [pipeline]) == 0)
     }
 
     @Test("a deployment: the newer post's commit set stands")
@@ -96,7 +97,7 @@ struct LateEventRaceTests {
             newer: deployment(finished: "2024-01-01T10:20:00Z", sha: "b"), late: deployment(finished: "2024-01-01T10:10:00Z", sha: "c"))
         Self.expectLate(raced)
         #expect(raced.result.stale?.contains("2024-01-01T10:20:00Z") == true)
-        #expect(try TestDatabase.rows(
+        #expect(try LakehookDatabase.rows(
             "SELECT commit_sha FROM cicd_deployment_commits WHERE cicd_deployment_id = $1", [connection.rowId("D1")]).compactMap { $0[0] } == ["b"])
     }
 
@@ -113,6 +114,6 @@ struct LateEventRaceTests {
             newer: pullRequest(#""status":"MERGED","mergedDate":"2024-01-02T00:00:00Z""#), late: pullRequest(#""status":"OPEN""#))
         Self.expectLate(raced)
         #expect(raced.result.stale?.contains("MERGED at 2024-01-02T00:00:00Z") == true, "\(raced.result.stale ?? "")")
-        #expect(try TestDatabase.value("SELECT status FROM pull_requests WHERE id = $1", [connection.rowId("1")]) == "MERGED")
+        #expect(try LakehookDatabase.value("SELECT status FROM pull_requests WHERE id = $1", [connection.rowId("1")]) == "MERGED")
     }
 }

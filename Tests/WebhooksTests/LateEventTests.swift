@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 16 (API.md amendments): a late event never moves data backwards. A post older than the
 /// stored row, by the dates it carries, changes nothing, answers 200 with `data.applied = false`
@@ -33,7 +34,7 @@ struct LateEventTests {
 
     /// The journal's outcome of a request.
     func outcome(_ posted: Posted) throws -> String? {
-        try TestDatabase.value("SELECT outcome FROM webhook_events WHERE request_id = $1", [posted.requestId])
+        try LakehookDatabase.value("SELECT outcome FROM webhook_events WHERE request_id = $1", [posted.requestId])
     }
 
     /// Expects a late post's answer and journal row.
@@ -54,7 +55,7 @@ struct LateEventTests {
 
     /// The rows `condition` selects in `table`, whole, as JSON text in a stable order.
     static func rows(_ table: String, where condition: String, _ binds: [String?]) throws -> [String] {
-        try TestDatabase.rows("SELECT row_to_json(t)::text FROM \(table) t WHERE \(condition) ORDER BY 1", binds).compactMap { $0[0] }
+        try LakehookDatabase.rows("SELECT row_to_json(t)::text FROM \(table) t WHERE \(condition) ORDER BY 1", binds).compactMap { $0[0] }
     }
 
     // MARK: - Issues and incidents
@@ -76,22 +77,22 @@ struct LateEventTests {
         try expectApplied(post(connection, key, "issues", Self.issue(
             #""title":"current","status":"IN_PROGRESS","type":"INCIDENT","assignee_id":"u1","board_key":"b1","updated_date":"2024-01-01T10:00:00Z""#)))
         let stored = try issueRows(connection)
-        let footprint = try TestDatabase.footprint(of: connection)
+        let footprint = try LakehookDatabase.footprint(of: connection)
 
         let late = try post(connection, key, "issues", Self.issue(
             #""title":"old","status":"TODO","type":"BUG","assignee_id":"u2","board_key":"b-late","updated_date":"2024-01-01T09:00:00Z""#))
         try expectLate(late, naming: ["2024-01-01T10:00:00Z", "2024-01-01T09:00:00Z"])
         #expect(try issueRows(connection) == stored)
-        #expect(try TestDatabase.footprint(of: connection) == footprint)
+        #expect(try LakehookDatabase.footprint(of: connection) == footprint)
 
         // The same updated_date is not earlier: applied.
         try expectApplied(post(connection, key, "issues", Self.issue(
             #""title":"same","status":"IN_PROGRESS","type":"INCIDENT","assignee_id":"u1","board_key":"b1","updated_date":"2024-01-01T10:00:00Z""#)))
-        #expect(try TestDatabase.value("SELECT title FROM incidents WHERE id = $1", [connection.rowId("L-1")]) == "same")
+        #expect(try LakehookDatabase.value("SELECT title FROM incidents WHERE id = $1", [connection.rowId("L-1")]) == "same")
         // Without an updated_date, the last write wins, and then a dated post finds nothing to compare.
         try expectApplied(post(connection, key, "issues", Self.issue(#""title":"undated","status":"DONE""#)))
         try expectApplied(post(connection, key, "issues", Self.issue(#""title":"dated","status":"TODO","updated_date":"2023-01-01T00:00:00Z""#)))
-        #expect(try TestDatabase.value("SELECT title || ' ' || status FROM issues WHERE id = $1", [connection.rowId("L-1")]) == "dated TODO")
+        #expect(try LakehookDatabase.value("SELECT title || ' ' || status FROM issues WHERE id = $1", [connection.rowId("L-1")]) == "dated TODO")
     }
 
     // MARK: - Tasks
@@ -126,7 +127,7 @@ struct LateEventTests {
 
         // A re-run starts later.
         try expectApplied(post(connection, key, "cicd_tasks", Self.task("IN_PROGRESS", started: "2024-01-01T11:00:00Z", extra: extra)))
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT status || ' ' || (finished_date IS NULL) FROM cicd_tasks WHERE pipeline_id = $1", [connection.rowId("p")]) == "IN_PROGRESS true")
         // A DONE post is never late by this rule.
         try expectApplied(post(connection, key, "cicd_tasks", Self.task("DONE", started: "2024-01-01T10:30:00Z")))
@@ -163,7 +164,7 @@ struct LateEventTests {
     }
 
     func shas(_ connection: DevLakeConnection, _ id: String = "D-1") throws -> [String] {
-        try TestDatabase.rows(
+        try LakehookDatabase.rows(
             "SELECT commit_sha FROM cicd_deployment_commits WHERE cicd_deployment_id = $1 ORDER BY 1", [connection.rowId(id)]
         ).compactMap { $0[0] }
     }
@@ -207,7 +208,7 @@ struct LateEventTests {
         try expectApplied(post(connection, key, "deployments", Self.singleCommit("c3", end: "2024-01-01T10:04:00Z")))
         #expect(try shas(connection, "rel-1") == ["a1", "b2", "c3"])
         #expect(try Self.rows("cicd_deployments", where: "id = $1", [connection.rowId("rel-1")]) == deploymentRow)
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT result FROM cicd_deployment_commits WHERE cicd_deployment_id = $1 AND commit_sha = 'c3'", [connection.rowId("rel-1")]) == "FAILURE")
     }
 
@@ -235,13 +236,13 @@ struct LateEventTests {
 
         // A later date is news: applied (a pull request reopened after a later close).
         try expectApplied(post(connection, key, "pull_requests", Self.pullRequest(1, #""status":"OPEN","closedDate":"2024-01-03T10:00:00Z""#)))
-        #expect(try TestDatabase.value("SELECT status FROM pull_requests WHERE id = $1", [id]) == "OPEN")
+        #expect(try LakehookDatabase.value("SELECT status FROM pull_requests WHERE id = $1", [id]) == "OPEN")
 
         // CLOSED too; another createdDate is another story (the last write wins).
         try expectApplied(post(connection, key, "pull_requests", Self.pullRequest(2, #""status":"CLOSED","closedDate":"2024-01-02T10:00:00Z""#)))
         try expectLate(post(connection, key, "pull_requests", Self.pullRequest(2, #""status":"OPEN""#)), naming: ["CLOSED"])
         try expectApplied(post(connection, key, "pull_requests", #"{"pullRequestKey":2,"displayTitle":"t","createdDate":"2024-02-01T00:00:00Z","status":"OPEN"}"#))
-        #expect(try TestDatabase.value("SELECT status FROM pull_requests WHERE id = $1", [connection.rowId("2")]) == "OPEN")
+        #expect(try LakehookDatabase.value("SELECT status FROM pull_requests WHERE id = $1", [connection.rowId("2")]) == "OPEN")
     }
 
     // MARK: - The answer in the OpenAPI document

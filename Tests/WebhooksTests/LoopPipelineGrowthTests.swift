@@ -4,6 +4,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 14: one pipelined connection commits its statements one after the other, each waiting
 /// for its own disk flush (612 issues/s on a 1 ms flush, against pgbench's 4,446 with 16
@@ -19,7 +20,7 @@ struct LoopPipelineGrowthTests {
         // The test database runs with fsync off, where a loop keeps one connection: these tests
         // are about growing, so the pipeline grows as on a disk that flushes.
         let pipeline = LoopPipeline(
-            loop: loop, config: TestDatabase.config, maxConnections: maxConnections, growsOnlyWhenCommitsFlush: false)
+            loop: loop, config: TestDatabase.config(), maxConnections: maxConnections, growsOnlyWhenCommitsFlush: false)
         try body(loop, pipeline)
     }
 
@@ -97,7 +98,7 @@ struct LoopPipelineGrowthTests {
         let loop = try EventLoop(index: 0)
         loop.start()
         defer { loop.stop() }
-        let pipeline = LoopPipeline(loop: loop, config: TestDatabase.config, maxConnections: 4)
+        let pipeline = LoopPipeline(loop: loop, config: TestDatabase.config(), maxConnections: 4)
         try Self.connect(loop, pipeline)
         let done = Locked(0)
         var taken = 0

@@ -3,6 +3,7 @@ import Migrations
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 @Suite("Migrations")
 struct MigrationTests {
@@ -21,12 +22,9 @@ struct MigrationTests {
 
     /// A database of its own, so the migrations run from nothing.
     static func withFreshDatabase(_ body: (PostgresConfig) throws -> Void) throws {
-        let name = "lakehook_migrations_\(UUID().uuidString.prefix(8).lowercased())"
-        try TestDatabase.pool.withConnection { db in try db.execute(script: "CREATE DATABASE \(name)") }
-        defer {
-            _ = try? TestDatabase.pool.withConnection { db in try db.execute(script: "DROP DATABASE \(name) WITH (FORCE)") }
-        }
-        try body(PostgresConfig(conninfo: TestDatabase.config.conninfo + " dbname=\(name)"))
+        let name = try TestDatabase.createDatabase("migrations")
+        defer { TestDatabase.dropDatabase(name) }
+        try body(PostgresConfig(conninfo: TestDatabase.conninfo(database: name)))
     }
 
     @Test("two instances migrating at the same moment apply each migration once; again is a no-op")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// API.md §2: "a numeric string is accepted (`"3.5"`)". A string with leading zeros is numeric
 /// too — `"007"` is 7, as any reader of the text takes it — yet it was refused (`pullRequestKey:
@@ -10,7 +11,7 @@ import Testing
 struct NumericStringTests {
     func read<Value: Equatable>(_ json: String, _ body: (inout FieldReader) -> Value?) throws -> (Value?, [String]) {
         guard case .object(let object) = try JSONParser.parse(Array(#"{"field":\#(json)}"#.utf8)) else {
-            throw ClientError("not an object")
+            throw TestFailure("not an object")
         }
         var reader = FieldReader(object)
         let value = body(&reader)
@@ -55,7 +56,7 @@ struct NumericStringTests {
         let reply = try server.post(path, body, key: key)
         #expect(reply.status == 200, "\(reply.text)")
         #expect(reply.data?["id"] == .string(connection.rowId("7")))
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT pull_request_key || ' ' || additions FROM pull_requests WHERE id = $1", [connection.rowId("7")]) == "7 12")
         let bare = try server.post(path, body.replacingOccurrences(of: #""007""#, with: "007"), key: key)
         #expect(bare.status == 400 && bare.text.contains("malformed JSON"), "\(bare.text)")

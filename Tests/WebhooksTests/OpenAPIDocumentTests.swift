@@ -1,74 +1,10 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// The Python tools the API tests run: `scripts/python-tools.sh` makes (once) a virtualenv at
-/// `.lakehook/venv` with pinned schemathesis and openapi-spec-validator, and prints its bin folder.
-enum PythonTools {
-    static let projectRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let document = projectRoot.appendingPathComponent("Sources/Webhooks/Resources/openapi.json")
-
-    /// The venv's bin folder, or what the script said when it could not make it.
-    static let bin: Result<URL, ToolFailure> = {
-        let script = projectRoot.appendingPathComponent("scripts/python-tools.sh")
-        do {
-            let run = try PythonTools.run(URL(fileURLWithPath: "/bin/bash"), [script.path], timeout: 600)
-            let path = run.output.split(separator: "\n").last.map(String.init) ?? ""
-            guard run.status == 0, FileManager.default.isExecutableFile(atPath: path + "/python") else {
-                return .failure(ToolFailure(description: "scripts/python-tools.sh failed (\(run.status)):\n\(run.output)"))
-            }
-            return .success(URL(fileURLWithPath: path))
-        } catch {
-            return .failure(ToolFailure(description: "cannot run scripts/python-tools.sh: \(error)"))
-        }
-    }()
-
-    /// A tool of the venv; a test that needs one fails (never skips) when the venv cannot be made.
-    static func tool(_ name: String) throws -> URL {
-        try bin.get().appendingPathComponent(name)
-    }
-
-    /// Runs a program to its end (killed after `timeout` seconds), stdout and stderr together.
-    /// Proxy variables are dropped: the tools talk to 127.0.0.1 only.
-    static func run(
-        _ executable: URL, _ arguments: [String], in folder: URL? = nil, input: String? = nil, timeout: Int
-    ) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let folder { process.currentDirectoryURL = folder }
-        var environment = ProcessInfo.processInfo.environment
-        for name in ["http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
-            environment[name] = nil
-        }
-        environment["NO_PROXY"] = "127.0.0.1,localhost"
-        environment["NO_COLOR"] = "1"
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try? stdin.fileHandleForWriting.close()
-        let pid = process.processIdentifier
-        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(timeout), execute: watchdog)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        watchdog.cancel()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-}
-
-struct ToolFailure: Error, CustomStringConvertible {
-    var description: String
-}
 
 /// The OpenAPI document: served as kept, valid, complete, and in agreement with the server.
 @Suite("The OpenAPI document")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// API.md §5: a pipeline's result, type, environment, dates and duration derive from its tasks.
 @Suite("Finishing a pipeline")
@@ -30,7 +31,7 @@ struct PipelineFinishTests {
     }
 
     func pipeline(_ name: String) throws -> [String: String?] {
-        let row = try #require(try TestDatabase.rows("""
+        let row = try #require(try LakehookDatabase.rows("""
             SELECT status, result, type, environment, duration_sec,
                    to_char(started_date AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started,
                    to_char(finished_date AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished,
@@ -74,12 +75,12 @@ struct PipelineFinishTests {
         #expect(reply.status == 200)
         #expect(reply.data?["result"] == .string("ABORT"))
         #expect(try pipeline("p")["result"] == "ABORT")
-        let aborted = try #require(try TestDatabase.rows(
+        let aborted = try #require(try LakehookDatabase.rows(
             "SELECT result, status, finished_date IS NOT NULL AS has_finish, duration_sec > 0 AS has_duration FROM cicd_tasks WHERE id = $1",
             [connection.rowId("p:b")]).first)
         #expect(aborted["result"] == "ABORT" && aborted["status"] == "DONE")
         #expect(aborted["has_finish"] == "t" && aborted["has_duration"] == "t")
-        #expect(try TestDatabase.value("SELECT status FROM cicd_tasks WHERE id = $1", [connection.rowId("p:a")]) == "DONE")
+        #expect(try LakehookDatabase.value("SELECT status FROM cicd_tasks WHERE id = $1", [connection.rowId("p:a")]) == "DONE")
     }
 
     @Test("tasks of mixed types give the type '', tasks of one type give that type")
@@ -121,7 +122,7 @@ struct PipelineFinishTests {
     func createdDateMovesEarlier() throws {
         try task("c", "second", started: "2024-03-01T10:30:00Z")
         try task("c", "first", started: "2024-03-01T09:00:00Z")
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT created_date = '2024-03-01T09:00:00Z'::timestamptz AND started_date = created_date FROM cicd_pipelines WHERE id = $1",
             [connection.rowId("c")]) == "t")
     }
@@ -142,22 +143,22 @@ struct PipelineFinishTests {
         let reply = try finish("never-posted")
         #expect(reply.status == 404)
         #expect(reply.json?["success"] == .bool(false))
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_pipelines WHERE id = $1", [connection.rowId("never-posted")]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_pipelines WHERE id = $1", [connection.rowId("never-posted")]) == 0)
     }
 
     @Test("a task posted after finish is refused with 403 and nothing is written")
     func taskAfterFinish() throws {
         try task("closed", "a")
         #expect(try finish("closed").status == 200)
-        let before = try TestDatabase.footprint(of: connection)
+        let before = try LakehookDatabase.footprint(of: connection)
         let pipelineBefore = try pipeline("closed")
         let reply = try task("closed", "b", result: "FAILURE")
         #expect(reply.status == 403)
         #expect(reply.json?["code"] == .number("403"))
-        #expect(try TestDatabase.footprint(of: connection) == before)
+        #expect(try LakehookDatabase.footprint(of: connection) == before)
         #expect(try pipeline("closed") == pipelineBefore)
         // Re-posting an existing task of a finished pipeline changes nothing either.
         #expect(try task("closed", "a", result: "FAILURE").status == 403)
-        #expect(try TestDatabase.value("SELECT result FROM cicd_tasks WHERE id = $1", [connection.rowId("closed:a")]) == "SUCCESS")
+        #expect(try LakehookDatabase.value("SELECT result FROM cicd_tasks WHERE id = $1", [connection.rowId("closed:a")]) == "SUCCESS")
     }
 }

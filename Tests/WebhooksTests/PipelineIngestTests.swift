@@ -3,6 +3,7 @@ import HTTP
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// A Lakehook built like `TestServer` but with what these tests vary: the pipeline on or off,
 /// the event loops (one by default, so every request meets the same pipeline), the database,
@@ -14,8 +15,8 @@ final class PipelineServer: Sendable {
     let applicationName: String
     var port: Int { server.port }
 
-    init(pipeline: Bool, eventLoops: Int = 1, poolSize: Int = 4, conninfo: String = TestDatabase.config.conninfo) throws {
-        _ = TestDatabase.pool  // migrates the test database once
+    init(pipeline: Bool, eventLoops: Int = 1, poolSize: Int = 4, conninfo: String = TestDatabase.config().conninfo) throws {
+        _ = LakehookDatabase.pool  // migrates the test database once
         applicationName = "lakehook-pipeline-test-\(UUID().uuidString.prefix(8).lowercased())"
         let config = PostgresConfig(conninfo: conninfo, applicationName: applicationName)
         service = WebhookService(
@@ -77,9 +78,9 @@ final class PipelineServer: Sendable {
         let end = Date().addingTimeInterval(seconds)
         var n = 0
         while try writes().pipeline == start {
-            guard Date() < end else { throw ClientError("the pipeline took no write within \(seconds) s") }
+            guard Date() < end else { throw TestFailure("the pipeline took no write within \(seconds) s") }
             let reply = try post("\(base)/issues", RoutesTests.issue("WARM-\(n)"), key: key)
-            guard reply.status == 200 else { throw ClientError("warm-up answered \(reply.status): \(reply.text)") }
+            guard reply.status == 200 else { throw TestFailure("warm-up answered \(reply.status): \(reply.text)") }
             n += 1
             Thread.sleep(forTimeInterval: 0.01)
         }
@@ -93,7 +94,7 @@ private func backends(of server: PipelineServer) throws -> (pool: String, pipeli
     let pool = try #require(try server.service.pool.withConnection { db in
         try db.query("SELECT pg_backend_pid()::text").rows.first?[0]
     })
-    let pipelined = try TestDatabase.rows(
+    let pipelined = try LakehookDatabase.rows(
         "SELECT pid::text FROM pg_stat_activity WHERE application_name = $1 AND pid::text <> $2 ORDER BY pid",
         [server.applicationName, pool]
     ).compactMap { $0[0] }
@@ -129,7 +130,7 @@ struct PipelineIngestTests {
             let reply = try own.post("\(base)/issues", RoutesTests.issue("VIS-\(n)"), key: key)
             #expect(reply.status == 200, "\(reply.text)")
             // Read right after the answer, on another connection: the statement was committed.
-            #expect(try TestDatabase.value(
+            #expect(try LakehookDatabase.value(
                 "SELECT title FROM issues WHERE id = $1", [connection.rowId("VIS-\(n)")]) == "t", "VIS-\(n)")
         }
         let after = try own.writes()
@@ -187,12 +188,9 @@ struct PipelineIngestTests {
     /// database of the test's own: a real server error on a statement that passed decoding.
     @Test("a statement failing inside the pipeline fails only its own request")
     func failureStaysWithItsRequest() throws {
-        let name = "lakehook_pipeline_\(UUID().uuidString.prefix(8).lowercased())"
-        try TestDatabase.pool.withConnection { db in try db.execute(script: "CREATE DATABASE \(name)") }
-        defer {
-            _ = try? TestDatabase.pool.withConnection { db in try db.execute(script: "DROP DATABASE \(name) WITH (FORCE)") }
-        }
-        let conninfo = TestDatabase.config.conninfo + " dbname=\(name)"
+        let name = try TestDatabase.createDatabase("pipeline")
+        defer { TestDatabase.dropDatabase(name) }
+        let conninfo = TestDatabase.conninfo(database: name)
         let admin = try PostgresConnection(config: PostgresConfig(conninfo: conninfo))
         _ = try Migrator.migrate(admin)
         try admin.execute(script: "ALTER TABLE issues ADD CONSTRAINT refuses_poison CHECK (title IS DISTINCT FROM 'poison')")
@@ -264,7 +262,7 @@ struct PipelineIngestTests {
         // Posting is under way (answers come back) before the pipeline's backend is killed.
         let started = Date().addingTimeInterval(30)
         while outcomes.withLock({ $0.count }) < 3, Date() < started { Thread.sleep(forTimeInterval: 0.01) }
-        let killed = try TestDatabase.value("SELECT pg_terminate_backend($1::int, 5000)::text", [pipelined[0]])
+        let killed = try LakehookDatabase.value("SELECT pg_terminate_backend($1::int, 5000)::text", [pipelined[0]])
         #expect(killed == "true")
         let atKill = try own.writes().pipeline
         // Back through the pipeline (it waits 1 s before reconnecting); a generous ceiling.
@@ -281,7 +279,7 @@ struct PipelineIngestTests {
         #expect(seen.filter { $0.error != nil }.map { "\($0.key): \($0.error!)" } == [])
         #expect(seen.filter { $0.status != nil && $0.status != 200 && $0.status != 503 }.map { "\($0.key): \($0.status!)" } == [])
         let answered200 = seen.filter { $0.status == 200 }.map(\.key)
-        let stored = Set(try TestDatabase.rows(
+        let stored = Set(try LakehookDatabase.rows(
             "SELECT issue_key FROM issues WHERE _raw_data_params = $1 AND issue_key LIKE 'BRK-%'",
             [connection.rawDataParams]).compactMap { $0[0] })
         #expect(Set(answered200).subtracting(stored) == [], "answered 200 but not stored")
@@ -310,7 +308,7 @@ struct PipelineIngestTests {
         let lockFallbacks = try own.fallbacks(.lockTimeout)
 
         // Someone's open transaction holds the issue's row.
-        let holder = try PostgresConnection(config: TestDatabase.config)
+        let holder = try PostgresConnection(config: TestDatabase.config())
         try holder.execute(script: "BEGIN")
         try holder.query("SELECT 1 FROM issues WHERE id = $1 FOR UPDATE", [connection.rowId("LOCKED")])
 
@@ -325,7 +323,7 @@ struct PipelineIngestTests {
         var waiting = false
         let queued = Date().addingTimeInterval(30)
         while !waiting, Date() < queued {
-            waiting = try TestDatabase.value(
+            waiting = try LakehookDatabase.value(
                 "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
                 [own.applicationName]) != "0"
             if !waiting { Thread.sleep(forTimeInterval: 0.02) }
@@ -343,7 +341,7 @@ struct PipelineIngestTests {
         let deadline = Date().addingTimeInterval(30)
         while locked.withLock({ $0 }) == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         #expect(locked.withLock { $0 }?.status == 200)
-        #expect(try TestDatabase.rows("SELECT title FROM issues WHERE id = $1", [connection.rowId("LOCKED")])
+        #expect(try LakehookDatabase.rows("SELECT title FROM issues WHERE id = $1", [connection.rowId("LOCKED")])
             .first?[0] == "second")
         let after = try own.writes()
         #expect(after.pipeline - before.pipeline == 2)  // the locked one and FREE

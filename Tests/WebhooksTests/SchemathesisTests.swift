@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Schemathesis against the live server, reading the document the server serves: no answer may be
 /// a server error or fall outside what the document says (status, Content-Type, body schema).
@@ -115,8 +116,8 @@ struct SchemathesisRegressionTests {
             #expect(reply.status == 200, "\(reply.text)")
         }
         // The title is kept whole; the commit's derived name is cut to its column.
-        #expect(try TestDatabase.value("SELECT length(display_title) FROM cicd_deployments WHERE id = $1", [connection.rowId("d-1")]) == "256")
-        #expect(try TestDatabase.value("SELECT max(length(name)) FROM cicd_deployment_commits WHERE cicd_scope_id = $1", [connection.scopeId]) == "255")
+        #expect(try LakehookDatabase.value("SELECT length(display_title) FROM cicd_deployments WHERE id = $1", [connection.rowId("d-1")]) == "256")
+        #expect(try LakehookDatabase.value("SELECT max(length(name)) FROM cicd_deployment_commits WHERE cicd_scope_id = $1", [connection.scopeId]) == "255")
         // A deployment *name* over 255 characters is the client's mistake: 400 naming it.
         let named = try server.post("/api/rest/plugins/webhook/connections/\(connection.id)/deployments",
             #"{"id":"d-2","name":"\#(title)","startedDate":"2024-01-01T00:00:00Z","finishedDate":"2024-01-01T00:01:00Z","deploymentCommits":[{"repoUrl":"r","commitSha":"abc"}]}"#, key: key)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// API.md amendments (2026-12-03), issue 15: a column of a row that several requests write is
 /// overwritten only by a value the client sent. Broke: a second task of a pipeline and commit
@@ -18,7 +19,7 @@ struct SharedRowTests {
     }
 
     func branch(_ connection: DevLakeConnection) throws -> String? {
-        try TestDatabase.value(
+        try LakehookDatabase.value(
             "SELECT branch FROM cicd_pipeline_commits WHERE pipeline_id = $1 AND commit_sha = 'abc'", [connection.rowId("p")])
     }
 
@@ -44,14 +45,14 @@ struct SharedRowTests {
     static let commitColumns = deploymentColumns + ", commit_msg, ref_name, repo_id, repo_url"
 
     func deployment(_ connection: DevLakeConnection, _ id: String) throws -> [String] {
-        let row = try #require(try TestDatabase.rows(
+        let row = try #require(try LakehookDatabase.rows(
             "SELECT \(Self.deploymentColumns) FROM cicd_deployments WHERE id = $1", [connection.rowId(id)]).first)
         return (0..<6).map { row[$0] ?? "NULL" }
     }
 
     func commits(_ connection: DevLakeConnection, _ id: String) throws -> [String: [String]] {
         var byCommit: [String: [String]] = [:]
-        for row in try TestDatabase.rows(
+        for row in try LakehookDatabase.rows(
             "SELECT commit_sha, \(Self.commitColumns) FROM cicd_deployment_commits WHERE cicd_deployment_id = $1", [connection.rowId(id)]) {
             byCommit[row[0]!] = (1...10).map { row[$0] ?? "NULL" }
         }
@@ -65,10 +66,10 @@ struct SharedRowTests {
         try deploy(connection, key, #""pipeline_id":"rel-1","repo_url":"https://git.example.com/web","commit_sha":"b2","start_time":"2024-01-01T10:00:00Z","end_time":"2024-01-01T10:06:00Z""#)
         #expect(try commits(connection, "rel-1").keys.sorted() == ["a1", "b2"])
         // The deployment carries the latest post's dates.
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT finished_date = '2024-01-01T10:06:00Z' AND duration_sec = 360 FROM cicd_deployments WHERE id = $1",
             [connection.rowId("rel-1")]) == "t")
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_deployments WHERE cicd_scope_id = $1", [connection.scopeId]) == 1)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_deployments WHERE cicd_scope_id = $1", [connection.scopeId]) == 1)
     }
 
     @Test("a later single-commit post that leaves out display_title, ref_name, repo_id, commit_msg, result and environment keeps them")

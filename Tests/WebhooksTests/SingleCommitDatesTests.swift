@@ -20,7 +20,7 @@ struct SingleCommitDatesTests {
 
     /// The deployment's dates as epoch microseconds, and its commit's.
     func dates(_ connection: DevLakeConnection, _ id: String) throws -> (started: Int64, finished: Int64, commitStarted: Int64, commitFinished: Int64, duration: Double) {
-        let row = try #require(try TestDatabase.rows("""
+        let row = try #require(try LakehookDatabase.rows("""
             SELECT (extract(epoch FROM d.started_date) * 1000000)::bigint AS s, (extract(epoch FROM d.finished_date) * 1000000)::bigint AS f,
                 (extract(epoch FROM c.started_date) * 1000000)::bigint AS cs, (extract(epoch FROM c.finished_date) * 1000000)::bigint AS cf,
                 d.duration_sec
@@ -56,7 +56,7 @@ struct SingleCommitDatesTests {
         #expect(d.finished >= before.microsecondsSinceEpoch && d.finished <= after.microsecondsSinceEpoch)
         #expect(d.started == d.finished && d.commitStarted == d.started && d.commitFinished == d.finished)
         #expect(d.duration == 0)
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT created_date = started_date FROM cicd_deployments WHERE id = $1", [connection.rowId("def456")]) == "t")
     }
 
@@ -126,16 +126,16 @@ struct PullRequestTitleAliasTests {
         let reply = try server.post("/api/rest/plugins/webhook/connections/\(connection.id)/pull_requests",
             #"{"pullRequestKey":7,"title":"Fix the build","createdDate":"2024-05-01T09:00:00Z"}"#, key: key)
         #expect(reply.status == 200, "\(reply.text)")
-        #expect(try TestDatabase.value("SELECT title FROM pull_requests WHERE id = $1", [connection.rowId("7")]) == "Fix the build")
+        #expect(try LakehookDatabase.value("SELECT title FROM pull_requests WHERE id = $1", [connection.rowId("7")]) == "Fix the build")
         // Both given: displayTitle wins; an empty displayTitle gives way to title.
         let both = try server.post("/api/rest/plugins/webhook/connections/\(connection.id)/pull_requests",
             #"{"pullRequestKey":7,"title":"t","displayTitle":"Shown","createdDate":"2024-05-01T09:00:00Z"}"#, key: key)
         #expect(both.status == 200, "\(both.text)")
-        #expect(try TestDatabase.value("SELECT title FROM pull_requests WHERE id = $1", [connection.rowId("7")]) == "Shown")
+        #expect(try LakehookDatabase.value("SELECT title FROM pull_requests WHERE id = $1", [connection.rowId("7")]) == "Shown")
         let empty = try server.post("/api/rest/plugins/webhook/connections/\(connection.id)/pull_requests",
             #"{"pullRequestKey":7,"title":"From title","displayTitle":"","createdDate":"2024-05-01T09:00:00Z"}"#, key: key)
         #expect(empty.status == 200, "\(empty.text)")
-        #expect(try TestDatabase.value("SELECT title FROM pull_requests WHERE id = $1", [connection.rowId("7")]) == "From title")
+        #expect(try LakehookDatabase.value("SELECT title FROM pull_requests WHERE id = $1", [connection.rowId("7")]) == "From title")
         let neither = try server.post("/api/rest/plugins/webhook/connections/\(connection.id)/pull_requests",
             #"{"pullRequestKey":7,"createdDate":"2024-05-01T09:00:00Z"}"#, key: key)
         #expect(neither.status == 400 && neither.causes == ["displayTitle: is required"], "\(neither.text)")

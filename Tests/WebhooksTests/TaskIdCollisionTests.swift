@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// API.md §4: a task's id is `webhook:<conn>:<pipeline_name>:<name>`, and names may hold `:`,
 /// so two tasks of different pipelines can arrive with one id. The second must not take the
@@ -15,13 +16,13 @@ struct TaskIdCollisionTests {
     }
 
     static func decoded(_ body: String, for connection: DevLakeConnection) throws -> TaskUpsert {
-        guard case .object(let object) = try JSONParser.parse(Array(body.utf8)) else { throw ClientError("not an object") }
+        guard case .object(let object) = try JSONParser.parse(Array(body.utf8)) else { throw TestFailure("not an object") }
         return try TaskUpsert.decode(object, for: connection).get()
     }
 
     /// The first task's row as it must stay: its pipeline and its result.
     static func firstTask(_ connection: DevLakeConnection) throws -> String? {
-        try TestDatabase.value(
+        try LakehookDatabase.value(
             "SELECT pipeline_id || ' ' || result FROM cicd_tasks WHERE id = $1", [connection.rowId("a:b:c")])
     }
 
@@ -30,7 +31,7 @@ struct TaskIdCollisionTests {
         let (connection, key) = try server.newConnection("task-id")
         let path = "/api/plugins/webhook/\(connection.id)/cicd_tasks"
         #expect(try server.post(path, Self.task(pipeline: "a:b", name: "c"), key: key).status == 200)
-        let before = try TestDatabase.footprint(of: connection)
+        let before = try LakehookDatabase.footprint(of: connection)
 
         // Twice: the first request of a key runs on the pool, later ones on the loop's pipeline.
         for _ in 0..<2 {
@@ -43,8 +44,8 @@ struct TaskIdCollisionTests {
             }
             #expect(message.contains(#"pipeline "a:b""#) && message.contains(#"task "c""#), "\(message)")
         }
-        #expect(try TestDatabase.footprint(of: connection) == before)
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_pipelines WHERE id = $1", [connection.rowId("a")]) == 0)
+        #expect(try LakehookDatabase.footprint(of: connection) == before)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_pipelines WHERE id = $1", [connection.rowId("a")]) == 0)
         #expect(try Self.firstTask(connection) == "\(connection.rowId("a:b")) SUCCESS")
 
         // Re-posting the first task itself still replaces it.
@@ -57,12 +58,12 @@ struct TaskIdCollisionTests {
         let (connection, key) = try server.newConnection("task-id-blocking")
         let first = try Self.decoded(Self.task(pipeline: "a:b", name: "c"), for: connection)
         let second = try Self.decoded(Self.task(pipeline: "a", name: "b:c"), for: connection)
-        _ = try TestDatabase.pool.withConnection { db in try first.write(db, for: connection) }
+        _ = try LakehookDatabase.pool.withConnection { db in try first.write(db, for: connection) }
         let refusal = #expect(throws: WebhookError.self) {
-            try TestDatabase.pool.withConnection { db in try second.write(db, for: connection) }
+            try LakehookDatabase.pool.withConnection { db in try second.write(db, for: connection) }
         }
         #expect(refusal?.status == 409, "\(String(describing: refusal))")
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_pipelines WHERE id = $1", [connection.rowId("a")]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_pipelines WHERE id = $1", [connection.rowId("a")]) == 0)
 
         let base = "/api/plugins/webhook/\(connection.id)"
         #expect(try server.post("\(base)/cicd_pipeline/a:b/finish", key: key).status == 200)
@@ -79,13 +80,13 @@ struct TaskIdCollisionTests {
     ) throws -> Result<WriteResult, any Error>? {
         let first = try decoded(task(pipeline: "a:b", name: "c"), for: connection)
         let second = try decoded(task(pipeline: "a", name: "b:c", result: "FAILURE"), for: connection)
-        let holder = try PostgresConnection(config: TestDatabase.config)
+        let holder = try PostgresConnection(config: TestDatabase.config())
         try holder.execute(script: "BEGIN")
         _ = try holder.query(first.sql, first.binds(for: connection))
         let outcome = Shared<Result<WriteResult, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         Thread {
-            let result = Result { try write(TestDatabase.pool, second) }
+            let result = Result { try write(LakehookDatabase.pool, second) }
             outcome.withLock { $0 = result }
             done.signal()
         }.start()
@@ -110,7 +111,7 @@ struct TaskIdCollisionTests {
             Issue.record("expected a 409, got \(String(describing: other))")
         }
         #expect(try Self.firstTask(connection) == "\(connection.rowId("a:b")) SUCCESS")
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_pipelines WHERE id = $1", [connection.rowId("a")]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_pipelines WHERE id = $1", [connection.rowId("a")]) == 0)
     }
 }
 

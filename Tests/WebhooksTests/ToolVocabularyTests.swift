@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// API.md amendments (2026-12-03), issue 15: `result` and `status` take the words CI/CD tools
 /// send, mapped as DevLake's plugins map them (docs/API-VOCABULARY.md). Broke: Jenkins'
@@ -121,7 +122,7 @@ struct ToolVocabularyTests {
             let body = #"{"pipeline_name":"p","name":"\#(c.name)","result":"\#(c.result)","status":"\#(c.status)","type":"BUILD","environment":"PRODUCTION","started_date":"2024-01-01T00:00:00Z","repo_id":"r"}"#
             let reply = try server.post("/api/plugins/webhook/\(connection.id)/cicd_tasks", body, key: key)
             #expect(reply.status == 200, "\(c.name): \(reply.text)")
-            let row = try #require(try TestDatabase.rows(
+            let row = try #require(try LakehookDatabase.rows(
                 "SELECT result, status, original_result, original_status FROM cicd_tasks WHERE id = $1",
                 [connection.rowId("p:\(c.name)")]).first)
             #expect(row["result"] == c.stored.0 && row["status"] == c.stored.1, "\(c.name)")
@@ -138,9 +139,9 @@ struct ToolVocabularyTests {
         let current = #"{"id":"argo-1","result":"Degraded","startedDate":"2024-01-01T00:00:00Z","finishedDate":"2024-01-01T00:05:00Z","deploymentCommits":[{"repoUrl":"u","commitSha":"a1"},{"repoUrl":"u","commitSha":"a2","result":"canceled","status":"Running"}]}"#
         let reply = try server.post("/api/rest/plugins/webhook/connections/\(connection.id)/deployments", current, key: key)
         #expect(reply.status == 200, "\(reply.text)")
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT result || ' ' || original_result FROM cicd_deployments WHERE id = $1", [connection.rowId("argo-1")]) == "FAILURE Degraded")
-        let commits = try TestDatabase.rows("""
+        let commits = try LakehookDatabase.rows("""
             SELECT commit_sha, result, original_result, status, original_status FROM cicd_deployment_commits
             WHERE cicd_deployment_id = $1 ORDER BY commit_sha
             """, [connection.rowId("argo-1")])
@@ -149,19 +150,19 @@ struct ToolVocabularyTests {
 
         let single = #"{"repo_url":"u","commit_sha":"b1","start_time":"2024-01-01T00:00:00Z","end_time":"2024-01-01T00:01:00Z","pipeline_id":"bb-1","result":"STOPPED"}"#
         #expect(try server.post("/api/plugins/webhook/\(connection.id)/deployments", single, key: key).status == 200)
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT result || ' ' || original_result FROM cicd_deployments WHERE id = $1", [connection.rowId("bb-1")]) == "ABORT STOPPED")
         // Not finished: a deployment has no result yet, as DevLake's plugins give such words none.
         let running = #"{"repo_url":"u","commit_sha":"b2","pipeline_id":"bb-2","result":"IN_PROGRESS"}"#
         #expect(try server.post("/api/plugins/webhook/\(connection.id)/deployments", running, key: key).status == 200)
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT '[' || result || '] ' || original_result FROM cicd_deployments WHERE id = $1", [connection.rowId("bb-2")]) == "[] IN_PROGRESS")
     }
 
     @Test("a word in no vocabulary is a 400 whose cause names DevLake's words and the table, and nothing is written")
     func unknownWord() throws {
         let (connection, key) = try server.newConnection("vocab-bad")
-        let before = try TestDatabase.footprint(of: connection)
+        let before = try LakehookDatabase.footprint(of: connection)
         let task = #"{"pipeline_name":"p","name":"t","result":"GREAT","status":"SOON","type":"BUILD","environment":"PRODUCTION","started_date":"2024-01-01T00:00:00Z","repo_id":"r"}"#
         let reply = try server.post("/api/plugins/webhook/\(connection.id)/cicd_tasks", task, key: key)
         #expect(reply.status == 400)
@@ -173,6 +174,6 @@ struct ToolVocabularyTests {
         // DONE is a status, not a result.
         let done = try server.post("/api/plugins/webhook/\(connection.id)/deployments", #"{"repo_url":"u","commit_sha":"c","result":"done"}"#, key: key)
         #expect(done.status == 400 && done.causes == ["result: must be one of SUCCESS, FAILURE, ABORT, \(tools)"], "\(done.text)")
-        #expect(try TestDatabase.footprint(of: connection) == before)
+        #expect(try LakehookDatabase.footprint(of: connection) == before)
     }
 }

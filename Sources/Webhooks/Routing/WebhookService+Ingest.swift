@@ -77,20 +77,6 @@ extension WebhookService {
         return try route.decode(body, connection, request.pathParameters, arrival)
     }
 
-    /// An ingest request run on this thread from start to end (`handler()`).
-    func ingestBlocking(_ request: HTTPRequest, _ route: IngestRoute) -> HTTPResponse {
-        do {
-            let reference = try Self.connectionReference(request.pathParameters)
-            let connection = try directory.authenticate(reference, authorization: request.headers[first: "Authorization"])
-            let arrival = Timestamp.now()
-            let operation = try decode(request, route, for: connection, arrival: arrival)
-            let entry = journalEntry(request, route, connection: connection, arrival: arrival, started: .now)
-            return answer(try executor.run(IngestRequest(operation: operation, connection: connection, entry: entry)), connection: connection)
-        } catch {
-            return failed(error, request)
-        }
-    }
-
     /// A 200 for what a write wrote, what a dry run would have written, or the first answer
     /// to the same idempotency key (with `Idempotent-Replayed: true`, as Stripe and others send).
     func answer(_ outcome: IngestOutcome, connection: DevLakeConnection) -> HTTPResponse {

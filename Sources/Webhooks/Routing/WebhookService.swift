@@ -78,28 +78,6 @@ public final class WebhookService: Sendable {
         return table
     }
 
-    /// The whole application as one blocking HTTP handler (every route run on the calling
-    /// thread; ingest writes on the pool): route, run, answer, log, count.
-    public func handler() -> HTTPHandler {
-        let table = routes()
-        return { [self] request in
-            let started = ContinuousClock.now
-            switch table.route(method: request.method, path: request.path) {
-            case .matched(let route, let parameters, let pattern):
-                var routed = request
-                routed.pathParameters = parameters
-                let response: HTTPResponse
-                switch route {
-                case .ingest(let ingest): response = ingestBlocking(routed, ingest)
-                case .inline(let handler), .blocking(let handler, _): response = handler(routed)
-                }
-                return record(request, route: pattern, started: started, response)
-            case let unmatched:
-                return record(request, route: "unmatched", started: started, Self.refusal(unmatched, request))
-            }
-        }
-    }
-
     /// The answer when routing found no handler (405, 404, 400).
     static func refusal(_ match: RouteMatch<Route>, _ request: HTTPRequest) -> HTTPResponse {
         switch match {

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import TestSupport
 
 /// The JSON error body the app would build, so tests can tell it reached the wire.
 let testErrorResponse: @Sendable (Int, String) -> HTTPResponse = { status, message in
@@ -18,6 +19,23 @@ let echoHandler: HTTPHandler = { request in
     return HTTPResponse(status: 200, headers: headers, body: request.body)
 }
 
+extension HTTPServer {
+    /// A server whose handler blocks: each request runs on a handler thread (`offload`), as the
+    /// webhook service runs its database work. Production builds its handler itself
+    /// (`WebhookService.makeServer`); tests of the HTTP layer alone use this one.
+    convenience init(
+        host: String, port: Int, limits: ServerLimits, eventLoops: Int? = nil, handler: @escaping HTTPHandler,
+        headHandler: HTTPHeadHandler? = nil,
+        errorResponse: @escaping @Sendable (_ status: Int, _ message: String) -> HTTPResponse = testErrorResponse,
+        onRefusal: HTTPRefusalObserver? = nil
+    ) {
+        self.init(
+            host: host, port: port, limits: limits, eventLoops: eventLoops,
+            asyncHandler: { request, responder in responder.offload { handler(request) } },
+            headHandler: headHandler, errorResponse: errorResponse, onRefusal: onRefusal)
+    }
+}
+
 /// Runs `body` against a fresh server on an ephemeral loopback port, then shuts it down.
 func withServer<T>(
     limits: ServerLimits = ServerLimits(), handler: @escaping HTTPHandler = echoHandler,
@@ -25,9 +43,8 @@ func withServer<T>(
     _ body: (HTTPServer) throws -> T
 ) throws -> T {
     let server = HTTPServer(
-        host: "127.0.0.1", port: 0, limits: limits, eventLoops: eventLoops,
-        asyncHandler: { request, responder in responder.offload { handler(request) } },
-        headHandler: headHandler, errorResponse: testErrorResponse, onRefusal: onRefusal)
+        host: "127.0.0.1", port: 0, limits: limits, eventLoops: eventLoops, handler: handler,
+        headHandler: headHandler, onRefusal: onRefusal)
     try server.start()
     defer { server.shutdown(deadline: .seconds(2)) }
     return try body(server)
@@ -44,13 +61,8 @@ final class RefusalRecorder: @unchecked Sendable {
 
     func count(_ reason: HTTPRefusal.Reason) -> Int { reasons.filter { $0 == reason }.count }
 
-    /// Waits up to `seconds` for `condition` on the reasons.
-    func wait(seconds: Double = 5, _ condition: ([HTTPRefusal.Reason]) -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition(reasons) { return true }
-            usleep(10_000)
-        }
-        return condition(reasons)
+    /// Waits for `condition` on the reasons, up to `seconds` (a ceiling).
+    func wait(seconds: Double = 30, _ condition: ([HTTPRefusal.Reason]) -> Bool) -> Bool {
+        (try? waitUntil(timeout: seconds) { condition(reasons) }) != nil
     }
 }

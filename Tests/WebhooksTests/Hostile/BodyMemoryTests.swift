@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 13 (4): 1,000 connections each sending a body of 1 MiB − 1 byte took a `lakehook serve`
 /// from 43 MB to 1,116 MB, and it stayed there. Refused requests now cost no body memory, and
@@ -47,9 +48,9 @@ struct BodyMemoryTests {
 
     @Test("1,000 bodies of 1 MiB, refused and then authenticated, keep peak RSS under 128 MiB, and RSS comes back")
     func thousandMegabyteBodies() throws {
-        let (connection, key) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "memory-\(UUID().uuidString.prefix(8))")
+        let (connection, key) = try DevLakeConnectionStore(pool: LakehookDatabase.pool).create(name: "memory-\(UUID().uuidString.prefix(8))")
         let lakehook = try LakehookProcess(
-            databaseURL: TestDatabase.config.conninfo,
+            databaseURL: TestDatabase.config().conninfo,
             environment: ["LAKEHOOK_MAX_CONNECTIONS_PER_CLIENT": "1100", "LAKEHOOK_EVENT_LOOPS": "2"])
         let path = "/api/plugins/webhook/\(connection.id)/issues"
         #expect(try lakehook.post(path, "{}", key: key.plaintext).status == 400)  // warm: key cached, pipeline up

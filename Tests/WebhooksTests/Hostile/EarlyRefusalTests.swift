@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 13 (4): a request that will be refused is answered from its head, before its body is
 /// read and without `100 Continue` (it used to buffer up to 1 MiB first, and invite it).
@@ -63,7 +64,7 @@ struct EarlyRefusalTests {
         let fresh = try TestServer()
         defer { fresh.stop() }
         let (connection, key) = try fresh.newConnection("early")
-        let client = try TestClient(port: fresh.port)
+        let client = try TestClient(port: fresh.port, timeoutSeconds: 15)
         let body = Array(#"{"issue_key":"E-1","title":"t","status":"TODO","original_status":"open","created_date":"2024-01-01"}"#.utf8)
         try client.send("POST /api/plugins/webhook/\(connection.id)/issues HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
             + "Authorization: Bearer \(key)\r\nContent-Length: \(body.count)\r\n\r\n")

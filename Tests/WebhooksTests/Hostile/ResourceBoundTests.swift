@@ -6,6 +6,7 @@ import HTTP
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 13 (2), (3), (5): what hostile clients could grow or hold is bounded, and what the HTTP
 /// layer refuses is logged and counted.
@@ -15,7 +16,7 @@ struct ResourceBoundTests {
     func junkMethodsAddNoSeries() throws {
         let server = try TestServer()
         defer { server.stop() }
-        let client = try TestClient(port: server.port)
+        let client = try TestClient(port: server.port, timeoutSeconds: 15)
         func junk(_ count: Int, from start: Int) throws {
             // Pipelined in batches: each gets its 404 on the same connection.
             for batch in stride(from: start, to: start + count, by: 500) {
@@ -80,14 +81,14 @@ struct ResourceBoundTests {
         let server = try TestServer(limits: limits, log: RequestLog(level: .info, sink: LogSink(fd: fd)))
         defer { server.stop() }
         for _ in 0..<15 {
-            let client = try TestClient(port: server.port)
+            let client = try TestClient(port: server.port, timeoutSeconds: 15)
             try client.send("GET /livez HTTP/1.1\r\n\r\n")  // no Host
             #expect(try client.receive().status == 400)
         }
-        let big = try TestClient(port: server.port)
+        let big = try TestClient(port: server.port, timeoutSeconds: 15)
         try big.send("GET /livez HTTP/1.1\r\nHost: t\r\nX: \(String(repeating: "a", count: 2000))\r\n\r\n")
         #expect(try big.receive().status == 431)
-        let slow = try TestClient(port: server.port)
+        let slow = try TestClient(port: server.port, timeoutSeconds: 15)
         try slow.send("GET /livez HTTP/1.1\r\nHost: t\r\n")
         #expect(try slow.receive().status == 408)
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `make run` and `make test` start a throwaway PostgreSQL on a fixed port (54329). When another
 /// program holds that port — typically another clone's throwaway server — they stop at once and

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,7 +22,7 @@ final class NginxProcess: @unchecked Sendable {
 
     init(upstreamPorts: [Int]) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            throw ClientError("nginx is missing (\(Self.binary)); install Debian's package: apt-get install nginx")
+            throw TestFailure("nginx is missing (\(Self.binary)); install Debian's package: apt-get install nginx")
         }
         port = try freePort()
         folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("lakehook-nginx-\(UUID().uuidString.prefix(8))")
@@ -35,17 +36,17 @@ final class NginxProcess: @unchecked Sendable {
             Self.binary, "-p", folder.path + "/", "-c", configPath, "-e", folder.appendingPathComponent("error.log").path,
             "-g", "daemon off; pid \(folder.appendingPathComponent("nginx.pid").path);",
         ]
-        pid = try Self.spawn(argv, output: folder.appendingPathComponent("output.log").path)
+        pid = try spawn(argv, stdoutPath: folder.appendingPathComponent("output.log").path)
         do {
             try waitUntil(timeout: 10) {
-                if self.hasExited() { throw ClientError("nginx exited") }
+                if self.hasExited() { throw TestFailure("nginx exited") }
                 return (try? TestClient(port: self.port, timeoutSeconds: 1)) != nil
             }
         } catch {
             let output = (try? String(contentsOf: folder.appendingPathComponent("output.log"), encoding: .utf8)) ?? ""
             let log = errorLog
             stop()
-            throw ClientError("nginx did not start: \(output)\(log)")
+            throw TestFailure("nginx did not start: \(output)\(log)")
         }
     }
 
@@ -106,30 +107,8 @@ final class NginxProcess: @unchecked Sendable {
             }
         }
         guard listens == 1, servers == 1, https == 1 else {
-            throw ClientError("docker/nginx.conf changed shape (listen: \(listens), server lakehook:4000: \(servers), http: \(https)); update NginxProcess")
+            throw TestFailure("docker/nginx.conf changed shape (listen: \(listens), server lakehook:4000: \(servers), http: \(https)); update NginxProcess")
         }
         return out.joined(separator: "\n")
-    }
-
-    /// posix_spawn in a new process group, stdout and stderr to `output`, stdin from /dev/null.
-    private static func spawn(_ argv: [String], output: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var cArgs = argv.map { strdup($0) }
-        cArgs.append(nil)
-        defer { for arg in cArgs { free(arg) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, &attributes, &cArgs, environ)
-        guard spawned == 0 else { throw ClientError("posix_spawn \(argv[0]): \(spawned)") }
-        return pid
     }
 }

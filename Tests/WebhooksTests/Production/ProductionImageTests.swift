@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Testing
+import TestSupport
 
 /// The container files: the Dockerfile lints clean, builds what `make release` builds, and the
 /// proxy's keep-alive agrees with the server's.
@@ -26,7 +27,7 @@ struct ProductionImageTests {
             let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
             if words.starts(with: ["swift", "build"]) { return words }
         }
-        throw ClientError("no swift build line in the Makefile's release target")
+        throw TestFailure("no swift build line in the Makefile's release target")
     }
 
     /// The build stage's RUN commands (continuation lines joined), split at `&&`.

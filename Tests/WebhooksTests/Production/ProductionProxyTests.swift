@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// A real nginx (Debian's) with docker/nginx.conf in front of a real `lakehook serve`, on loopback:
 /// the brief's calls, a chunked upload, the body limit and the client address, through the proxy.
@@ -15,13 +16,13 @@ struct ProductionProxyTests {
         let key: String
 
         init() throws {
-            _ = TestDatabase.pool
+            _ = LakehookDatabase.pool
             (connection, key) = try {
-                let (connection, key) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "nginx-\(UUID().uuidString.prefix(13))")
+                let (connection, key) = try DevLakeConnectionStore(pool: LakehookDatabase.pool).create(name: "nginx-\(UUID().uuidString.prefix(13))")
                 return (connection, key.plaintext)
             }()
             lakehook = try LakehookProcess(
-                databaseURL: TestDatabase.config.conninfo, environment: ["LAKEHOOK_TRUSTED_PROXIES": "127.0.0.1"])
+                databaseURL: TestDatabase.config().conninfo, environment: ["LAKEHOOK_TRUSTED_PROXIES": "127.0.0.1"])
             nginx = try NginxProcess(upstreamPorts: [lakehook.port])
         }
 
@@ -46,16 +47,16 @@ struct ProductionProxyTests {
         let finished = try curlExchange(["\(stack.base)/cicd_pipeline/A123/finish", "-X", "POST"] + stack.auth + ["-d", ""])
         #expect(finished.status == 200, "\(finished.body)")
 
-        let issue = try #require(try TestDatabase.rows(
+        let issue = try #require(try LakehookDatabase.rows(
             "SELECT title, status, resolution_date IS NOT NULL AS resolved FROM issues WHERE id = $1", ["webhook:\(id):DLK-1234"]).first)
         #expect(issue["title"] == "a feature from DLK" && issue["status"] == "DONE" && issue["resolved"] == "t")
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT result || '/' || status FROM cicd_tasks WHERE id = $1", ["webhook:\(id):A123:unit-test"]) == "ABORT/DONE")
-        let pipeline = try #require(try TestDatabase.rows(
+        let pipeline = try #require(try LakehookDatabase.rows(
             "SELECT status, result, type, environment, duration_sec FROM cicd_pipelines WHERE id = $1", ["webhook:\(id):A123"]).first)
         #expect(pipeline["status"] == "DONE" && pipeline["result"] == "ABORT")
         #expect(pipeline["type"] == "TEST" && pipeline["environment"] == "PRODUCTION" && pipeline["duration_sec"] == "3599")
-        #expect(try TestDatabase.count(
+        #expect(try LakehookDatabase.count(
             "SELECT count(*) FROM cicd_pipeline_commits WHERE pipeline_id = $1", ["webhook:\(id):A123"]) == 1)
     }
 
@@ -72,7 +73,7 @@ struct ProductionProxyTests {
         let chunked = try curlExchange(
             ["\(stack.base)/issues", "-X", "POST", "-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file.path)"] + stack.auth)
         #expect(chunked.status == 200, "\(chunked.body)\n\(stack.nginx.errorLog)")
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT md5(description) = md5($2) FROM issues WHERE id = $1", ["webhook:\(stack.connection.id):CH-1", description]) == "t")
 
         // 1.5 MiB: under nginx's client_max_body_size (2m), over Lakehook's 1 MiB. The answer must
@@ -85,7 +86,7 @@ struct ProductionProxyTests {
             #expect(refused.status == 413, "\(framing): \(refused.body)\n\(stack.nginx.errorLog)")
             #expect(refused.body.hasPrefix(#"{"code":413,"success":false"#), "\(framing): \(refused.body)")
         }
-        #expect(try TestDatabase.count("SELECT count(*) FROM issues WHERE id = $1", ["webhook:\(stack.connection.id):BIG-1"]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM issues WHERE id = $1", ["webhook:\(stack.connection.id):BIG-1"]) == 0)
     }
 
     @Test("the logged client is the address nginx saw (127.0.0.2), not a forged X-Forwarded-For; direct callers cannot forge it")

@@ -3,6 +3,7 @@ import Migrations
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Scale-out: two `lakehook serve` processes on one PostgreSQL, behind the nginx of
 /// docker/nginx.conf. Migrations run once however the instances race; pipelines whose tasks and

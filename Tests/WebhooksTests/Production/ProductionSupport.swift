@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// What curl got back: status, headers, body.
 struct CurlExchange {
@@ -23,7 +24,7 @@ func curlExchange(_ arguments: [String]) throws -> CurlExchange {
         URL(fileURLWithPath: "/usr/bin/curl"),
         ["-sS", "--noproxy", "*", "--max-time", "30", "-D", headerFile, "-o", bodyFile, "-w", "%{http_code}"] + arguments,
         timeout: 40)
-    guard run.status == 0 else { throw ClientError("curl failed (\(run.status)): \(run.output)") }
+    guard run.status == 0 else { throw TestFailure("curl failed (\(run.status)): \(run.output)") }
     let head = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
     let headers = head.components(separatedBy: "\r\n").compactMap { line -> (String, String)? in
         guard let colon = line.firstIndex(of: ":") else { return nil }
@@ -64,7 +65,7 @@ extension LakehookProcess {
             found = self.logLines.first { $0.string("msg") == "request" && $0.string("request_id") == id }
             return found != nil
         }
-        guard let found else { throw ClientError("no request line with request_id \(id) in the log:\n\(log)") }
+        guard let found else { throw TestFailure("no request line with request_id \(id) in the log:\n\(log)") }
         return found
     }
 }
@@ -96,18 +97,18 @@ struct MetricsPage {
     /// Parses `text` with the venv's prometheus_client; a parse error fails with its message.
     static func parse(_ text: String) throws -> MetricsPage {
         let run = try PythonTools.run(try PythonTools.tool("python"), ["-c", parser], input: text, timeout: 60)
-        guard run.status == 0 else { throw ClientError("prometheus_client could not parse /metrics (\(run.status)):\n\(run.output)\n--- page:\n\(text)") }
+        guard run.status == 0 else { throw TestFailure("prometheus_client could not parse /metrics (\(run.status)):\n\(run.output)\n--- page:\n\(text)") }
         guard let families = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [[String: Any]] else {
-            throw ClientError("unexpected parser output: \(run.output)")
+            throw TestFailure("unexpected parser output: \(run.output)")
         }
         var page = MetricsPage(samples: [:], types: [:])
         for family in families {
             guard let name = family["name"] as? String, let type = family["type"] as? String,
-                  let samples = family["samples"] as? [[String: Any]] else { throw ClientError("bad family \(family)") }
+                  let samples = family["samples"] as? [[String: Any]] else { throw TestFailure("bad family \(family)") }
             page.types[name] = type
             for sample in samples {
                 guard let sampleName = sample["name"] as? String, let labels = sample["labels"] as? [String: String],
-                      let value = (sample["value"] as? NSNumber)?.doubleValue else { throw ClientError("bad sample \(sample)") }
+                      let value = (sample["value"] as? NSNumber)?.doubleValue else { throw TestFailure("bad sample \(sample)") }
                 page.samples[Key(name: sampleName, labels: labels)] = value
             }
         }

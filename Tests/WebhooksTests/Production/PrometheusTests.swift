@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Debian's `prometheus` package: the server and `promtool` (.ci/run and scripts/deps.sh --test
 /// install it). Missing, each test fails saying so; it is never skipped in silence.
@@ -31,7 +32,7 @@ enum PrometheusTools {
         guard run.status == 0,
               let object = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any],
               object["status"] as? String == "success", let data = object["data"] as? [String: Any]
-        else { throw ClientError("Prometheus \(pathAndQuery): \(run.status) \(run.output)") }
+        else { throw TestFailure("Prometheus \(pathAndQuery): \(run.status) \(run.output)") }
         return data
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 13, finding 1: concurrent re-posts of one issue or deployment must end with the rows of
 /// exactly one of the requests. The upserts replaced children (board links, the incident and its
@@ -22,11 +23,11 @@ struct ConcurrentRepostTests {
 
     /// Two instances, 4 loops each (pipelined on), and a connection of their own.
     static func instances() throws -> (LakehookProcess, LakehookProcess, DevLakeConnection, String) {
-        let store = DevLakeConnectionStore(pool: TestDatabase.pool)
+        let store = DevLakeConnectionStore(pool: LakehookDatabase.pool)
         let (connection, key) = try store.create(name: "repost-\(UUID().uuidString.prefix(13))")
         let environment = ["LAKEHOOK_EVENT_LOOPS": "4", "LAKEHOOK_LOG_LEVEL": "warn"]
-        let a = try LakehookProcess(databaseURL: TestDatabase.config.conninfo, environment: environment)
-        let b = try LakehookProcess(databaseURL: TestDatabase.config.conninfo, environment: environment)
+        let a = try LakehookProcess(databaseURL: TestDatabase.config().conninfo, environment: environment)
+        let b = try LakehookProcess(databaseURL: TestDatabase.config().conninfo, environment: environment)
         return (a, b, connection, key.plaintext)
     }
 
@@ -42,7 +43,7 @@ struct ConcurrentRepostTests {
         // pool may be busy with other suites for seconds, while these clients sit connected and
         // silent under the server's header timeout).
         let holder = try lockedRow.map { lockedRow in
-            let holder = try PostgresConnection(config: TestDatabase.config)
+            let holder = try PostgresConnection(config: TestDatabase.config())
             try holder.execute(script: "BEGIN")
             _ = try holder.query("SELECT 1 FROM \(lockedRow.table) WHERE id = $1 FOR UPDATE", [lockedRow.id])
             return holder
@@ -57,7 +58,7 @@ struct ConcurrentRepostTests {
                 defer { group.leave() }
                 do {
                     // Connected and ready before the gate opens, so the 16 requests arrive together.
-                    let client = try TestClient(port: instances[writer % instances.count].port)
+                    let client = try TestClient(port: instances[writer % instances.count].port, timeoutSeconds: 15)
                     let bytes = Array(body.utf8)
                     let head = "POST \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: \(bytes.count)\r\n"
                         + "Authorization: Bearer \(key)\r\n\r\n"
@@ -80,7 +81,7 @@ struct ConcurrentRepostTests {
         }
         group.wait()
         let seen = failures.withLock { $0 }
-        if !seen.isEmpty { throw ClientError("round failed: \(seen)") }
+        if !seen.isEmpty { throw TestFailure("round failed: \(seen)") }
     }
 
     @Test("16 concurrent re-posts of one issue, incidents and plain issues mixed, always leave exactly one request's issue, links, incident and assignees")
@@ -96,15 +97,15 @@ struct ConcurrentRepostTests {
             }
             try Self.round([a, b], path: path, key: key, bodies: bodies, lockedRow: round % 2 == 0 ? ("issues", id) : nil)
 
-            let title = try TestDatabase.value("SELECT title FROM issues WHERE id = $1", [id]) ?? ""
+            let title = try LakehookDatabase.value("SELECT title FROM issues WHERE id = $1", [id]) ?? ""
             guard let w = Int(title.split(separator: "-w").last ?? ""), title.hasPrefix("r\(round)-") else {
                 mismatches.append("round \(round): title \(title)")
                 continue
             }
-            let type = try TestDatabase.value("SELECT type FROM issues WHERE id = $1", [id])
-            let boards = Set(try TestDatabase.rows("SELECT board_id FROM board_issues WHERE issue_id = $1", [id]).compactMap { $0[0] })
-            let incident = try TestDatabase.value("SELECT title FROM incidents WHERE id = $1", [id])
-            let assignees = Set(try TestDatabase.rows(
+            let type = try LakehookDatabase.value("SELECT type FROM issues WHERE id = $1", [id])
+            let boards = Set(try LakehookDatabase.rows("SELECT board_id FROM board_issues WHERE issue_id = $1", [id]).compactMap { $0[0] })
+            let incident = try LakehookDatabase.value("SELECT title FROM incidents WHERE id = $1", [id])
+            let assignees = Set(try LakehookDatabase.rows(
                 "SELECT assignee_id FROM incident_assignees WHERE incident_id = $1", [id]).compactMap { $0[0] })
             let isIncident = w % 2 == 0
             let expected = (
@@ -132,12 +133,12 @@ struct ConcurrentRepostTests {
             }
             try Self.round([a, b], path: path, key: key, bodies: bodies, lockedRow: round % 2 == 0 ? ("cicd_deployments", id) : nil)
 
-            let name = try TestDatabase.value("SELECT name FROM cicd_deployments WHERE id = $1", [id]) ?? ""
+            let name = try LakehookDatabase.value("SELECT name FROM cicd_deployments WHERE id = $1", [id]) ?? ""
             guard let w = Int(name.split(separator: "-w").last ?? ""), name.hasPrefix("r\(round)-") else {
                 mismatches.append("round \(round): name \(name)")
                 continue
             }
-            let commits = try TestDatabase.rows(
+            let commits = try LakehookDatabase.rows(
                 "SELECT commit_sha, name, result FROM cicd_deployment_commits WHERE cicd_deployment_id = $1", [id])
             let shas = Set(commits.compactMap { $0[0] })
             let shared = commits.first { $0[0] == "s0" }

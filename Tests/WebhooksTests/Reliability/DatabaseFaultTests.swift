@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Hardening: the database is down, restarts, or is saturated, and Lakehook neither lies (a 200
 /// is always committed) nor needs a restart. Each test has its own PostgreSQL and its own
@@ -16,7 +17,7 @@ struct DatabaseFaultTests {
             ["connections", "create", name, "--json"], environment: ["DATABASE_URL": database.conninfo])
         guard created.status == 0, case .object(let json)? = try? JSONParser.parse(Array(created.out.utf8)),
               case .number(let id)? = json["id"], case .string(let key)? = json["apiKey"], let number = Int64(id)
-        else { throw ClientError("connections create failed: \(created.err)") }
+        else { throw TestFailure("connections create failed: \(created.err)") }
         return (number, key)
     }
 
@@ -80,7 +81,7 @@ struct DatabaseFaultTests {
             do {
                 try waitUntil(timeout: 90) { self.count >= target }
             } catch {
-                throw ClientError("\(what): \(count) of \(target) requests answered 200 within 90 s")
+                throw TestFailure("\(what): \(count) of \(target) requests answered 200 within 90 s")
             }
         }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A PostgreSQL server of the test's own, on a free port, that the test may stop (even in
 /// immediate mode, like a crash) and start again. As root it runs as the `postgres` user.
@@ -12,7 +13,7 @@ final class DisposablePostgres: @unchecked Sendable {
     init() throws {
         let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         guard let version = candidates.sorted(by: { $0.compare($1, options: .numeric) == .orderedDescending }).first else {
-            throw ClientError("no PostgreSQL server under /usr/lib/postgresql")
+            throw TestFailure("no PostgreSQL server under /usr/lib/postgresql")
         }
         bin = URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin")
         port = try freePort()
@@ -40,7 +41,7 @@ final class DisposablePostgres: @unchecked Sendable {
         } catch {
             // pg_ctl says only "stopped waiting": the server's own log says why.
             let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(15)
-            throw ClientError("\(error)\n--- PostgreSQL's log:\n\(tail.joined(separator: "\n"))")
+            throw TestFailure("\(error)\n--- PostgreSQL's log:\n\(tail.joined(separator: "\n"))")
         }
     }
 
@@ -66,113 +67,8 @@ final class DisposablePostgres: @unchecked Sendable {
         defer { unlink(outputPath) }
         let (status, output) = try spawnAndWait(argv, outputPath: outputPath)
         guard status == 0 else {
-            throw ClientError("\(command.joined(separator: " ")) failed (\(status)): \(output)")
+            throw TestFailure("\(command.joined(separator: " ")) failed (\(status)): \(output)")
         }
         return output
     }
-}
-
-/// Starts a program with stdin from /dev/null and stdout written to `stdoutPath`, stderr to
-/// `stderrPath` (nil: with stdout); the child opens both files itself and every other descriptor
-/// is closed in it, so no descriptor of the test process is handed down. `environment` nil is this process's. Its pid.
-func spawn(
-    _ argv: [String], stdoutPath: String, stderrPath: String? = nil, environment: [String: String]? = nil
-) throws -> pid_t {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    // Nothing else of the test process reaches the child: not its sockets (the hostile-client
-    // tests hold a thousand), which a server counts against its own descriptor limit.
-    // PostgreSQL refused to start: "insufficient file descriptors ... System allows 32".
-    closeInheritedDescriptors(&actions)
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    if let stderrPath {
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    } else {
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    }
-    var cArgs = argv.map { strdup($0) }
-    cArgs.append(nil)
-    var cEnvironment = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") }
-    cEnvironment.append(nil)
-    defer { for pointer in cArgs + cEnvironment { free(pointer) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, &cEnvironment)
-    guard spawned == 0 else { throw ClientError("posix_spawn \(argv[0]): \(spawned)") }
-    return pid
-}
-
-/// Adds "close every descriptor from 3 up" to `actions`: glibc's
-/// `posix_spawn_file_actions_addclosefrom_np` (2.34+, hidden from Swift behind `_GNU_SOURCE`,
-/// so looked up by name), else a close action for each descriptor open now (one closed
-/// meanwhile is ignored by the child).
-private func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
-    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
-        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
-        return
-    }
-    let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-    for fd in open.compactMap(Int32.init) where fd > 2 {
-        posix_spawn_file_actions_addclose(&actions, fd)
-    }
-}
-
-/// A `waitpid` status as a shell shows it: the exit code, or 128 + the signal that ended it.
-func exitCode(ofWaitStatus status: Int32) -> Int32 {
-    status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-}
-
-/// Runs a program to completion with stdout and stderr in `outputPath`; its exit status and output.
-func spawnAndWait(_ argv: [String], outputPath: String) throws -> (Int32, String) {
-    let pid = try spawn(argv, stdoutPath: outputPath)
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-    return (exitCode(ofWaitStatus: status), output)
-}
-
-/// A TCP port nothing uses right now, for a server started a little later (PostgreSQL, lakehook).
-///
-/// Taken below the kernel's ephemeral range (`ip_local_port_range`), never from it: a port from
-/// that range can be handed, before the server binds it, to one of the thousands of client
-/// sockets the hostile-client tests open, and then the server cannot start. (It happened:
-/// `DatabaseFaultTests.downAtStart` chose its port, then its PostgreSQL failed to start 30 s
-/// later while `BodyMemoryTests` held 1,000 client sockets.)
-func freePort() throws -> Int {
-    let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
-        .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) } ?? []
-    let ephemeralLow = range.first ?? 32768
-    for _ in 0..<200 {
-        let port = Int.random(in: 20_000..<max(20_001, ephemeralLow))
-        if let socket = try? boundSocket(listening: false, port: port) {
-            close(socket.fd)
-            return port
-        }
-    }
-    throw ClientError("no free port below the ephemeral range (\(ephemeralLow))")
-}
-
-/// A TCP socket on 127.0.0.1 with `port` (0: one of the kernel's), listening when `listening`;
-/// the caller closes it.
-func boundSocket(listening: Bool, port: Int = 0) throws -> (fd: Int32, port: Int) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0, !listening || listen(fd, 8) == 0 else {
-        let error = errno
-        close(fd)
-        throw ClientError("bind or listen: \(error)")
-    }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
-    }
-    return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }

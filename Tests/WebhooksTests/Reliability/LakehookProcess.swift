@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A `lakehook serve` process, as production runs it: the built binary, configured by its
 /// environment, its stderr (the JSON log) captured to a file.
@@ -52,18 +53,14 @@ final class LakehookProcess: @unchecked Sendable {
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     func get(_ path: String) throws -> Reply {
-        let client = try TestClient(port: port, timeoutSeconds: 5)
-        try client.send("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        return try client.receive()
+        try TestClient.request(port: port, "GET", path, host: "x", timeoutSeconds: 5)
     }
 
     func post(_ path: String, _ body: String?, key: String?, timeoutSeconds: Int = 15) throws -> Reply {
-        let client = try TestClient(port: port, timeoutSeconds: timeoutSeconds)
-        let bytes = Array((body ?? "").utf8)
-        var head = "POST \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: \(bytes.count)\r\n"
-        if let key { head += "Authorization: Bearer \(key)\r\n" }
-        try client.send(Array((head + "\r\n").utf8) + bytes)
-        return try client.receive()
+        // Content-Length: 0 when there is no body, as before.
+        let authorization = key.map { [("Authorization", "Bearer \($0)")] } ?? []
+        return try TestClient.request(
+            port: port, "POST", path, body: body ?? "", headers: authorization, host: "x", timeoutSeconds: timeoutSeconds)
     }
 
     func signal(_ number: Int32) { kill(pid, number) }
@@ -75,14 +72,4 @@ final class LakehookProcess: @unchecked Sendable {
         while isRunning && Date() < deadline { usleep(20_000) }
         return isRunning ? nil : exit.withLock { $0 }
     }
-}
-
-/// Polls `condition` until it holds or `timeout` seconds pass (then throws).
-func waitUntil(timeout: Double, _ condition: () throws -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if (try? condition()) == true { return }
-        usleep(50_000)
-    }
-    throw ClientError("condition not met within \(timeout) s")
 }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// A pipe (or socket) whose reader the test controls: stderr as a container's log driver sees it.
 private final class LogPipe {
@@ -18,20 +19,20 @@ private final class LogPipe {
         switch kind {
         case .anonymous:
             var ends: [Int32] = [-1, -1]
-            guard pipe(&ends) == 0 else { throw ClientError("pipe failed: errno \(errno)") }
+            guard pipe(&ends) == 0 else { throw TestFailure("pipe failed: errno \(errno)") }
             readEnd = ends[0]
             writeEnd = ends[1]
         case .named:
             let path = NSTemporaryDirectory() + "lakehook-log-\(UUID().uuidString)"
-            guard mkfifo(path, 0o600) == 0 else { throw ClientError("mkfifo failed: errno \(errno)") }
+            guard mkfifo(path, 0o600) == 0 else { throw TestFailure("mkfifo failed: errno \(errno)") }
             defer { unlink(path) }
             readEnd = open(path, O_RDONLY | O_NONBLOCK)
             writeEnd = open(path, O_WRONLY)
-            guard readEnd >= 0, writeEnd >= 0 else { throw ClientError("opening the FIFO failed: errno \(errno)") }
+            guard readEnd >= 0, writeEnd >= 0 else { throw TestFailure("opening the FIFO failed: errno \(errno)") }
         case .socket:
             var ends: [Int32] = [-1, -1]
             guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0 else {
-                throw ClientError("socketpair failed: errno \(errno)")
+                throw TestFailure("socketpair failed: errno \(errno)")
             }
             readEnd = ends[0]
             writeEnd = ends[1]
@@ -55,7 +56,7 @@ private final class LogPipe {
         var chunk = [UInt8](repeating: 0, count: 65_536)
         let deadline = Date().addingTimeInterval(seconds)
         while !done(String(decoding: bytes, as: UTF8.self)) {
-            guard Date() < deadline else { throw ClientError("the log did not come out within \(seconds) s") }
+            guard Date() < deadline else { throw TestFailure("the log did not come out within \(seconds) s") }
             var watch = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
             guard poll(&watch, 1, 100) > 0 else { continue }
             let n = Glibc.read(readEnd, &chunk, chunk.count)
@@ -117,7 +118,7 @@ struct LogSinkTests {
         // A /livez line is about 250 bytes: 1,000 requests fill the pipe four times over.
         for _ in 0..<1_000 {
             let reply = try server.request("GET", "/livez")
-            guard reply.status == 200 else { throw ClientError("/livez answered \(reply.status)") }
+            guard reply.status == 200 else { throw TestFailure("/livez answered \(reply.status)") }
         }
         #expect(sink.isBehind)
         let text = try pipe.read(until: { $0.components(separatedBy: "\"path\":\"/livez\"").count > 1_000 })

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The servers the tests start (PostgreSQL, lakehook) inherit no descriptor of the test process.
 /// They did: while a hostile-client test held 1,000 sockets, a PostgreSQL started by
@@ -25,7 +26,7 @@ struct SpawnTests {
     func serveRaisesItsDescriptorLimit() throws {
         let port = try freePort()
         var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = TestDatabase.config.conninfo
+        environment["DATABASE_URL"] = TestDatabase.config().conninfo
         environment["LAKEHOOK_LISTEN"] = "127.0.0.1:\(port)"
         let log = NSTemporaryDirectory() + "limit-\(UUID().uuidString.prefix(8)).log"
         defer { unlink(log) }

@@ -213,14 +213,14 @@ struct CDEventsMappingTests {
     }
 
     @Test func theOperationsWriteADeploymentThatReadsBack() throws {
-        let (connection, _) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "cdevents-\(UUID().uuidString.prefix(8))")
+        let (connection, _) = try DevLakeConnectionStore(pool: LakehookDatabase.pool).create(name: "cdevents-\(UUID().uuidString.prefix(8))")
         let outcome = try CDEventsMapping.map(
             SourceFixture.event(fixture("service_rolledback")), for: connection, options: SourceOptions(environments: ["test123": "staging"]))
-        try TestDatabase.pool.transaction { db in
+        try LakehookDatabase.pool.transaction { db in
             for operation in outcome.operations { _ = try operation.write(db, for: connection) }
         }
         let id = connection.rowId("271069a8-fc18-44f1-b38f-9d70a1695819")
-        let row = try #require(try TestDatabase.rows(
+        let row = try #require(try LakehookDatabase.rows(
             "SELECT name, result, original_result, environment, original_environment, cicd_scope_id,"
                 + " to_char(finished_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM cicd_deployments WHERE id = $1", [id]).first)
         #expect(row[0] == "mySubject123")
@@ -230,7 +230,7 @@ struct CDEventsMappingTests {
         #expect(row[4] == "test123")
         #expect(row[5] == connection.scopeId)
         #expect(row[6] == "2023-03-20 14:27:05.315384")
-        let commit = try #require(try TestDatabase.rows(
+        let commit = try #require(try LakehookDatabase.rows(
             "SELECT commit_sha, repo_url, environment, result FROM cicd_deployment_commits WHERE cicd_deployment_id = $1", [id]).first)
         #expect(commit[0] == "sha256:0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427")
         #expect(commit[1] == "pkg:oci/myapp")

@@ -276,7 +276,7 @@ struct GitHubMappingTests {
 
     @Test("the operations of GitHub's fixtures write the DevLake rows")
     func writesRows() throws {
-        let (connection, _) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "github-\(UUID().uuidString.prefix(13))")
+        let (connection, _) = try DevLakeConnectionStore(pool: LakehookDatabase.pool).create(name: "github-\(UUID().uuidString.prefix(13))")
         let options = SourceOptions(incidentLabel: "bug")
         func operations(_ event: String, _ fixture: String) throws -> [any IngestOperation] {
             let body = try SourceFixture.load("github/\(fixture)")
@@ -288,31 +288,31 @@ struct GitHubMappingTests {
             + operations("workflow_run", "workflow_run.completed.json")
             + operations("pull_request", "pull_request.closed.json")
             + operations("issues", "issues.opened.json")
-        try TestDatabase.pool.transaction { db in
+        try LakehookDatabase.pool.transaction { db in
             for operation in all { _ = try operation.write(db, for: connection) }
         }
-        let deployment = try #require(try TestDatabase.rows(
+        let deployment = try #require(try LakehookDatabase.rows(
             "SELECT result, environment, to_char(finished_date AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') AS finished FROM cicd_deployments WHERE id = $1",
             [connection.rowId("145988746")]).first)
         #expect(deployment["result"] == "SUCCESS")
         #expect(deployment["environment"] == "PRODUCTION")
         #expect(deployment["finished"] == "2019-05-15T15:20:55")
-        let commit = try #require(try TestDatabase.rows(
+        let commit = try #require(try LakehookDatabase.rows(
             "SELECT commit_sha, repo_url FROM cicd_deployment_commits WHERE cicd_deployment_id = $1", [connection.rowId("145988746")]).first)
         #expect(commit["commit_sha"] == "f95f852bd8fca8fcc58a9a2d6c842781e32a215e")
         #expect(commit["repo_url"] == "https://github.com/Codertocat/Hello-World")
-        let job = try #require(try TestDatabase.rows(
+        let job = try #require(try LakehookDatabase.rows(
             "SELECT result, status FROM cicd_tasks WHERE id = $1", [connection.rowId("2202229078:linters")]).first)
         #expect(job["result"] == "FAILURE")
         #expect(job["status"] == "DONE")
-        let pipeline = try #require(try TestDatabase.rows(
+        let pipeline = try #require(try LakehookDatabase.rows(
             "SELECT result, status FROM cicd_pipelines WHERE id = $1", [connection.rowId("289782451")]).first)
         #expect(pipeline["result"] == "SUCCESS")
         #expect(pipeline["status"] == "DONE")
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT branch FROM cicd_pipeline_commits WHERE pipeline_id = $1 AND commit_sha = $2",
             [connection.rowId("289782451"), "3484a3fb816e0859fd6e1cea078d76385ff50625"]) == "master")
-        #expect(try TestDatabase.value("SELECT status FROM pull_requests WHERE id = $1", [connection.rowId("2")]) == "CLOSED")
-        #expect(try TestDatabase.value("SELECT status FROM incidents WHERE id = $1", [connection.rowId("Codertocat/Hello-World#1")]) == "TODO")
+        #expect(try LakehookDatabase.value("SELECT status FROM pull_requests WHERE id = $1", [connection.rowId("2")]) == "CLOSED")
+        #expect(try LakehookDatabase.value("SELECT status FROM incidents WHERE id = $1", [connection.rowId("Codertocat/Hello-World#1")]) == "TODO")
     }
 }

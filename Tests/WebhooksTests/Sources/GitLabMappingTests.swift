@@ -192,7 +192,7 @@ struct GitLabMappingTests {
 
     @Test("the operations of GitLab's fixtures write the DevLake rows")
     func writesRows() throws {
-        let (connection, _) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "gitlab-\(UUID().uuidString.prefix(13))")
+        let (connection, _) = try DevLakeConnectionStore(pool: LakehookDatabase.pool).create(name: "gitlab-\(UUID().uuidString.prefix(13))")
         func operations(_ hook: String, _ body: JSONObject) throws -> [any IngestOperation] {
             try SourceFixture.writes(
                 try GitLabMapping.map(SourceFixture.event(body, [("X-Gitlab-Event", hook)]), for: connection, options: SourceOptions()))
@@ -201,22 +201,22 @@ struct GitLabMappingTests {
             + operations("Deployment Hook", SourceFixture.load("gitlab/deployment_hook.json"))
             + operations("Merge Request Hook", SourceFixture.load("gitlab/merge_request_hook.json"))
             + operations("Issue Hook", SourceFixture.load("gitlab/issue_hook.json").setting("object_attributes.type", "Incident"))
-        try TestDatabase.pool.transaction { db in
+        try LakehookDatabase.pool.transaction { db in
             for operation in all { _ = try operation.write(db, for: connection) }
         }
-        let pipeline = try #require(try TestDatabase.rows(
+        let pipeline = try #require(try LakehookDatabase.rows(
             "SELECT result, status FROM cicd_pipelines WHERE id = $1", [connection.rowId("31")]).first)
         #expect(pipeline["result"] == "FAILURE")  // test-build failed
         #expect(pipeline["status"] == "DONE")
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_tasks WHERE pipeline_id = $1", [connection.rowId("31")]) == 4)
-        let deployment = try #require(try TestDatabase.rows(
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_tasks WHERE pipeline_id = $1", [connection.rowId("31")]) == 4)
+        let deployment = try #require(try LakehookDatabase.rows(
             "SELECT result, environment FROM cicd_deployments WHERE id = $1", [connection.rowId("15")]).first)
         #expect(deployment["result"] == "SUCCESS")
         #expect(deployment["environment"] == "STAGING")
-        #expect(try TestDatabase.value(
+        #expect(try LakehookDatabase.value(
             "SELECT commit_sha FROM cicd_deployment_commits WHERE cicd_deployment_id = $1", [connection.rowId("15")])
             == "279484c09fbe69ededfced8c1bb6e6d24616b468")
-        #expect(try TestDatabase.value("SELECT status FROM pull_requests WHERE id = $1", [connection.rowId("1")]) == "OPEN")
-        #expect(try TestDatabase.value("SELECT severity FROM incidents WHERE id = $1", [connection.rowId("gitlabhq/gitlab-test#23")]) == "high")
+        #expect(try LakehookDatabase.value("SELECT status FROM pull_requests WHERE id = $1", [connection.rowId("1")]) == "OPEN")
+        #expect(try LakehookDatabase.value("SELECT severity FROM incidents WHERE id = $1", [connection.rowId("gitlabhq/gitlab-test#23")]) == "high")
     }
 }

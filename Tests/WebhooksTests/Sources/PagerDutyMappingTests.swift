@@ -123,7 +123,7 @@ struct PagerDutyMappingTests {
     }
 
     @Test func theOperationsWriteAnIncidentRowThatReadsBack() throws {
-        let (connection, _) = try DevLakeConnectionStore(pool: TestDatabase.pool).create(name: "pagerduty-\(UUID().uuidString.prefix(8))")
+        let (connection, _) = try DevLakeConnectionStore(pool: LakehookDatabase.pool).create(name: "pagerduty-\(UUID().uuidString.prefix(8))")
         let options = SourceOptions()
         let triggered = try PagerDutyMapping.map(
             SourceFixture.event(SourceFixture.load("pagerduty/reopened_v3.json")), for: connection, options: options)
@@ -131,10 +131,10 @@ struct PagerDutyMappingTests {
         resolvedBody = resolvedBody.setting("event.event_type", "incident.resolved")
         resolvedBody = resolvedBody.setting("event.occurred_at", "2026-04-01T03:00:00Z")
         let resolved = try PagerDutyMapping.map(SourceFixture.event(resolvedBody), for: connection, options: options)
-        try TestDatabase.pool.transaction { db in
+        try LakehookDatabase.pool.transaction { db in
             for operation in triggered.operations + resolved.operations { _ = try operation.write(db, for: connection) }
         }
-        let rows = try TestDatabase.rows(
+        let rows = try LakehookDatabase.rows(
             "SELECT incident_key, title, status, original_status, url, priority, severity, component, assignee_name,"
                 + " to_char(created_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
                 + " to_char(resolution_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), lead_time_minutes"

@@ -24,14 +24,14 @@ struct SourceConnectionTests {
 
     @Test("connections create --source prints the secret once with the URL and what to set; list never shows it; rotate-secret prints a new one")
     func cli() throws {
-        _ = TestDatabase.pool
+        _ = LakehookDatabase.pool
         let name = "gh-\(UUID().uuidString.prefix(8))"
         let created = try CommandLineBinaryTests.lakehook(["connections", "create", name, "--source", "github"])
         #expect(created.status == 0, "\(created.err)")
         let secretLine = created.out.split(separator: "\n").first { $0.hasPrefix("Signing secret") }
         let secret = try #require(secretLine?.split(separator: " ").last.map(String.init))
         #expect(secret.count == 64)
-        let stored = try #require(try TestDatabase.rows("SELECT id, signing_secret, source FROM webhook_connections WHERE name = $1", [name]).first)
+        let stored = try #require(try LakehookDatabase.rows("SELECT id, signing_secret, source FROM webhook_connections WHERE name = $1", [name]).first)
         #expect(stored[1] == secret && stored[2] == "github")
         #expect(created.out.contains("Payload URL:   http://127.0.0.1:4000/api/plugins/webhook/sources/github/\(stored[0]!)"))
         #expect(created.out.contains("application/json"))
@@ -41,9 +41,9 @@ struct SourceConnectionTests {
         #expect(!listed.out.contains(secret) && !listedJSON.out.contains(secret))
         let rotated = try CommandLineBinaryTests.lakehook(["connections", "rotate-secret", name, "--grace", "1h"])
         #expect(rotated.status == 0, "\(rotated.err)")
-        let newSecret = try #require(try TestDatabase.value("SELECT signing_secret FROM webhook_connections WHERE name = $1", [name]))
+        let newSecret = try #require(try LakehookDatabase.value("SELECT signing_secret FROM webhook_connections WHERE name = $1", [name]))
         #expect(newSecret != secret && rotated.out.contains(newSecret) && !rotated.out.contains(secret))
-        #expect(try TestDatabase.value("SELECT previous_signing_secret FROM webhook_connections WHERE name = $1", [name]) == secret)
+        #expect(try LakehookDatabase.value("SELECT previous_signing_secret FROM webhook_connections WHERE name = $1", [name]) == secret)
         let again = try CommandLineBinaryTests.lakehook(["connections", "list", "--json"])
         #expect(!again.out.contains(newSecret) && !again.out.contains(secret))
     }
@@ -51,7 +51,7 @@ struct SourceConnectionTests {
     @Test("POST /connections with a source answers the secret once; GET never; rotate-secret answers a new one")
     func http() throws {
         let server = TestServer.shared
-        let admin = [("Authorization", "Bearer \(TestServer.adminToken)")]
+        let admin = TestServer.adminHeaders
         let name = "gl-\(UUID().uuidString.prefix(8))"
         let created = try server.request("POST", "/api/plugins/webhook/connections", body: #"{"name":"\#(name)","source":"gitlab"}"#, headers: admin)
         #expect(created.status == 200, "\(created.text)")

@@ -62,7 +62,7 @@ struct SourceDoraEquivalenceTests {
         task: (name: String, type: String) = ("CI", "BUILD")
     ) throws -> String {
         let project = DoraCheck.unique("eq-\(label)-devlake")
-        let connection = try DoraTestServer.shared.createConnection(DoraCheck.unique("eq-\(label)"), project: project)
+        let connection = try TestServer.shared.createConnection(DoraCheck.unique("eq-\(label)"), project: project)
         for change in Self.changes {
             try connection.post("/pull_requests", #"{"pullRequestKey":\#(change.number),"displayTitle":"PR","createdDate":"\#(changeCreated(change))","status":"MERGED","mergeCommitSha":"\#(change.sha)","mergedDate":"\#(change.merged)"}"#)
         }
@@ -272,7 +272,7 @@ struct SourceDoraEquivalenceTests {
         let (pagerDuty, project) = try sourceConnection(.pagerduty, "pagerduty")
         // PagerDuty knows incidents only: the project's changes and deployments come from its CI,
         // here a DevLake connection of the same project (the calls the other side makes too).
-        let ci = try DoraTestServer.shared.createConnection(DoraCheck.unique("eq-pagerduty-ci"), project: project)
+        let ci = try TestServer.shared.createConnection(DoraCheck.unique("eq-pagerduty-ci"), project: project)
         for change in Self.changes {
             try ci.post("/pull_requests", #"{"pullRequestKey":\#(change.number),"displayTitle":"PR","createdDate":"\#(change.created)","status":"MERGED","mergeCommitSha":"\#(change.sha)","mergedDate":"\#(change.merged)"}"#)
         }

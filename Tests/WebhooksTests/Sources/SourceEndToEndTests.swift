@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// Issue 17, end to end: a vendor's own example payload (Fixtures/Sources, cited in each
 /// folder's README), signed as the vendor signs it, posted to the source route of the shipped
@@ -25,7 +26,7 @@ struct SourceEndToEndTests {
     }
 
     func journal(_ connection: DevLakeConnection) throws -> [String] {
-        try TestDatabase.rows(
+        try LakehookDatabase.rows(
             "SELECT outcome || ' ' || status FROM webhook_events WHERE connection_id = $1 ORDER BY id", [String(connection.id)]
         ).map { $0[0] ?? "" }
     }
@@ -38,7 +39,7 @@ struct SourceEndToEndTests {
         let reply = try post(.github, github, body, [("X-GitHub-Event", "deployment_status"), ("X-Hub-Signature-256", signature),
                                                    ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")])
         #expect(reply.status == 200, "\(reply.text)")
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_deployment_commits WHERE cicd_deployment_id LIKE $1", ["webhook:\(github.id):%"]) == 1)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_deployment_commits WHERE cicd_deployment_id LIKE $1", ["webhook:\(github.id):%"]) == 1)
         #expect(try journal(github) == ["applied 200"])
         let bad = try post(.github, github, body, [("X-GitHub-Event", "deployment_status"), ("X-Hub-Signature-256", "sha256=" + String(repeating: "0", count: 64))])
         #expect(bad.status == 401)
@@ -51,7 +52,7 @@ struct SourceEndToEndTests {
         let body = try raw("gitlab/merge_request_hook.json")
         let reply = try post(.gitlab, gitlab, body, [("X-Gitlab-Event", "Merge Request Hook"), ("X-Gitlab-Token", gitlab.signingSecret!)])
         #expect(reply.status == 200, "\(reply.text)")
-        #expect(try TestDatabase.count("SELECT count(*) FROM pull_requests WHERE id LIKE $1", ["webhook:\(gitlab.id):%"]) == 1)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM pull_requests WHERE id LIKE $1", ["webhook:\(gitlab.id):%"]) == 1)
         #expect(try journal(gitlab) == ["applied 200"])
     }
 
@@ -62,7 +63,7 @@ struct SourceEndToEndTests {
         let signature = "v1=" + HMAC.hex(HMAC.sha256(key: Array(pagerDuty.signingSecret!.utf8), message: body))
         let reply = try post(.pagerduty, pagerDuty, body, [("X-PagerDuty-Signature", "v1=\(String(repeating: "a", count: 64)),\(signature)")])
         #expect(reply.status == 200, "\(reply.text)")
-        #expect(try TestDatabase.count(
+        #expect(try LakehookDatabase.count(
             "SELECT count(*) FROM incidents WHERE id LIKE $1 AND resolution_date IS NOT NULL", ["webhook:\(pagerDuty.id):%"]) == 1)
         #expect(try journal(pagerDuty) == ["applied 200"])
     }
@@ -78,7 +79,7 @@ struct SourceEndToEndTests {
         }
         let reply = try post(.cdevents, cdevents, body, signed("msg_1", body))
         #expect(reply.status == 200, "\(reply.text)")
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_deployments WHERE id LIKE $1", ["webhook:\(cdevents.id):%"]) == 1)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_deployments WHERE id LIKE $1", ["webhook:\(cdevents.id):%"]) == 1)
         // The same webhook-id again: the first answer, nothing written (the journal says duplicate).
         let again = try post(.cdevents, cdevents, body, signed("msg_1", body))
         #expect(again.status == 200 && again.header("Idempotent-Replayed") == "true")
@@ -94,7 +95,7 @@ struct SourceEndToEndTests {
         headers.append(("ce-specversion", "1.0"))
         let binary = try post(.cdevents, cdevents, subjectBytes, headers)
         #expect(binary.status == 200, "\(binary.text)")
-        #expect(try TestDatabase.count("SELECT count(*) FROM cicd_deployments WHERE id LIKE $1", ["webhook:\(cdevents.id):%"]) == 2)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM cicd_deployments WHERE id LIKE $1", ["webhook:\(cdevents.id):%"]) == 2)
     }
 
     @Test("a GitHub workflow_job delivered after its run completed is answered 202 and journaled ignored, not a 403 the sender retries")
@@ -108,7 +109,7 @@ struct SourceEndToEndTests {
         let first = try send("workflow_job", "workflow_job.completed.success.with-organization.json")
         #expect(first.status == 200, "\(first.text)")
         // Its run completes (as a workflow_run `completed` would finish it) before GitHub redelivers the job.
-        let finished = try TestDatabase.count(
+        let finished = try LakehookDatabase.count(
             "UPDATE cicd_pipelines SET status = 'DONE' WHERE id LIKE $1 RETURNING 1", ["webhook:\(github.id):%"])
         #expect(finished == 1)
         let late = try send("workflow_job", "workflow_job.completed.success.with-organization.json")

@@ -1,13 +1,13 @@
 import Foundation
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// A source connection's options (docs/SOURCES.md, "Per-connection options"): set over the CLI
 /// and HTTP, stored in `webhook_connections.source_options`, read by the mappings at once.
 @Suite("Source options: environment names and GitHub's incident label, set by people")
 struct SourceOptionsTests {
     let server = TestServer.shared
-    static let admin = [("Authorization", "Bearer \(TestServer.adminToken)")]
 
     // MARK: - Tier 1: parsing and validation
 
@@ -68,7 +68,7 @@ struct SourceOptionsTests {
 
     @Test("connections create --source github --environment and update --environment/--incident-label store and show the options")
     func cli() throws {
-        _ = TestDatabase.pool
+        _ = LakehookDatabase.pool
         let name = "opt-gh-\(UUID().uuidString.prefix(8))"
         let created = try CommandLineBinaryTests.lakehook(
             ["connections", "create", name, "--source", "github", "--environment", "EU-Live=production"])
@@ -78,14 +78,14 @@ struct SourceOptionsTests {
             ["connections", "update", name, "--environment", "eu-live=", "--environment", "canary=staging", "--incident-label", "Sev1", "--json"])
         #expect(updated.status == 0, "\(updated.err)")
         #expect(updated.out.contains(#""environments":{"canary":"STAGING"},"incidentLabel":"Sev1""#), "\(updated.out)")
-        let stored = try TestDatabase.value("SELECT source_options::text FROM webhook_connections WHERE name = $1", [name])
+        let stored = try LakehookDatabase.value("SELECT source_options::text FROM webhook_connections WHERE name = $1", [name])
         #expect(stored == #"{"environments": {"canary": "STAGING"}, "incidentLabel": "Sev1"}"#)
         // A DevLake connection has no options: the reason, exit 1, nothing changed.
         let devlake = "opt-dl-\(UUID().uuidString.prefix(8))"
         #expect(try CommandLineBinaryTests.lakehook(["connections", "create", devlake]).status == 0)
         let refused = try CommandLineBinaryTests.lakehook(["connections", "update", devlake, "--environment", "a=PRODUCTION"])
         #expect(refused.status == 1 && refused.err.contains("a devlake connection has no source options"), "\(refused.err)")
-        #expect(try TestDatabase.value("SELECT source_options::text FROM webhook_connections WHERE name = $1", [devlake]) == "{}")
+        #expect(try LakehookDatabase.value("SELECT source_options::text FROM webhook_connections WHERE name = $1", [devlake]) == "{}")
         let usage = try CommandLineBinaryTests.lakehook(["connections", "create", "x-\(name)", "--source", "github", "--environment", "a=LIVE"])
         #expect(usage.status != 0 && usage.err.contains("LIVE is none of PRODUCTION, STAGING, TESTING, DEVELOPMENT"), "\(usage.err)")
     }
@@ -95,35 +95,35 @@ struct SourceOptionsTests {
         let name = "opt-http-\(UUID().uuidString.prefix(8))"
         let created = try server.request("POST", "/api/plugins/webhook/connections", body: """
             {"name":"\(name)","source":"github","environments":{"EU-Live":"production","old":"TESTING"},"incidentLabel":"sev1"}
-            """, headers: Self.admin)
+            """, headers: TestServer.adminHeaders)
         #expect(created.status == 200, "\(created.text)")
         guard case .object(let data)? = created.json?["data"], case .number(let id)? = data["id"] else {
             Issue.record("no connection: \(created.text)"); return
         }
         #expect(created.text.contains(#""environments":{"eu-live":"PRODUCTION","old":"TESTING"},"incidentLabel":"sev1""#), "\(created.text)")
         let patched = try server.request("PATCH", "/api/plugins/webhook/connections/\(id)",
-                                         body: #"{"environments":{"old":null,"canary":"Staging"}}"#, headers: Self.admin)
+                                         body: #"{"environments":{"old":null,"canary":"Staging"}}"#, headers: TestServer.adminHeaders)
         #expect(patched.status == 200, "\(patched.text)")
         #expect(patched.text.contains(#""environments":{"canary":"STAGING","eu-live":"PRODUCTION"},"incidentLabel":"sev1""#), "\(patched.text)")
-        let read = try server.request("GET", "/api/plugins/webhook/connections/by-name/\(name)", headers: Self.admin)
+        let read = try server.request("GET", "/api/plugins/webhook/connections/by-name/\(name)", headers: TestServer.adminHeaders)
         #expect(read.text.contains(#""environments":{"canary":"STAGING","eu-live":"PRODUCTION"}"#), "\(read.text)")
 
         let bad = try server.request("PATCH", "/api/plugins/webhook/connections/\(id)",
-                                     body: #"{"environments":{"x":"PROD","y":3},"incidentLabel":""}"#, headers: Self.admin)
+                                     body: #"{"environments":{"x":"PROD","y":3},"incidentLabel":""}"#, headers: TestServer.adminHeaders)
         #expect(bad.status == 400, "\(bad.text)")
         #expect(bad.text.contains("y: must be PRODUCTION, STAGING, TESTING, DEVELOPMENT or null"), "\(bad.text)")
         let badValue = try server.request("PATCH", "/api/plugins/webhook/connections/\(id)",
-                                          body: #"{"environments":{"x":"PROD"}}"#, headers: Self.admin)
+                                          body: #"{"environments":{"x":"PROD"}}"#, headers: TestServer.adminHeaders)
         #expect(badValue.status == 400 && badValue.text.contains("x: must be one of PRODUCTION, STAGING, TESTING, DEVELOPMENT"), "\(badValue.text)")
-        #expect(try TestDatabase.value("SELECT source_options->'environments'->>'x' FROM webhook_connections WHERE id = $1", [id]) == nil)
+        #expect(try LakehookDatabase.value("SELECT source_options->'environments'->>'x' FROM webhook_connections WHERE id = $1", [id]) == nil)
 
         let devlake = try server.request("POST", "/api/plugins/webhook/connections",
-                                         body: #"{"name":"x-\#(name)","environments":{"a":"PRODUCTION"}}"#, headers: Self.admin)
+                                         body: #"{"name":"x-\#(name)","environments":{"a":"PRODUCTION"}}"#, headers: TestServer.adminHeaders)
         #expect(devlake.status == 400 && devlake.text.contains("a devlake connection has no source options"), "\(devlake.text)")
         let gitlabLabel = try server.request("POST", "/api/plugins/webhook/connections",
-                                             body: #"{"name":"y-\#(name)","source":"gitlab","incidentLabel":"sev1"}"#, headers: Self.admin)
+                                             body: #"{"name":"y-\#(name)","source":"gitlab","incidentLabel":"sev1"}"#, headers: TestServer.adminHeaders)
         #expect(gitlabLabel.status == 400 && gitlabLabel.text.contains("only github connections read an incident label"), "\(gitlabLabel.text)")
-        #expect(try TestDatabase.count("SELECT count(*) FROM webhook_connections WHERE name IN ($1, $2)", ["x-\(name)", "y-\(name)"]) == 0)
+        #expect(try LakehookDatabase.count("SELECT count(*) FROM webhook_connections WHERE name IN ($1, $2)", ["x-\(name)", "y-\(name)"]) == 0)
     }
 
     // MARK: - The effect on mapping
@@ -156,7 +156,7 @@ struct SourceOptionsTests {
     }
 
     func environmentOf(_ deployment: Int, _ connection: DevLakeConnection) throws -> String? {
-        try TestDatabase.value("SELECT environment FROM cicd_deployments WHERE id = $1", [connection.rowId(String(deployment))])
+        try LakehookDatabase.value("SELECT environment FROM cicd_deployments WHERE id = $1", [connection.rowId(String(deployment))])
     }
 
     @Test("lakehook connections update --environment eu-blue=PRODUCTION: GitHub's next eu-blue deployment is a PRODUCTION one")
@@ -172,7 +172,7 @@ struct SourceOptionsTests {
         let reply = try postGitHub("deployment_status", github, deployment(102, environment: "eu-blue", github))
         #expect(reply.status == 200, "\(reply.text)")
         #expect(try environmentOf(102, github) == "PRODUCTION")
-        #expect(try TestDatabase.value("SELECT original_environment FROM cicd_deployments WHERE id = $1", [github.rowId("102")]) == "eu-blue")
+        #expect(try LakehookDatabase.value("SELECT original_environment FROM cicd_deployments WHERE id = $1", [github.rowId("102")]) == "eu-blue")
     }
 
     @Test("PATCH environments takes effect on the very next event, and a removed name falls back to the built-in ones")
@@ -181,7 +181,7 @@ struct SourceOptionsTests {
         #expect(try postGitHub("deployment_status", github, deployment(201, environment: "Blue-EU", github)).status == 200)
         #expect(try environmentOf(201, github) == "DEVELOPMENT")
         let patch = try server.request("PATCH", "/api/plugins/webhook/connections/\(github.id)",
-                                       body: #"{"environments":{"blue-eu":"PRODUCTION","production":"STAGING"}}"#, headers: Self.admin)
+                                       body: #"{"environments":{"blue-eu":"PRODUCTION","production":"STAGING"}}"#, headers: TestServer.adminHeaders)
         #expect(patch.status == 200, "\(patch.text)")
         #expect(try postGitHub("deployment_status", github, deployment(202, environment: "Blue-EU", github)).status == 200)
         #expect(try environmentOf(202, github) == "PRODUCTION")
@@ -189,7 +189,7 @@ struct SourceOptionsTests {
         #expect(try postGitHub("deployment_status", github, deployment(203, environment: "production", github)).status == 200)
         #expect(try environmentOf(203, github) == "STAGING")
         let removal = try server.request("PATCH", "/api/plugins/webhook/connections/\(github.id)",
-                                         body: #"{"environments":{"production":null}}"#, headers: Self.admin)
+                                         body: #"{"environments":{"production":null}}"#, headers: TestServer.adminHeaders)
         #expect(removal.status == 200, "\(removal.text)")
         #expect(try postGitHub("deployment_status", github, deployment(204, environment: "production", github)).status == 200)
         #expect(try environmentOf(204, github) == "PRODUCTION")
@@ -209,7 +209,7 @@ struct SourceOptionsTests {
             }
         }
         func incidents() throws -> Int {
-            try TestDatabase.count("SELECT count(*) FROM incidents WHERE id LIKE $1", ["webhook:\(github.id):%"])
+            try LakehookDatabase.count("SELECT count(*) FROM incidents WHERE id LIKE $1", ["webhook:\(github.id):%"])
         }
         let before = try postGitHub("issues", github, issue(1, label: "Sev-1"))
         #expect(before.status == 202, "\(before.text)")
@@ -221,7 +221,7 @@ struct SourceOptionsTests {
         let after = try postGitHub("issues", github, issue(2, label: "Sev-1"))
         #expect(after.status == 200, "\(after.text)")
         #expect(try incidents() == 1)
-        #expect(try TestDatabase.count(
+        #expect(try LakehookDatabase.count(
             "SELECT count(*) FROM issues WHERE id = $1 AND type = 'INCIDENT'", [github.rowId("Codertocat/Hello-World#2")]) == 1)
         let old = try postGitHub("issues", github, issue(3, label: "incident"))
         #expect(old.status == 202, "\(old.text)")

@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import Testing
 @testable import Webhooks
+import TestSupport
 
 /// A GitHub mapping for the route's tests, chosen by `X-GitHub-Event`: the four outcomes, a
 /// mapping's 400, and two writes of which the second is refused (one transaction).
@@ -51,7 +52,7 @@ struct SourceRouteTests {
     }
 
     func journal(_ connection: DevLakeConnection) throws -> [String] {
-        try TestDatabase.rows(
+        try LakehookDatabase.rows(
             "SELECT outcome || ' ' || status || ' ' || route || ' ' || (params->>'event') FROM webhook_events WHERE connection_id = $1 ORDER BY id",
             [String(connection.id)]).map { $0[0] ?? "" }
     }
@@ -98,7 +99,7 @@ struct SourceRouteTests {
         let github = try connection(.github)
         let reply = try postGitHub(github, event: "deployment")
         #expect(reply.status == 200, "\(reply.text)")
-        #expect(try TestDatabase.footprint(of: github)["cicd_deployments"] == 1)
+        #expect(try LakehookDatabase.footprint(of: github)["cicd_deployments"] == 1)
         #expect(try journal(github) == ["applied 200 sources/github deployment"])
         let first = try postGitHub(github, event: "deployment", delivery: "delivery-1")
         let again = try postGitHub(github, event: "deployment", delivery: "delivery-1")
@@ -112,10 +113,10 @@ struct SourceRouteTests {
         let github = try connection(.github)
         let reply = try postGitHub(github, event: "two")
         #expect(reply.status == 200, "\(reply.text)")
-        #expect(try TestDatabase.footprint(of: github)["cicd_deployments"] == 2)
+        #expect(try LakehookDatabase.footprint(of: github)["cicd_deployments"] == 2)
         let refused = try postGitHub(github, event: "two-refused")
         #expect(refused.status == 404, "\(refused.text)")
-        #expect(try TestDatabase.footprint(of: github)["cicd_deployments"] == 2)
+        #expect(try LakehookDatabase.footprint(of: github)["cicd_deployments"] == 2)
         #expect(try journal(github) == ["applied 200 sources/github two", "refused 404 sources/github two-refused"])
     }
 
@@ -158,7 +159,7 @@ struct SourceRouteTests {
         #expect(rotated.signingSecret != old)
         #expect(try postGitHub(rotated, event: "ping").status == 200)
         #expect(try postGitHub(rotated, event: "ping", secret: old).status == 200)
-        _ = try TestDatabase.rows(
+        _ = try LakehookDatabase.rows(
             "UPDATE webhook_connections SET previous_secret_expires_at = now() - interval '1 second' WHERE id = $1 RETURNING id",
             [String(github.id)])
         Self.server.service.directory.forget()

@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import Postgres
 @testable import Webhooks
+import TestSupport
 
 /// A real Lakehook (service + HTTP server) on an ephemeral loopback port, over the test database.
 final class TestServer: Sendable {
@@ -10,17 +11,21 @@ final class TestServer: Sendable {
     var port: Int { server.port }
 
     static let adminToken = "test-admin-token-0123456789"
+    /// What an administration request sends with `adminToken`.
+    static let adminHeaders = [("Authorization", "Bearer \(adminToken)")]
 
     init(
         limits: ServerLimits = ServerLimits(), poolSize: Int = 8, cacheTTL: Duration = .seconds(4),
         adminToken: String? = TestServer.adminToken, log: RequestLog = RequestLog(level: .error),
-        eventLoops: Int? = nil, journal: Bool = true
+        eventLoops: Int? = nil, journal: Bool = true, config: PostgresConfig = TestDatabase.config(),
+        doraMaxWindowDays: Int = DoraWindow.defaultMaxDays
     ) throws {
-        _ = TestDatabase.pool
-        let pool = PostgresPool(config: TestDatabase.config, size: poolSize)
+        _ = LakehookDatabase.pool
+        let pool = PostgresPool(config: config, size: poolSize)
         service = WebhookService(
             pool: pool, log: log, cacheTTL: cacheTTL,
-            publicURL: "http://127.0.0.1:4000", adminToken: adminToken, journal: journal)
+            publicURL: "http://127.0.0.1:4000", adminToken: adminToken, doraMaxWindowDays: doraMaxWindowDays,
+            journal: journal)
         server = service.makeServer(host: "127.0.0.1", port: 0, limits: limits, eventLoops: eventLoops)
         try server.start()
     }
@@ -40,19 +45,11 @@ final class TestServer: Sendable {
     func stop() { server.shutdown(deadline: .seconds(2)); service.pool.close() }
 }
 
-/// What a test reads back from an answer.
-struct Reply {
-    var status: Int
-    var headers: [(String, String)]
-    var body: [UInt8]
-
-    var text: String { String(decoding: body, as: UTF8.self) }
+/// What a test reads of an answer's JSON envelope (`JSONParser` is Webhooks').
+extension Reply {
     var json: JSONObject? {
         if case .object(let object)? = try? JSONParser.parse(body) { return object }
         return nil
-    }
-    func header(_ name: String) -> String? {
-        headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
     var causes: [String] {
         guard case .array(let items)? = json?["causes"] else { return [] }
@@ -61,19 +58,5 @@ struct Reply {
     var data: JSONObject? {
         if case .object(let object)? = json?["data"] { return object }
         return nil
-    }
-}
-
-/// A value shared between test threads, behind a lock (a class, so closures can capture it).
-final class Shared<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }

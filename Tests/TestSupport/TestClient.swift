@@ -5,32 +5,37 @@ import Glibc
 import Darwin
 #endif
 
-struct TestClientError: Error, CustomStringConvertible {
-    var description: String
-}
-
 /// A response as the test client read it off the wire.
-struct TestResponse {
-    var status: Int
-    var headers: [(name: String, value: String)]
-    var body: [UInt8]
+public struct Reply: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
 
-    func header(_ name: String) -> String? {
+    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first header of that name (case-insensitive).
+    public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 
-    var bodyText: String { String(decoding: body, as: UTF8.self) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// A plain blocking TCP client with a receive timeout, so a server that hangs fails the test
-/// instead of hanging it.
-final class TestClient {
-    let fd: Int32
+/// A plain blocking HTTP/1.1 client over a POSIX socket, for tests: sends exactly the bytes it
+/// is given and reads answers (Content-Length framed). Receive and send timeouts turn a hung
+/// server into a failed test instead of a hung one.
+public final class TestClient {
+    public let fd: Int32
+    /// Bytes read past the last answer (a pipelined next one), handed out first.
     private var pending: [UInt8] = []
 
-    init(port: Int, timeoutSeconds: Int = 5, ipv6: Bool = false) throws {
+    public init(port: Int, timeoutSeconds: Int = 15, ipv6: Bool = false) throws {
         fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestClientError(description: "socket: errno \(errno)") }
+        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -59,7 +64,7 @@ final class TestClient {
         guard result == 0 else {
             let code = errno
             close(fd)
-            throw TestClientError(description: "connect: errno \(code)")
+            throw TestFailure("connect: errno \(code)")
         }
     }
 
@@ -67,35 +72,38 @@ final class TestClient {
         close(fd)
     }
 
-    func send(_ text: String) throws {
+    public func send(_ text: String) throws {
         try send(Array(text.utf8))
     }
 
-    func send(_ bytes: [UInt8]) throws {
+    public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes {
                 Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
             }
-            guard sent > 0 else { throw TestClientError(description: "send: errno \(errno)") }
+            guard sent > 0 else {
+                let code = errno
+                throw TestFailure("send: errno \(code)", isTimeout: code == EAGAIN || code == EWOULDBLOCK)
+            }
             offset += sent
         }
     }
 
     /// Sends each byte in its own write, with a pause so they arrive as separate segments.
-    func sendOneByteAtATime(_ text: String, pauseMicroseconds: UInt32 = 200) throws {
+    public func sendOneByteAtATime(_ text: String, pauseMicroseconds: UInt32 = 200) throws {
         for byte in text.utf8 {
             try send([byte])
             usleep(pauseMicroseconds)
         }
     }
 
-    func shutdownWrite() {
+    public func shutdownWrite() {
         shutdown(fd, Int32(SHUT_WR))
     }
 
     /// More bytes, or nil at EOF. Throws on timeout or reset.
-    func receiveSome() throws -> [UInt8]? {
+    public func receiveSome() throws -> [UInt8]? {
         if !pending.isEmpty {
             defer { pending = [] }
             return pending
@@ -105,19 +113,21 @@ final class TestClient {
         if count == 0 { return nil }
         guard count > 0 else {
             let code = errno
-            let reason = code == EAGAIN || code == EWOULDBLOCK ? "timed out" : "errno \(code)"
-            throw TestClientError(description: "recv: \(reason)")
+            let timedOut = code == EAGAIN || code == EWOULDBLOCK
+            throw TestFailure("recv: \(timedOut ? "timed out" : "errno \(code)")", isTimeout: timedOut)
         }
         return Array(buffer[0..<count])
     }
 
-    /// Reads one response: head up to the blank line, then `Content-Length` bytes of body.
-    func readResponse() throws -> TestResponse {
-        var data: [UInt8] = []
-        var headEnd: Int?
+    /// Reads the next response, interim ones (100 Continue) included: the head up to the blank
+    /// line, then `Content-Length` bytes of body (none for 1xx, 204 and 304).
+    public func readResponse() throws -> Reply {
+        var data = pending
+        pending = []
+        var headEnd = Self.find([13, 10, 13, 10], in: data)
         while headEnd == nil {
             guard let more = try receiveSome() else {
-                throw TestClientError(description: "connection closed before a complete response head")
+                throw TestFailure("connection closed before a complete response head")
             }
             data += more
             headEnd = Self.find([13, 10, 13, 10], in: data)
@@ -126,11 +136,11 @@ final class TestClient {
         var lines = head.components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
         guard statusLine.count >= 2, statusLine[0] == "HTTP/1.1", let status = Int(statusLine[1]) else {
-            throw TestClientError(description: "bad status line in \(head)")
+            throw TestFailure("bad status line in \(head)")
         }
         let headers = lines.map { line -> (name: String, value: String) in
             let parts = line.split(separator: ":", maxSplits: 1)
-            return (String(parts[0]), parts.count > 1 ? String(parts[1].drop { $0 == " " }) : "")
+            return (String(parts[0]), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
         }
         var rest = Array(data[(headEnd! + 4)...])
         let length = headers.first { $0.name.lowercased() == "content-length" }.flatMap { Int($0.value) } ?? 0
@@ -138,27 +148,36 @@ final class TestClient {
         let wanted = hasBody ? length : 0
         while rest.count < wanted {
             guard let more = try receiveSome() else {
-                throw TestClientError(description: "connection closed after \(rest.count) of \(wanted) body bytes")
+                throw TestFailure("connection closed after \(rest.count) of \(wanted) body bytes")
             }
             rest += more
         }
         pending = Array(rest[wanted...])
-        return TestResponse(status: status, headers: headers, body: Array(rest[0..<wanted]))
+        return Reply(status: status, headers: headers, body: Array(rest[0..<wanted]))
     }
 
-    /// True when the server closes the connection (EOF or reset) with no further bytes.
-    func isClosedByServer() -> Bool {
+    /// Reads the final answer, passing over a 100 Continue.
+    public func receive() throws -> Reply {
+        while true {
+            let reply = try readResponse()
+            if reply.status != 100 { return reply }
+        }
+    }
+
+    /// True when the server closes the connection (EOF or reset) with no further bytes; false
+    /// when bytes come, or nothing does within the receive timeout.
+    public func isClosedByServer() -> Bool {
         do {
             guard try receiveSome() != nil else { return true }
             return false
-        } catch let error as TestClientError {
+        } catch let error as TestFailure {
             return !error.isTimeout
         } catch {
             return true
         }
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    public static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
         for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
             return start
@@ -167,6 +186,19 @@ final class TestClient {
     }
 }
 
-extension TestClientError {
-    var isTimeout: Bool { description.contains("timed out") }
+extension TestClient {
+    /// One request on a fresh connection, as a plain client sends it: the request line, `Host`,
+    /// `Connection: close`, `headers`, and `Content-Length` when there is a body; the final answer.
+    public static func request(
+        port: Int, _ method: String, _ path: String, body: String? = nil, headers: [(String, String)] = [],
+        host: String = "127.0.0.1", timeoutSeconds: Int
+    ) throws -> Reply {
+        let client = try TestClient(port: port, timeoutSeconds: timeoutSeconds)
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        let bytes = Array((body ?? "").utf8)
+        if body != nil { head += "Content-Length: \(bytes.count)\r\n" }
+        try client.send(Array((head + "\r\n").utf8) + bytes)
+        return try client.receive()
+    }
 }
