@@ -1,19 +1,6 @@
 -- A mixed workload: issues, closes, tasks with finishes, deployments.
-local connection = os.getenv("LAKEHOOK_CONNECTION")
-local key = os.getenv("LAKEHOOK_KEY")
-local step = 0
-
--- A new seed per wrk run, so that consecutive runs (bench/soak.sh) use new pipeline names.
-math.randomseed(os.time())
-
-function setup(thread)
-  thread:set("prefix", string.format("%08x", math.random(0, 0x7fffffff)))
-end
-
-function init(args)
-  wrk.method = "POST"
-  wrk.headers["Authorization"] = "Bearer " .. key
-end
+-- connection, key, step, prefix, setup and init: bench/posting.lua (run from the project folder).
+dofile("bench/posting.lua")
 
 function request()
   local base = "/api/plugins/webhook/" .. connection

@@ -1,21 +1,8 @@
 -- CI/CD tasks for many pipelines: three tasks per pipeline, then its finish. The finish of a
 -- pipeline is sent a few pipelines later, so that with many connections per thread it does not
 -- overtake its own tasks (which would be refused with 403, correctly).
-local connection = os.getenv("LAKEHOOK_CONNECTION")
-local key = os.getenv("LAKEHOOK_KEY")
-local step = 0
-
--- A new seed per wrk run, so that consecutive runs (bench/soak.sh) use new pipeline names.
-math.randomseed(os.time())
-
-function setup(thread)
-  thread:set("prefix", string.format("%08x", math.random(0, 0x7fffffff)))
-end
-
-function init(args)
-  wrk.method = "POST"
-  wrk.headers["Authorization"] = "Bearer " .. key
-end
+-- connection, key, step, prefix, setup and init: bench/posting.lua (run from the project folder).
+dofile("bench/posting.lua")
 
 local results = { "SUCCESS", "SUCCESS", "FAILURE" }
 

@@ -33,15 +33,7 @@ public struct ExportCommand: Sendable, Equatable {
             output("Usage:\n" + Self.usage + "\n")
             return
         }
-        let db = try PostgresConnection(config: configuration.database)
-        _ = try Migrator.migrate(db)
-        var reader = JournalReader(since: since.flatMap { JournalReader.instant($0, now: .now()) })
-        if let connection {
-            guard let found = try DevLakeConnectionStore.find(connection, db) else {
-                throw JournalCommandError(description: "export: no \(connection)")
-            }
-            reader.connectionId = found.id
-        }
+        let (db, reader) = try JournalReader.open(for: "export", configuration: configuration, connection: connection, since: since)
         let started = ContinuousClock.now
         let progress = ProgressBar.standardError(label: "export", noun: "events", total: try reader.count(db))
         var written = 0

@@ -1,3 +1,5 @@
+import Postgres
+
 /// The arguments of `replay`, `import` and `export`: words, flags, and options that take a value
 /// as `--name value` or `--name=value`. A lone `-` is a word (standard input).
 struct JournalCommandOptions {
@@ -40,6 +42,29 @@ struct JournalCommandOptions {
             throw UsageError(description: "\(name) \(text): not an instant; give an RFC 3339 time (2026-01-02T03:04:05Z) or an age (90m, 1h, 7d)")
         }
         return text
+    }
+}
+
+extension JournalReader {
+    /// How `export` and `replay` begin: the database, migrated as `serve` does, and a reader of
+    /// the journal from `since` to `until` (an age counts back from now), of one connection when
+    /// `connection` names one; throws when it names none.
+    static func open(
+        for command: String, configuration: Configuration, connection: DevLakeConnectionReference?,
+        since: String?, until: String? = nil
+    ) throws -> (db: PostgresConnection, reader: JournalReader) {
+        let db = try PostgresConnection(config: configuration.database)
+        _ = try Migrator.migrate(db)
+        let now = Timestamp.now()
+        var reader = JournalReader(
+            since: since.flatMap { instant($0, now: now) }, until: until.flatMap { instant($0, now: now) })
+        if let connection {
+            guard let found = try DevLakeConnectionStore.find(connection, db) else {
+                throw JournalCommandError(description: "\(command): no \(connection)")
+            }
+            reader.connectionId = found.id
+        }
+        return (db, reader)
     }
 }
 

@@ -45,17 +45,8 @@ public struct ReplayCommand: Sendable, Equatable {
             output("Usage:\n" + Self.usage + "\n")
             return
         }
-        let db = try PostgresConnection(config: configuration.database)
-        _ = try Migrator.migrate(db)
-        let now = Timestamp.now()
-        var reader = JournalReader(
-            since: since.flatMap { JournalReader.instant($0, now: now) }, until: until.flatMap { JournalReader.instant($0, now: now) })
-        if let connection {
-            guard let found = try DevLakeConnectionStore.find(connection, db) else {
-                throw JournalCommandError(description: "replay: no \(connection)")
-            }
-            reader.connectionId = found.id
-        }
+        let (db, reader) = try JournalReader.open(
+            for: "replay", configuration: configuration, connection: connection, since: since, until: until)
         let total = try reader.count(db)
         let decoder = EventDecoder.standalone(configuration)
         let config = configuration.database
