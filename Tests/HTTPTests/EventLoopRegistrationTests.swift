@@ -2,6 +2,7 @@ import Concurrency
 import Foundation
 @testable import HTTP
 import Testing
+import TestSupport
 
 /// Issue 14, 5: a database connection whose send failed was closed by libpq at once (its fd
 /// number free again) and deregistered by the loop only later, by number. An HTTP connection
@@ -47,8 +48,7 @@ struct EventLoopRegistrationTests {
         let peer = newPeer.withLock { $0 }
         defer { close(peer) }
         _ = write(peer, "x", 1)
-        let deadline = Date().addingTimeInterval(2)
-        while new.readableCalls.withLock({ $0 }) == 0 && Date() < deadline { usleep(10_000) }
+        try? waitUntil { new.readableCalls.withLock { $0 } > 0 }
         #expect(new.readableCalls.withLock { $0 } > 0, "the new target was unwatched")
         loop.execute { loop.deregister(oldFD, new); close(oldFD) }
     }

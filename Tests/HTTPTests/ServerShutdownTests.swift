@@ -61,7 +61,7 @@ struct ServerShutdownTests {
         let handlerStarted = DispatchSemaphore(value: 0)
         let handler: HTTPHandler = { _ in
             handlerStarted.signal()
-            _ = release.wait(timeout: .now() + 10)
+            _ = release.wait(timeout: .now() + 60)
             return HTTPResponse(status: 200)
         }
         let server = HTTPServer(host: "127.0.0.1", port: 0, limits: ServerLimits(), handler: handler,
@@ -74,8 +74,8 @@ struct ServerShutdownTests {
         let started = Date()
         server.shutdown(deadline: .milliseconds(300))
         let elapsed = Date().timeIntervalSince(started)
-        // It waited for the deadline (the handler holds on for 10 s), and no longer.
-        #expect(elapsed >= 0.25 && elapsed < 8)
+        // It waited for the deadline (the handler would hold on for 60 s), and no longer.
+        #expect(elapsed >= 0.25 && elapsed < 30)
         #expect(client.isClosedByServer())
         release.signal()
     }

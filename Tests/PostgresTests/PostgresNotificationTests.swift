@@ -31,7 +31,7 @@ struct PostgresNotificationTests {
         #expect(waited >= .milliseconds(290) && waited < .seconds(10), "waited \(waited)")
         let immediate = ContinuousClock.now
         #expect(try listener.notifications(waitingUpTo: .zero).isEmpty)
-        #expect(ContinuousClock.now - immediate < .seconds(2))  // no wait (the 10 s of the wake test would show)
+        #expect(ContinuousClock.now - immediate < .seconds(5))  // no wait: a ceiling, far below a real wait
     }
 
     @Test("a readable wake descriptor ends the wait at once, with nothing")
@@ -47,8 +47,8 @@ struct PostgresNotificationTests {
             _ = write(writeEnd, &byte, 1)
         }
         let started = ContinuousClock.now
-        #expect(try listener.notifications(waitingUpTo: .seconds(10), wake: ends[0]).isEmpty)
-        #expect(ContinuousClock.now - started < .seconds(8))  // well before the 10 s
+        #expect(try listener.notifications(waitingUpTo: .seconds(60), wake: ends[0]).isEmpty)
+        #expect(ContinuousClock.now - started < .seconds(30))  // woken 0.1 s in, long before the 60 s
     }
 
     @Test("notifications that arrive while the connection runs queries wait for the next call, none lost, in order")

@@ -74,7 +74,9 @@ struct PostgresPoolTests {
             }
             #expect(error?.kind == .poolTimeout)
             #expect(error?.isUnavailable == true)
-            #expect(elapsed >= 0.18 && elapsed < 3)
+            // It waited (at least the timeout), then gave up while the connection was still held:
+            // the ceiling only tells "gave up" from "waited for the holder", which never lets go here.
+            #expect(elapsed >= 0.18 && elapsed < 30)
         }
         #expect(pool.statistics == PoolStatistics(size: 1, open: 1, inUse: 0, idle: 1, waiting: 0))
     }
@@ -98,20 +100,18 @@ struct PostgresPoolTests {
             waiterResult.withLock { $0 = result }
         }
         waiter.start()
-        let deadline = Date().addingTimeInterval(5)
-        while pool.statistics.waiting < 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
-        #expect(pool.statistics.waiting == 1)
+        try waitUntil { pool.statistics.waiting == 1 }
 
         var error: PostgresError?
         let elapsed = seconds {
             error = #expect(throws: PostgresError.self) { try pool.withConnection { _ in } }
         }
         #expect(error?.kind == .poolTimeout && error?.isUnavailable == true)
-        // Given up after its 200 ms, long before the holder lets go (after this check).
+        // At once, not after the 10 s wait timeout (the holder lets go only after this check).
         #expect(elapsed < 10)
 
         release.signal()
-        while waiterResult.withLock({ $0 }) == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        try waitUntil { waiterResult.withLock { $0 } != nil }
         let served = try #require(waiterResult.withLock { $0 })
         #expect(throws: Never.self) { try served.get() }
     }
@@ -216,10 +216,9 @@ struct PostgresPoolTests {
                 } catch {}
                 done.signal()
             }.start()
-            let deadline = Date().addingTimeInterval(5)
-            while pool.statistics.waiting < 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+            try waitUntil { pool.statistics.waiting == 1 }
             pool.close()
-            #expect(done.wait(timeout: .now() + 2) == .success)
+            #expect(done.wait(timeout: .now() + 30) == .success)
         }
         #expect(outcome.withLock { $0 } == .poolClosed)
     }

@@ -53,7 +53,7 @@ struct DoraWindowCapTests {
             let started = ContinuousClock.now
             let reply = try server.admin("GET", "/api/dora?\(query)from=0001-01-01&to=9999-12-31")
             #expect(reply.status == 400, "\(reply.text)")
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(10))  // it ran 30 s before the cap
             #expect(reply.causes.count == 1)
             #expect(reply.causes.first?.contains("0001-01-01T00:00:00Z – 9999-12-31T00:00:00Z") == true, "\(reply.causes)")
             #expect(reply.causes.first?.contains("at most 731 days") == true, "\(reply.causes)")
@@ -134,7 +134,9 @@ struct DoraWindowCapTests {
             let elapsed = ContinuousClock.now - started
             #expect(reply.status == 503, "\(path): \(reply.status) \(reply.text.prefix(300))")
             #expect(reply.header("Retry-After") != nil)
-            #expect(elapsed < .seconds(5), "\(path) took \(elapsed)")
+            // The 503 is the cut-off (an uncut report answers 200); the ceiling only says it did
+            // not run on for long, and is far from the 300 ms timeout for a loaded machine.
+            #expect(elapsed < .seconds(30), "\(path) took \(elapsed)")
         }
     }
 }

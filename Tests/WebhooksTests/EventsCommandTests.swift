@@ -137,14 +137,16 @@ struct EventsCommandTests {
 
     /// The lines of a file, once it has at least `count` of them (nil after `timeout` seconds).
     static func lines(of path: String, atLeast count: Int, timeout: Double) -> [String]? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            let lines = text.split(separator: "\n").map(String.init)
-            if lines.count >= count { return lines }
-            usleep(20_000)
+        var lines: [String] = []
+        do {
+            try waitUntil(timeout: timeout) {
+                lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+                return lines.count >= count
+            }
+            return lines
+        } catch {
+            return nil
         }
-        return nil
     }
 
     @Test("--follow prints events as they come, through this instance and a second one, each once, within a couple of seconds; Ctrl-C ends it with status 0",
@@ -196,13 +198,9 @@ struct EventsCommandTests {
             #expect(lines.filter { $0.contains("req \(id) ") }.count == 1, "\(id) in \(lines)")
         }
         kill(pid, SIGINT)
-        let deadline = Date().addingTimeInterval(5)
         var status: Int32 = 0
-        while Date() < deadline {
-            if waitpid(pid, &status, WNOHANG) == pid { exited = true; break }
-            usleep(20_000)
-        }
-        #expect(exited, "still running 5 s after Ctrl-C")
+        exited = (try? waitUntil { waitpid(pid, &status, WNOHANG) == pid }) != nil
+        #expect(exited, "still running 30 s after Ctrl-C")
         #expect(exited && exitCode(ofWaitStatus: status) == 0, "exit status \(exitCode(ofWaitStatus: status)): \((try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? "")")
     }
 }

@@ -332,14 +332,12 @@ struct PipelineIngestTests {
         // Behind it in the pipeline, another issue is answered while the lock is still held.
         #expect(try own.post("\(base)/issues", RoutesTests.issue("FREE"), key: key).status == 200)
         // The locked statement left the pipeline after its lock timeout and waits on the pool.
-        let moved = Date().addingTimeInterval(30)
-        while try own.fallbacks(.lockTimeout) == lockFallbacks, Date() < moved { Thread.sleep(forTimeInterval: 0.02) }
+        try? waitUntil { try own.fallbacks(.lockTimeout) != lockFallbacks }
         #expect(try own.fallbacks(.lockTimeout) - lockFallbacks == 1)
         #expect(locked.withLock { $0 } == nil)  // still waiting, now on the pool
 
         try holder.execute(script: "COMMIT")
-        let deadline = Date().addingTimeInterval(30)
-        while locked.withLock({ $0 }) == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        try? waitUntil { locked.withLock { $0 } != nil }
         #expect(locked.withLock { $0 }?.status == 200)
         #expect(try LakehookDatabase.rows("SELECT title FROM issues WHERE id = $1", [connection.rowId("LOCKED")])
             .first?[0] == "second")

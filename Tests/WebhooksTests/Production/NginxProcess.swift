@@ -60,9 +60,7 @@ final class NginxProcess: @unchecked Sendable {
     func stop() {
         guard !hasExited() else { return }
         kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(5)
-        while !hasExited() && Date() < deadline { usleep(20_000) }
-        if !hasExited() {
+        if (try? waitUntil(timeout: 5) { hasExited() }) == nil {
             kill(-pid, SIGKILL)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}

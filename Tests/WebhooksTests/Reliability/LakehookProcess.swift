@@ -68,8 +68,7 @@ final class LakehookProcess: @unchecked Sendable {
     /// Waits for the process to exit; its exit status (128 + the signal when a signal ended it),
     /// or nil on timeout.
     func waitForExit(timeout: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while isRunning && Date() < deadline { usleep(20_000) }
-        return isRunning ? nil : exit.withLock { $0 }
+        guard (try? waitUntil(timeout: timeout) { !isRunning }) != nil else { return nil }
+        return exit.withLock { $0 }
     }
 }
