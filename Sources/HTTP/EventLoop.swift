@@ -39,7 +39,6 @@ public final class EventLoop: @unchecked Sendable {
 
     /// 0..<loops, stable for the server's life.
     public let index: Int
-    /// What the application keeps per loop (e.g. its database pipeline), one object per type.
     /// The values of the `LoopLocal`s used on this loop, by their keys.
     private var locals: [Int: AnyObject] = [:]
 
@@ -66,17 +65,16 @@ public final class EventLoop: @unchecked Sendable {
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw SocketError(operation: "epoll_create1", errno: errno) }
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
-        guard wakeFD >= 0 else {
-            let code = errno
-            Glibc.close(epollFD)
-            throw SocketError(operation: "eventfd", errno: code)
-        }
+        // Every stored property is set now, so a throw from here on runs `deinit`, which closes
+        // `epollFD`: closing it here as well would close whatever descriptor another thread had
+        // opened under that number in between.
+        guard wakeFD >= 0 else { throw SocketError(operation: "eventfd", errno: errno) }
         var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: wakeFD))
         _ = epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event)
     }
 
     deinit {
-        Glibc.close(wakeFD)
+        if wakeFD >= 0 { Glibc.close(wakeFD) }
         Glibc.close(epollFD)
     }
 

@@ -34,7 +34,15 @@ public final class TestClient {
     private var pending: [UInt8] = []
 
     public init(port: Int, timeoutSeconds: Int = 15, ipv6: Bool = false) throws {
-        fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // The socket is made and connected before `self` holds it: once `fd` is set, a throw
+        // from here would run `deinit` too, and a second `close` of that number closes whatever
+        // another thread has opened under it since (a client, a database connection).
+        fd = try Self.connectedSocket(port: port, timeoutSeconds: timeoutSeconds, ipv6: ipv6)
+    }
+
+    /// A socket connected to `port` on the loopback address; closed again if it cannot connect.
+    private static func connectedSocket(port: Int, timeoutSeconds: Int, ipv6: Bool) throws -> Int32 {
+        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -66,6 +74,7 @@ public final class TestClient {
             close(fd)
             throw TestFailure("connect: errno \(code)")
         }
+        return fd
     }
 
     deinit {

@@ -81,7 +81,11 @@ struct ConcurrentRepostTests {
         }
         group.wait()
         let seen = failures.withLock { $0 }
-        if !seen.isEmpty { throw TestFailure("round failed: \(seen)") }
+        if !seen.isEmpty {
+            // What the servers said of it: their warnings (refusals, database trouble) so far.
+            let said = instances.map { $0.log.split(separator: "\n").filter { !$0.contains(#""msg":"migrated""#) }.suffix(20) }
+            throw TestFailure("round failed: \(seen)\nthe instances' warnings:\n\(said.map { $0.joined(separator: "\n") }.joined(separator: "\n--\n"))")
+        }
     }
 
     @Test("16 concurrent re-posts of one issue, incidents and plain issues mixed, always leave exactly one request's issue, links, incident and assignees")
