@@ -119,9 +119,10 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Stops a debug build (the tests) where loop-confined state is touched from another thread:
     /// that state has no lock, so a call from elsewhere is a data race. Free in release builds.
+    /// Owners of loop-confined state outside this module (a `LoopPipeline`) call it too.
     @inline(__always)
-    func assertInLoop(_ function: StaticString = #function) {
-        assert(inLoop, "EventLoop.\(function) called off the thread of loop \(index)")
+    public func assertInLoop(_ function: StaticString = #function) {
+        assert(inLoop, "\(function) called off the thread of loop \(index)")
     }
 
     /// Runs `work` on the loop's thread, after the events being handled (from any thread).

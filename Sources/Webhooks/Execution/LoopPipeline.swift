@@ -59,7 +59,10 @@ final class LoopPipeline: @unchecked Sendable {
     }
 
     /// Connections open now.
-    var connectionCount: Int { state.slots.count }
+    var connectionCount: Int {
+        loop.assertInLoop()
+        return state.slots.count
+    }
 
     /// Queues `sql` and returns nil; `completion` then runs on the loop. Else the reason it
     /// cannot take it now (nothing was sent; `completion` never runs).
@@ -67,6 +70,7 @@ final class LoopPipeline: @unchecked Sendable {
         _ sql: String, _ binds: [String?],
         completion: @escaping (Result<PostgresResult, PostgresError>) -> Void
     ) -> PipelineState.PoolReason? {
+        loop.assertInLoop()
         let submission = state.submit(now: clock())
         if submission.connect { connect() }
         guard case .connection(let id) = submission.placement, let slot = slots[id] else {
@@ -102,6 +106,7 @@ final class LoopPipeline: @unchecked Sendable {
     }
 
     func readable(_ slot: PipelineSlot) {
+        loop.assertInLoop()
         slot.connection.readable()
         if slot.isBroken {
             drop(slot)
@@ -112,6 +117,7 @@ final class LoopPipeline: @unchecked Sendable {
     }
 
     func writable(_ slot: PipelineSlot) {
+        loop.assertInLoop()
         state.sent(connection: slot.id)
         send(slot)
     }
