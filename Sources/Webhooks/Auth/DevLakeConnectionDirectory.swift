@@ -9,7 +9,7 @@ import Concurrency
 /// most 5 s); on the instance that rotated it, at once (`forget`).
 public final class DevLakeConnectionDirectory: Sendable {
     private struct Entry {
-        var connection: DevLakeConnection?
+        var webhook: DevLakeConnection?
         var expires: ContinuousClock.Instant
     }
 
@@ -28,14 +28,14 @@ public final class DevLakeConnectionDirectory: Sendable {
     public func lookup(_ reference: DevLakeConnectionReference) throws -> DevLakeConnection? {
         let now = clock.now
         if let entry = cached(reference, at: now) {
-            return entry.connection
+            return entry.webhook
         }
-        let connection = try store.find(reference)
+        let webhook = try store.find(reference)
         entries.withLock { entries in
             if entries.count >= Self.maxEntries { entries.removeAll(keepingCapacity: true) }
-            entries[reference] = Entry(connection: connection, expires: now + ttl)
+            entries[reference] = Entry(webhook: webhook, expires: now + ttl)
         }
-        return connection
+        return webhook
     }
 
     /// Authenticates a request to the connection it names (API.md §2): no credentials → 401;
@@ -52,7 +52,7 @@ public final class DevLakeConnectionDirectory: Sendable {
     func authenticateFromCache(_ reference: DevLakeConnectionReference, authorization: String?) throws -> DevLakeConnection? {
         let key = try Self.key(from: authorization)
         guard let entry = cached(reference, at: clock.now) else { return nil }
-        return try Self.check(key, against: entry.connection, reference)
+        return try Self.check(key, against: entry.webhook, reference)
     }
 
     /// The entry for `reference` if it has not expired at `now`.
@@ -71,12 +71,12 @@ public final class DevLakeConnectionDirectory: Sendable {
     }
 
     private static func check(
-        _ key: String, against connection: DevLakeConnection?, _ reference: DevLakeConnectionReference
+        _ key: String, against webhook: DevLakeConnection?, _ reference: DevLakeConnectionReference
     ) throws -> DevLakeConnection {
         // The key is hashed and compared in both cases, so the time taken tells nothing either.
-        let matches = APIKey.constantTimeEquals(APIKey.hash(of: key), connection?.apiKeyHash ?? Self.noConnectionHash)
-        guard let connection, matches else { throw Self.keyRefused }
-        return connection
+        let matches = APIKey.constantTimeEquals(APIKey.hash(of: key), webhook?.apiKeyHash ?? Self.noConnectionHash)
+        guard let webhook, matches else { throw Self.keyRefused }
+        return webhook
     }
 
     /// The one answer to a wrong key and to a connection that does not exist.

@@ -32,22 +32,22 @@ extension LakehookCommand {
 extension CommandRunner {
     /// `, environments a=PRODUCTION b=STAGING, incident label L`: what a source connection's
     /// mappings read (as `Endpoints.describe` shows it); empty for a devlake connection.
-    static func optionsSummary(_ connection: DevLakeConnection) -> String {
+    static func optionsSummary(_ webhook: DevLakeConnection) -> String {
         var parts: [String] = []
-        let options = connection.sourceOptions
-        if SourceOptionsChange.environmentSources.contains(connection.source) {
+        let options = webhook.sourceOptions
+        if SourceOptionsChange.environmentSources.contains(webhook.source) {
             let names = options.environments.keys.sorted().map { "\($0)=\(options.environments[$0]!)" }
             parts.append("environments \(names.isEmpty ? "(built-in names only)" : names.joined(separator: " "))")
         }
-        if SourceOptionsChange.incidentLabelSources.contains(connection.source) {
+        if SourceOptionsChange.incidentLabelSources.contains(webhook.source) {
             parts.append("incident label \(options.incidentLabel)")
         }
         return parts.map { ", " + $0 }.joined()
     }
 
     /// `\nOptions: environments …, incident label …` for a source connection whose mappings read any.
-    static func optionsLine(_ connection: DevLakeConnection) -> String {
-        let summary = optionsSummary(connection)
+    static func optionsLine(_ webhook: DevLakeConnection) -> String {
+        let summary = optionsSummary(webhook)
         return summary.isEmpty ? "" : "\nOptions: " + summary.dropFirst(2)
     }
 }

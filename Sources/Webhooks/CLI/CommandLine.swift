@@ -248,42 +248,42 @@ public struct CommandRunner {
                 : applied.map { "applied \($0.version) \($0.name)" }.joined(separator: "\n"))
         case .connectionsCreate(let name, let project, let timeZone, let json):
             try pool.withConnection { db in _ = try Migrator.migrate(db) }
-            let (connection, key) = try store.create(name: name, project: project, timeZone: timeZone)
-            show(connection, key: key, json: json, verb: "created")
+            let (webhook, key) = try store.create(name: name, project: project, timeZone: timeZone)
+            show(webhook, key: key, json: json, verb: "created")
         case .connectionsUpdate(let reference, let name, let project, let timeZone, let json, let options):
-            let connection = try store.update(reference, name: name, project: project, timeZone: timeZone, options: options)
+            let webhook = try store.update(reference, name: name, project: project, timeZone: timeZone, options: options)
             if json {
-                output(describe(connection, key: nil).serialized())
+                output(describe(webhook, key: nil).serialized())
             } else {
                 output("""
-                    updated connection \(connection.id) "\(connection.name)": project \(connection.projectName ?? "-"), \
-                    time zone \(connection.timeZone)\(Self.optionsSummary(connection))
+                    updated connection \(webhook.id) "\(webhook.name)": project \(webhook.projectName ?? "-"), \
+                    time zone \(webhook.timeZone)\(Self.optionsSummary(webhook))
                     """)
             }
         case .connectionsRotateKey(let reference, let json):
-            let (connection, key) = try store.rotateKey(reference)
-            show(connection, key: key, json: json, verb: "new key for")
+            let (webhook, key) = try store.rotateKey(reference)
+            show(webhook, key: key, json: json, verb: "new key for")
         case .sourceConnectionCreate(let name, let project, let source, let json, let options):
             try pool.withConnection { db in _ = try Migrator.migrate(db) }
-            let (connection, _) = try store.create(name: name, project: project, source: source, options: options)
-            showSource(connection, json: json, verb: "created \(source.rawValue)")
+            let (webhook, _) = try store.create(name: name, project: project, source: source, options: options)
+            showSource(webhook, json: json, verb: "created \(source.rawValue)")
         case .connectionsRotateSecret(let reference, let grace, let json, let secret):
-            let connection = try store.rotateSecret(reference, graceSeconds: grace, secret: secret)
-            showSource(connection, json: json, verb: "new signing secret for")
+            let webhook = try store.rotateSecret(reference, graceSeconds: grace, secret: secret)
+            showSource(webhook, json: json, verb: "new signing secret for")
             if !json {
                 output(grace > 0
                     ? "The previous secret is still accepted for \(grace) s: update the tool's settings before then."
                     : "The previous secret no longer works.")
             }
         case .connectionsList(let json):
-            let connections = try store.list()
+            let webhooks = try store.list()
             if json {
-                output(JSONValue.array(connections.map { describe($0, key: nil) }).serialized())
-            } else if connections.isEmpty {
+                output(JSONValue.array(webhooks.map { describe($0, key: nil) }).serialized())
+            } else if webhooks.isEmpty {
                 output("no connections; create one with: lakehook connections create NAME")
             } else {
                 output("ID\tNAME\tPROJECT\tTIME ZONE\tKEY\tSOURCE")
-                for c in connections {
+                for c in webhooks {
                     let key = c.source == .devlake ? "\(c.apiKeyHint)…" : "-"
                     output("\(c.id)\t\(c.name)\t\(c.projectName ?? "-")\t\(c.timeZone)\t\(key)\t\(c.source.rawValue)")
                 }
@@ -304,37 +304,37 @@ public struct CommandRunner {
         }
     }
 
-    func describe(_ connection: DevLakeConnection, key: APIKey?) -> JSONValue {
-        Endpoints.describe(connection, publicURL: configuration.publicURL, key: key)
+    func describe(_ webhook: DevLakeConnection, key: APIKey?) -> JSONValue {
+        Endpoints.describe(webhook, publicURL: configuration.publicURL, key: key)
     }
 
     /// A source connection with its signing secret: the one time it is shown.
-    func showSource(_ connection: DevLakeConnection, json: Bool, verb: String) {
+    func showSource(_ webhook: DevLakeConnection, json: Bool, verb: String) {
         if json {
-            output(Endpoints.describe(connection, publicURL: configuration.publicURL, key: nil, secret: true).serialized())
+            output(Endpoints.describe(webhook, publicURL: configuration.publicURL, key: nil, secret: true).serialized())
             return
         }
         output("""
-            \(verb) connection \(connection.id) "\(connection.name)"
-            Signing secret (shown this once; store it now): \(connection.signingSecret ?? "")
-            Webhook URL: \(Endpoints.sourceURL(connection, publicURL: configuration.publicURL))\(Self.optionsLine(connection))
+            \(verb) connection \(webhook.id) "\(webhook.name)"
+            Signing secret (shown this once; store it now): \(webhook.signingSecret ?? "")
+            Webhook URL: \(Endpoints.sourceURL(webhook, publicURL: configuration.publicURL))\(Self.optionsLine(webhook))
 
-            \(Endpoints.sourceInstructions(connection, publicURL: configuration.publicURL).joined(separator: "\n"))
+            \(Endpoints.sourceInstructions(webhook, publicURL: configuration.publicURL).joined(separator: "\n"))
             """)
     }
 
-    func show(_ connection: DevLakeConnection, key: APIKey, json: Bool, verb: String) {
+    func show(_ webhook: DevLakeConnection, key: APIKey, json: Bool, verb: String) {
         if json {
-            output(describe(connection, key: key).serialized())
+            output(describe(webhook, key: key).serialized())
             return
         }
-        let endpoints = Endpoints(publicURL: configuration.publicURL, connection: connection)
+        let endpoints = Endpoints(publicURL: configuration.publicURL, webhook: webhook)
         let width = endpoints.all.map(\.name.count).max() ?? 0
-        let zone = connection.timeZone == .utc
-            ? "UTC (for a client that sends local times: lakehook connections update \(connection.id) --time-zone Europe/Berlin)"
-            : connection.timeZone.identifier
+        let zone = webhook.timeZone == .utc
+            ? "UTC (for a client that sends local times: lakehook connections update \(webhook.id) --time-zone Europe/Berlin)"
+            : webhook.timeZone.identifier
         output("""
-            \(verb) connection \(connection.id) "\(connection.name)"
+            \(verb) connection \(webhook.id) "\(webhook.name)"
             API key (shown this once; store it now): \(key.plaintext)
             Dates without an offset are read in: \(zone)
 

@@ -2,8 +2,8 @@
 public struct Endpoints: Sendable {
     public let base: String
 
-    public init(publicURL: String, connection: DevLakeConnection) {
-        base = "\(publicURL)/api/plugins/webhook/\(connection.id)"
+    public init(publicURL: String, webhook: DevLakeConnection) {
+        base = "\(publicURL)/api/plugins/webhook/\(webhook.id)"
     }
 
     public var all: [(name: String, url: String)] {
@@ -22,33 +22,33 @@ public struct Endpoints: Sendable {
     /// A source connection (issue 17) also has its `source` and `webhookURL`, and its
     /// `signingSecret` only when `secret` is true (the answer that creates or rotates it), and the
     /// options its mappings read: `environments` (github, gitlab, cdevents), `incidentLabel` (github).
-    public static func describe(_ connection: DevLakeConnection, publicURL: String, key: APIKey?, secret: Bool = false) -> JSONValue {
+    public static func describe(_ webhook: DevLakeConnection, publicURL: String, key: APIKey?, secret: Bool = false) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
-            (key: "id", value: .integer(connection.id)),
-            (key: "name", value: .string(connection.name)),
-            (key: "project", value: connection.projectName.map(JSONValue.string) ?? .null),
-            (key: "apiKeyHint", value: .string(connection.apiKeyHint)),
-            (key: "timeZone", value: .string(connection.timeZone.identifier)),
+            (key: "id", value: .integer(webhook.id)),
+            (key: "name", value: .string(webhook.name)),
+            (key: "project", value: webhook.projectName.map(JSONValue.string) ?? .null),
+            (key: "apiKeyHint", value: .string(webhook.apiKeyHint)),
+            (key: "timeZone", value: .string(webhook.timeZone.identifier)),
         ]
         if let key { members.append((key: "apiKey", value: .string(key.plaintext))) }
-        for endpoint in Endpoints(publicURL: publicURL, connection: connection).all {
+        for endpoint in Endpoints(publicURL: publicURL, webhook: webhook).all {
             members.append((key: endpoint.name, value: .string(endpoint.url)))
         }
-        if connection.source != .devlake {
-            members.append((key: "source", value: .string(connection.source.rawValue)))
-            members.append((key: "webhookURL", value: .string(sourceURL(connection, publicURL: publicURL))))
-            if secret, let signingSecret = connection.signingSecret {
+        if webhook.source != .devlake {
+            members.append((key: "source", value: .string(webhook.source.rawValue)))
+            members.append((key: "webhookURL", value: .string(sourceURL(webhook, publicURL: publicURL))))
+            if secret, let signingSecret = webhook.signingSecret {
                 members.append((key: "signingSecret", value: .string(signingSecret)))
             }
             // Its options, where its source's mappings read them (docs/SOURCES.md, "Per-connection options").
-            if SourceOptionsChange.environmentSources.contains(connection.source),
-               case .object(let options) = connection.sourceOptions.jsonValue {
+            if SourceOptionsChange.environmentSources.contains(webhook.source),
+               case .object(let options) = webhook.sourceOptions.jsonValue {
                 members.append((key: "environments", value: options["environments"] ?? .object(JSONObject(members: []))))
             }
-            if SourceOptionsChange.incidentLabelSources.contains(connection.source) {
-                members.append((key: "incidentLabel", value: .string(connection.sourceOptions.incidentLabel)))
+            if SourceOptionsChange.incidentLabelSources.contains(webhook.source) {
+                members.append((key: "incidentLabel", value: .string(webhook.sourceOptions.incidentLabel)))
             }
-            if let expires = connection.previousSecretExpires {
+            if let expires = webhook.previousSecretExpires {
                 members.append((key: "previousSecretAcceptedUntil", value: .string(
                     Timestamp(microsecondsSinceEpoch: Int64(expires * 1_000_000)).iso8601)))
             }
@@ -57,14 +57,14 @@ public struct Endpoints: Sendable {
     }
 
     /// The URL to paste into a source's webhook settings: `<public URL><prefix>/sources/<kind>/<id>`.
-    public static func sourceURL(_ connection: DevLakeConnection, publicURL: String) -> String {
-        "\(publicURL)/api/plugins/webhook/sources/\(connection.source.rawValue)/\(connection.id)"
+    public static func sourceURL(_ webhook: DevLakeConnection, publicURL: String) -> String {
+        "\(publicURL)/api/plugins/webhook/sources/\(webhook.source.rawValue)/\(webhook.id)"
     }
 
     /// What to set where in the source's own settings, one line each.
-    public static func sourceInstructions(_ connection: DevLakeConnection, publicURL: String) -> [String] {
-        let url = sourceURL(connection, publicURL: publicURL)
-        switch connection.source {
+    public static func sourceInstructions(_ webhook: DevLakeConnection, publicURL: String) -> [String] {
+        let url = sourceURL(webhook, publicURL: publicURL)
+        switch webhook.source {
         case .github:
             return [
                 "GitHub: repository (or organization) Settings → Webhooks → Add webhook:",
@@ -82,7 +82,7 @@ public struct Endpoints: Sendable {
                 "PagerDuty: Integrations → Generic Webhooks (v3) → New Webhook:",
                 "  Webhook URL:   \(url)", "  Event subscription: incident.* events",
                 "  PagerDuty then shows its own signing secret: give it to this connection with",
-                "  lakehook connections rotate-secret \(connection.id) --secret <PagerDuty's secret> --grace 0",
+                "  lakehook connections rotate-secret \(webhook.id) --secret <PagerDuty's secret> --grace 0",
             ]
         case .cdevents:
             return [

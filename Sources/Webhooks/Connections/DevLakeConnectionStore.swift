@@ -51,7 +51,7 @@ public struct DevLakeConnectionStore: Sendable {
         if !problems.isEmpty { throw WebhookError.badRequest("invalid connection", causes: problems) }
         let key = APIKey.generate()
         let secret = source == .devlake ? nil : SourceSecret.generate(for: source)
-        let connection = try pool.transaction { db -> DevLakeConnection in
+        let webhook = try pool.transaction { db -> DevLakeConnection in
             let zone = try timeZone.map { try ConnectionTimeZone.resolve($0, db) } ?? .utc
             let result = try db.query(
                 """
@@ -64,11 +64,11 @@ public struct DevLakeConnectionStore: Sendable {
             guard let row = result.rows.first else {
                 throw WebhookError(status: 409, message: "a connection named \"\(name)\" already exists")
             }
-            let connection = try Self.decode(row)
-            try Self.writeScopeRows(connection, db)
-            return connection
+            let webhook = try Self.decode(row)
+            try Self.writeScopeRows(webhook, db)
+            return webhook
         }
-        return (connection, key)
+        return (webhook, key)
     }
 
     /// Renames a connection, changes its project (`.some(nil)` removes the project) and/or its time
@@ -82,24 +82,24 @@ public struct DevLakeConnectionStore: Sendable {
         let problems = [name.flatMap(Self.validateName), project.flatMap { $0.flatMap(Self.validateProject) }].compactMap { $0 }
         if !problems.isEmpty { throw WebhookError.badRequest("invalid connection", causes: problems) }
         return try pool.transaction { db in
-            guard var connection = try Self.find(reference, db, forUpdate: true) else { throw WebhookError.notFound("unknown \(reference)") }
-            let optionProblems = options.problems(for: connection.source)
+            guard var webhook = try Self.find(reference, db, forUpdate: true) else { throw WebhookError.notFound("unknown \(reference)") }
+            let optionProblems = options.problems(for: webhook.source)
             if !optionProblems.isEmpty {
-                throw WebhookError.badRequest("invalid options for \(connection.source.rawValue) connection \(connection.id)", causes: optionProblems)
+                throw WebhookError.badRequest("invalid options for \(webhook.source.rawValue) connection \(webhook.id)", causes: optionProblems)
             }
-            if let name { connection.name = name }
-            if let project { connection.projectName = project }
-            if let timeZone { connection.timeZone = try ConnectionTimeZone.resolve(timeZone, db) }
-            let sourceOptions = options.isEmpty ? nil : connection.sourceOptions.applying(options).json
+            if let name { webhook.name = name }
+            if let project { webhook.projectName = project }
+            if let timeZone { webhook.timeZone = try ConnectionTimeZone.resolve(timeZone, db) }
+            let sourceOptions = options.isEmpty ? nil : webhook.sourceOptions.applying(options).json
             let result = try db.query(
                 """
                 UPDATE webhook_connections SET name = $2, project_name = $3, time_zone = $4,
                     source_options = COALESCE($5::jsonb, source_options), updated_at = now()
                 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM webhook_connections WHERE name = $2 AND id <> $1)
                 RETURNING \(Self.columns)
-                """, [String(connection.id), connection.name, connection.projectName, connection.timeZone.identifier, sourceOptions])
+                """, [String(webhook.id), webhook.name, webhook.projectName, webhook.timeZone.identifier, sourceOptions])
             guard let row = result.rows.first else {
-                throw WebhookError(status: 409, message: "a connection named \"\(connection.name)\" already exists")
+                throw WebhookError(status: 409, message: "a connection named \"\(webhook.name)\" already exists")
             }
             let updated = try Self.decode(row)
             try Self.writeScopeRows(updated, db)
@@ -120,7 +120,7 @@ public struct DevLakeConnectionStore: Sendable {
     /// Gives the connection a new key; the old one stops working.
     public func rotateKey(_ reference: DevLakeConnectionReference) throws -> (DevLakeConnection, APIKey) {
         let key = APIKey.generate()
-        let connection = try pool.transaction { db -> DevLakeConnection in
+        let webhook = try pool.transaction { db -> DevLakeConnection in
             guard let found = try Self.find(reference, db) else { throw WebhookError.notFound("unknown \(reference)") }
             let result = try db.query(
                 """
@@ -129,7 +129,7 @@ public struct DevLakeConnectionStore: Sendable {
                 """, [String(found.id), key.hash, key.hint])
             return try Self.decode(result.rows[0])
         }
-        return (connection, key)
+        return (webhook, key)
     }
 
     /// Gives a source connection a new signing secret; the old one is still accepted for
@@ -196,8 +196,8 @@ public struct DevLakeConnectionStore: Sendable {
 
     /// The connection's `cicd_scopes`, `boards` and `repos` rows (`webhook:<id>`, named after the
     /// connection), and the `project_mapping` rows DevLake's DORA SQL joins on when it has a project.
-    static func writeScopeRows(_ connection: DevLakeConnection, _ db: PostgresConnection) throws {
-        let binds: [String?] = [connection.scopeId, connection.name, connection.rawDataParams]
+    static func writeScopeRows(_ webhook: DevLakeConnection, _ db: PostgresConnection) throws {
+        let binds: [String?] = [webhook.scopeId, webhook.name, webhook.rawDataParams]
         try db.query(
             """
             INSERT INTO repos (id, name, url, description, owner_id, language, forked_from, created_date, updated_date,
@@ -205,13 +205,13 @@ public struct DevLakeConnectionStore: Sendable {
             VALUES ($1, $2, '', '', '', '', '', now(), now(), false, 'webhook', $3)
             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_date = now(), updated_at = now()
             """, binds)
-        try db.query("DELETE FROM project_mapping WHERE row_id = $1", [connection.scopeId])
-        if let project = connection.projectName {
+        try db.query("DELETE FROM project_mapping WHERE row_id = $1", [webhook.scopeId])
+        if let project = webhook.projectName {
             try db.query(
                 """
                 INSERT INTO project_mapping (project_name, "table", row_id, _raw_data_table, _raw_data_params)
                 SELECT $1, t, $2, 'webhook', $3 FROM unnest(ARRAY['cicd_scopes', 'boards', 'repos']) AS t
-                """, [project, connection.scopeId, connection.rawDataParams])
+                """, [project, webhook.scopeId, webhook.rawDataParams])
         }
         try db.query(
             """
@@ -237,17 +237,17 @@ public struct DevLakeConnectionStore: Sendable {
         guard let zone = ConnectionTimeZone(identifier: zoneName) else {
             throw PostgresDecodingError(message: "connection \(id) has the time zone \"\(zoneName)\", which this Lakehook build does not know")
         }
-        var connection = DevLakeConnection(
+        var webhook = DevLakeConnection(
             id: id, name: name, projectName: row[2], apiKeyHash: hash, apiKeyHint: hint, timeZone: zone)
         guard let sourceName = row[6], let source = SourceKind(rawValue: sourceName) else {
             throw PostgresDecodingError(message: "connection \(id) has an unknown source")
         }
-        connection.source = source
-        connection.signingSecret = row[7]
-        connection.previousSecret = row[8]
-        connection.previousSecretExpires = row[9].flatMap(Double.init)
-        connection.sourceOptions = SourceOptions(json: row[10] ?? "{}")
-        return connection
+        webhook.source = source
+        webhook.signingSecret = row[7]
+        webhook.previousSecret = row[8]
+        webhook.previousSecretExpires = row[9].flatMap(Double.init)
+        webhook.sourceOptions = SourceOptions(json: row[10] ?? "{}")
+        return webhook
     }
 }
 

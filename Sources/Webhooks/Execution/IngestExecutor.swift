@@ -67,15 +67,15 @@ final class IngestExecutor: Sendable {
             metrics.recordPoolFallback(reason)
             runOnPool()
         }
-        let connection = request.connection
-        let query = statement.query(for: connection, journal: journaling ? request.entry : nil)
+        let webhook = request.webhook
+        let query = statement.query(for: webhook, journal: journaling ? request.entry : nil)
         let refused = pipeline.submit(query.sql, query.binds) { result in
             if case .failure(let error) = result, case .runOnPool(let reason) = PipelineState.outcome(
                 lockTimedOut: error.sqlState == Self.lockNotAvailable, runsAgain: statement.runsAgain(after: error)) {
                 onPool(reason)
                 return
             }
-            done(Result { .written(try statement.answer(result.get(), for: connection)) })
+            done(Result { .written(try statement.answer(result.get(), for: webhook)) })
         }
         if let refused {
             onPool(refused)
@@ -88,12 +88,12 @@ final class IngestExecutor: Sendable {
     /// one transaction; a keyed request with its key (`Idempotency`); a dry run in a transaction
     /// that is rolled back.
     func run(_ request: IngestRequest) throws -> IngestOutcome {
-        let (operation, connection) = (request.operation, request.connection)
+        let (operation, webhook) = (request.operation, request.webhook)
         let journal = journaling ? request.entry : nil
         metrics.recordWrite(pipelined: false)
         if request.dryRun {
             do {
-                try pool.transaction { db in throw DryRun(result: try operation.write(db, for: connection)) }
+                try pool.transaction { db in throw DryRun(result: try operation.write(db, for: webhook)) }
             } catch let dryRun as DryRun {
                 return .dryRun(dryRun.result)
             }
@@ -101,13 +101,13 @@ final class IngestExecutor: Sendable {
         }
         if let key = request.idempotencyKey {
             return try pool.withConnection { db in
-                try Idempotency.run(operation, for: connection, entry: request.entry, key: key, journaling: journaling, on: db)
+                try Idempotency.run(operation, for: webhook, entry: request.entry, key: key, journaling: journaling, on: db)
             }
         }
         if operation is any SingleStatementOperation {
-            return .written(try pool.withConnection { db in try operation.write(db, for: connection, journal: journal) })
+            return .written(try pool.withConnection { db in try operation.write(db, for: webhook, journal: journal) })
         }
-        return .written(try pool.transaction { db in try operation.write(db, for: connection, journal: journal) })
+        return .written(try pool.transaction { db in try operation.write(db, for: webhook, journal: journal) })
     }
 
     /// Journals a refused request (a 4xx after authentication) on its own, then runs `then` —
@@ -144,7 +144,7 @@ final class IngestExecutor: Sendable {
 /// One authenticated, decoded ingest request, ready to run.
 struct IngestRequest: Sendable {
     var operation: any IngestOperation
-    var connection: DevLakeConnection
+    var webhook: DevLakeConnection
     /// What the journal keeps of it (written only when the journal is on).
     var entry: JournalEntry
     /// `Idempotency-Key` or `webhook-id` (see `Idempotency`).

@@ -65,28 +65,28 @@ struct DeploymentUpsert: Equatable, Sendable {
     static let commitIdOverhead = 18
 
     /// Whether the commit row id `webhook:<conn>:<id>:<16 hex>:<sha>` fits its 255 characters.
-    static func commitIdFits(id: String, sha: String, in connection: DevLakeConnection) -> Bool {
-        id.unicodeScalars.count + commitIdOverhead + sha.unicodeScalars.count <= connection.maxKeyLength
+    static func commitIdFits(id: String, sha: String, in webhook: DevLakeConnection) -> Bool {
+        id.unicodeScalars.count + commitIdOverhead + sha.unicodeScalars.count <= webhook.maxKeyLength
     }
 
     static let commitIdTooLong = "together with the deployment id is longer than a 255-character commit id allows"
 
     /// `arrival` is when the request came in: the single-commit form's missing `end_time`.
     static func decode(
-        _ body: JSONObject, for connection: DevLakeConnection, arrival: Timestamp = .now()
+        _ body: JSONObject, for webhook: DevLakeConnection, arrival: Timestamp = .now()
     ) -> Result<DeploymentUpsert, WebhookError> {
-        var r = FieldReader(body, timeZone: connection.timeZone)
+        var r = FieldReader(body, timeZone: webhook.timeZone)
         if r.has("deploymentCommits") || !(r.has("commit_sha") || r.has("repo_url")) {
-            return decodeCurrent(&r, connection, arrival: arrival)
+            return decodeCurrent(&r, webhook, arrival: arrival)
         }
-        return decodeSingleCommit(&r, connection, arrival: arrival)
+        return decodeSingleCommit(&r, webhook, arrival: arrival)
     }
 
     private static func decodeCurrent(
-        _ r: inout FieldReader, _ connection: DevLakeConnection, arrival: Timestamp
+        _ r: inout FieldReader, _ webhook: DevLakeConnection, arrival: Timestamp
     ) -> Result<DeploymentUpsert, WebhookError> {
         // v1.0 names; the aliases are what DevLake's Config UI showed in some versions before it.
-        let id = r.string("id", alias: "pipeline_id", required: true, maxLength: connection.maxKeyLength)
+        let id = r.string("id", alias: "pipeline_id", required: true, maxLength: webhook.maxKeyLength)
         let name = r.string("name", maxLength: Width.key)
         let displayTitle = r.string("displayTitle")
         let url = r.string("url")
@@ -113,7 +113,7 @@ struct DeploymentUpsert: Equatable, Sendable {
             let commitCreated = c.timestamp("createdDate", alias: "create_time")
             let commitStarted = c.timestamp("startedDate", alias: "start_time")
             let commitFinished = c.timestamp("finishedDate", alias: "end_time")
-            if let id, let commitSha, !Self.commitIdFits(id: id, sha: commitSha, in: connection) {
+            if let id, let commitSha, !Self.commitIdFits(id: id, sha: commitSha, in: webhook) {
                 c.fail("commitSha", Self.commitIdTooLong)
             }
             r.absorb(c)
@@ -138,7 +138,7 @@ struct DeploymentUpsert: Equatable, Sendable {
     /// client's clock ahead of ours), so that a date the client did not send never makes the
     /// body's dates out of order — and a missing `start_time` is the end time.
     private static func decodeSingleCommit(
-        _ r: inout FieldReader, _ connection: DevLakeConnection, arrival: Timestamp
+        _ r: inout FieldReader, _ webhook: DevLakeConnection, arrival: Timestamp
     ) -> Result<DeploymentUpsert, WebhookError> {
         let repoUrl = r.string("repo_url", required: true, maxLength: 500)
         let commitSha = r.string("commit_sha", required: true, maxLength: Width.key)
@@ -146,7 +146,7 @@ struct DeploymentUpsert: Equatable, Sendable {
         let postedEnd = r.timestamp("end_time")
         let finishedDate = postedEnd ?? max(arrival, postedStart ?? arrival)
         let startedDate = postedStart ?? finishedDate
-        let pipelineId = r.string("pipeline_id", maxLength: connection.maxKeyLength)
+        let pipelineId = r.string("pipeline_id", maxLength: webhook.maxKeyLength)
         let postedRefName = r.string("ref_name", maxLength: Width.key)
         let postedResult = r.toolWord("result", as: .deploymentResult)
         let postedEnvironment = r.postedEnumeration("environment", allowed: Vocabulary.environments)
@@ -171,7 +171,7 @@ struct DeploymentUpsert: Equatable, Sendable {
                 createdDate: startedDate, startedDate: startedDate, finishedDate: finishedDate))
         }
         let id = (pipelineId?.isEmpty == false ? pipelineId : nil) ?? commitSha
-        if let id, let commitSha, !Self.commitIdFits(id: id, sha: commitSha, in: connection) {
+        if let id, let commitSha, !Self.commitIdFits(id: id, sha: commitSha, in: webhook) {
             r.fail("commit_sha", Self.commitIdTooLong)
         }
         return finish(
@@ -259,10 +259,10 @@ struct DeploymentUpsert: Equatable, Sendable {
     static let upsertStatement = IngestStatement(body: sql, stale: stale)
     static let mergeStatement = IngestStatement(body: mergeSQL, stale: stale)
 
-    func binds(for connection: DevLakeConnection) -> [String?] {
+    func binds(for webhook: DevLakeConnection) -> [String?] {
         if let sent, let commit = commits.first {
             return [
-                connection.rowId(id), connection.scopeId, connection.rawDataParams,                       // $1–$3
+                webhook.rowId(id), webhook.scopeId, webhook.rawDataParams,                                // $1–$3
                 sent.displayTitle, name, sent.displayTitle, sent.result, sent.originalResult,           // $4–$8
                 sent.environment, sent.originalEnvironment, startedDate.postgresText,                   // $9–$11
                 finishedDate.postgresText, commit.repoUrl, commit.commitSha, sent.repoId, sent.refName, // $12–$16
@@ -271,17 +271,17 @@ struct DeploymentUpsert: Equatable, Sendable {
             ]
         }
         return [
-            connection.rowId(id), connection.scopeId, name, displayTitle, url, result, environment, // $1–$7
+            webhook.rowId(id), webhook.scopeId, name, displayTitle, url, result, environment,       // $1–$7
             originalEnvironment, createdDate.postgresText, startedDate.postgresText,              // $8–$10
-            finishedDate.postgresText, connection.rawDataParams, commitsJSON,                     // $11–$13
+            finishedDate.postgresText, webhook.rawDataParams, commitsJSON,                        // $11–$13
             originalResult, arrival.postgresText,                                                 // $14–$15
         ]
     }
 
-    func answer(_ result: PostgresResult, for connection: DevLakeConnection) throws -> WriteResult {
+    func answer(_ result: PostgresResult, for webhook: DevLakeConnection) throws -> WriteResult {
         let rows = result.rows
         let commitIds = rows.compactMap { $0["commit_id"] }
-        let data: JSONObject = ["id": .string(connection.rowId(id)), "commitIds": .array(commitIds.map(JSONValue.string))]
+        let data: JSONObject = ["id": .string(webhook.rowId(id)), "commitIds": .array(commitIds.map(JSONValue.string))]
         if let stored = rows.first?["stored_finished"] {
             return .late(data, reason: "the stored deployment finished at \(SQLText.storedDate(stored)), later than this"
                 + " post's finish \(finishedDate.iso8601); it is unchanged", tables: Self.tables)

@@ -5,13 +5,13 @@ protocol IngestOperation: Sendable {
     /// Writes the rows, and `journal`'s row when it is accepted, and returns the answer's `data`
     /// and how many rows it wrote per table. Throws `WebhookError` for refusals (404, 403), which
     /// roll back whatever it did (and write no journal row: the caller journals the refusal).
-    func write(_ db: PostgresConnection, for connection: DevLakeConnection, journal: JournalEntry?) throws -> WriteResult
+    func write(_ db: PostgresConnection, for webhook: DevLakeConnection, journal: JournalEntry?) throws -> WriteResult
 }
 
 extension IngestOperation {
     /// Writes without a journal row.
-    func write(_ db: PostgresConnection, for connection: DevLakeConnection) throws -> WriteResult {
-        try write(db, for: connection, journal: nil)
+    func write(_ db: PostgresConnection, for webhook: DevLakeConnection) throws -> WriteResult {
+        try write(db, for: webhook, journal: nil)
     }
 }
 
@@ -21,10 +21,10 @@ extension IngestOperation {
 protocol SingleStatementOperation: IngestOperation {
     /// The statement; an operation may choose among several by what it writes.
     var statement: IngestStatement { get }
-    func binds(for connection: DevLakeConnection) -> [String?]
+    func binds(for webhook: DevLakeConnection) -> [String?]
     /// The answer from the statement's result; throws `WebhookError` for refusals (404, 403, 409),
     /// for which the statement wrote nothing.
-    func answer(_ result: PostgresResult, for connection: DevLakeConnection) throws -> WriteResult
+    func answer(_ result: PostgresResult, for webhook: DevLakeConnection) throws -> WriteResult
     /// Whether `error` says the statement met a concurrent write its snapshot could not see and
     /// failed whole, so that running it once more (on a blocking connection) gives the true answer.
     func runsAgain(after error: PostgresError) -> Bool
@@ -37,8 +37,8 @@ extension SingleStatementOperation {
     var sql: String { statement.text }
 
     /// The statement and its parameters: with the journal's row when `journal` is given.
-    func query(for connection: DevLakeConnection, journal: JournalEntry?) -> (sql: String, binds: [String?]) {
-        let binds = binds(for: connection)
+    func query(for webhook: DevLakeConnection, journal: JournalEntry?) -> (sql: String, binds: [String?]) {
+        let binds = binds(for: webhook)
         guard let journal else { return (statement.text, binds) }
         return (statement.journaled(parameterCount: binds.count), binds + journal.binds)
     }
@@ -46,13 +46,13 @@ extension SingleStatementOperation {
     /// Runs the statement, once more when `runsAgain(after:)` says so. Inside a transaction (a
     /// keyed request, a dry run, an import batch) the failed statement would abort it, so the
     /// statement runs under a savepoint there, and the rerun starts from it.
-    func write(_ db: PostgresConnection, for connection: DevLakeConnection, journal: JournalEntry?) throws -> WriteResult {
-        let query = query(for: connection, journal: journal)
+    func write(_ db: PostgresConnection, for webhook: DevLakeConnection, journal: JournalEntry?) throws -> WriteResult {
+        let query = query(for: webhook, journal: journal)
         let savepoint = db.isInTransaction
         for _ in 0..<2 {
             if savepoint { _ = try db.query("SAVEPOINT lakehook_statement", []) }
             do {
-                return try answer(db.query(query.sql, query.binds), for: connection)
+                return try answer(db.query(query.sql, query.binds), for: webhook)
             } catch let error as PostgresError where runsAgain(after: error) {
                 if savepoint { _ = try db.query("ROLLBACK TO SAVEPOINT lakehook_statement", []) }
                 continue

@@ -18,9 +18,9 @@ struct IssueClose: Equatable, Sendable {
         FROM lakehook_close_issue($1, $2)
         """
 
-    func binds(for connection: DevLakeConnection) -> [String?] { [connection.rowId(issueKey), arrival.postgresText] }
+    func binds(for webhook: DevLakeConnection) -> [String?] { [webhook.rowId(issueKey), arrival.postgresText] }
 
-    func answer(_ result: PostgresResult, for connection: DevLakeConnection) throws -> WriteResult {
+    func answer(_ result: PostgresResult, for webhook: DevLakeConnection) throws -> WriteResult {
         guard let row = result.rows.first else {
             throw WebhookError.notFound("unknown issue \"\(issueKey)\"")
         }

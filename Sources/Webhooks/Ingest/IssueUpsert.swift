@@ -36,11 +36,11 @@ struct IssueUpsert: Equatable, Sendable {
     /// Reads a body; every problem goes to `causes` and the result is nil when there is any.
     /// `arrival` is when the request came in.
     static func decode(
-        _ body: JSONObject, for connection: DevLakeConnection, arrival: Timestamp = .now()
+        _ body: JSONObject, for webhook: DevLakeConnection, arrival: Timestamp = .now()
     ) -> Result<IssueUpsert, WebhookError> {
-        var r = FieldReader(body, timeZone: connection.timeZone)
-        let maxId = connection.maxKeyLength
-        let issueKey = r.key("issue_key", in: connection)
+        var r = FieldReader(body, timeZone: webhook.timeZone)
+        let maxId = webhook.maxKeyLength
+        let issueKey = r.key("issue_key", in: webhook)
         let title = r.string("title", required: true)
         let status = r.enumeration("status", allowed: Vocabulary.issueStatuses, required: true)
         let originalStatus = r.string("original_status", required: true, maxLength: Width.short)
@@ -133,14 +133,14 @@ struct IssueUpsert: Equatable, Sendable {
             n_incident_assignees AS incident_assignees, \(SQLText.iso8601("stored_updated"))
         """
 
-    func binds(for connection: DevLakeConnection) -> [String?] {
-        func prefixed(_ value: String) -> String { value.isEmpty ? "" : connection.rowId(value) }
+    func binds(for webhook: DevLakeConnection) -> [String?] {
+        func prefixed(_ value: String) -> String { value.isEmpty ? "" : webhook.rowId(value) }
         return [
-            connection.rowId(issueKey),                          // $1
-            connection.scopeId,                                  // $2
-            connection.name,                                     // $3
-            connection.rawDataParams,                            // $4
-            boardKey.isEmpty ? nil : connection.rowId(boardKey), // $5
+            webhook.rowId(issueKey),                             // $1
+            webhook.scopeId,                                     // $2
+            webhook.name,                                        // $3
+            webhook.rawDataParams,                               // $4
+            boardKey.isEmpty ? nil : webhook.rowId(boardKey),    // $5
             boardKey,                                            // $6
             issueKey, title, status, originalStatus,             // $7–$10
             createdDate.postgresText, url, description, epicKey, // $11–$14
@@ -155,9 +155,9 @@ struct IssueUpsert: Equatable, Sendable {
 
     static let tables = ["issues", "boards", "board_issues", "incidents", "incident_assignees"]
 
-    func answer(_ result: PostgresResult, for connection: DevLakeConnection) throws -> WriteResult {
+    func answer(_ result: PostgresResult, for webhook: DevLakeConnection) throws -> WriteResult {
         let row = result.rows.first
-        let data: JSONObject = ["id": .string(connection.rowId(issueKey))]
+        let data: JSONObject = ["id": .string(webhook.rowId(issueKey))]
         if let stored = row?["stored_updated"] {
             return .late(data, reason: "the stored issue was updated at \(SQLText.storedDate(stored)), later than this post's"
                 + " updated_date \(updatedDate.map(\.iso8601) ?? "none"); it is unchanged", tables: Self.tables)

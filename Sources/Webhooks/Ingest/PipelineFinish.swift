@@ -63,8 +63,8 @@ struct PipelineFinish: Equatable, Sendable {
         """
 
     /// 404 for an unknown pipeline; a pipeline already DONE is answered as it is (a retried finish is harmless).
-    func write(_ db: PostgresConnection, for connection: DevLakeConnection, journal: JournalEntry?) throws -> WriteResult {
-        let id = connection.rowId(pipelineName)
+    func write(_ db: PostgresConnection, for webhook: DevLakeConnection, journal: JournalEntry?) throws -> WriteResult {
+        let id = webhook.rowId(pipelineName)
         let locked = try db.query(Self.lockSQL, [id])
         guard let status = locked.rows.first?[0] else {
             throw WebhookError.notFound("unknown pipeline \"\(pipelineName)\"")

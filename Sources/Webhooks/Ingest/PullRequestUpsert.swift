@@ -38,9 +38,9 @@ struct PullRequestUpsert: Equatable, Sendable {
     /// date is, else OPEN. `originalStatus` defaults to `status` as posted, else the derived one.
     /// `arrival` is when the request came in.
     static func decode(
-        _ body: JSONObject, for connection: DevLakeConnection, arrival: Timestamp = .now()
+        _ body: JSONObject, for webhook: DevLakeConnection, arrival: Timestamp = .now()
     ) -> Result<PullRequestUpsert, WebhookError> {
-        var r = FieldReader(body, timeZone: connection.timeZone)
+        var r = FieldReader(body, timeZone: webhook.timeZone)
         let key = r.integer("pullRequestKey", required: true)
         // A pull request's number is positive (GitHub's, GitLab's iid, Bitbucket's id start at 1);
         // 0 and negatives are a client's bug, not a key.
@@ -134,19 +134,19 @@ struct PullRequestUpsert: Equatable, Sendable {
             deletions = EXCLUDED.deletions, is_draft = EXCLUDED.is_draft, updated_at = EXCLUDED.updated_at
         """
 
-    func binds(for connection: DevLakeConnection) -> [String?] {
+    func binds(for webhook: DevLakeConnection) -> [String?] {
         [
-            connection.rowId(String(key)), connection.scopeId, headRepoId, status, originalStatus, title, // $1–$6
+            webhook.rowId(String(key)), webhook.scopeId, headRepoId, status, originalStatus, title,       // $1–$6
             description, url, authorName, authorId, mergedByName, mergedById, parentPrId,               // $7–$13
             String(key), createdDate.postgresText, mergedDate.bind, closedDate.bind, type, component,   // $14–$19
             mergeCommitSha, baseCommitSha, headCommitSha, headRef, baseRef,                              // $20–$24
-            String(additions), String(deletions), isDraft ? "true" : "false", connection.rawDataParams, // $25–$28
+            String(additions), String(deletions), isDraft ? "true" : "false", webhook.rawDataParams,    // $25–$28
             arrival.postgresText,                                                                        // $29
         ]
     }
 
-    func answer(_ result: PostgresResult, for connection: DevLakeConnection) throws -> WriteResult {
-        let data: JSONObject = ["id": .string(connection.rowId(String(key)))]
+    func answer(_ result: PostgresResult, for webhook: DevLakeConnection) throws -> WriteResult {
+        let data: JSONObject = ["id": .string(webhook.rowId(String(key)))]
         if let row = result.rows.first, row["late"] == "t" {
             let stored = row["stored_status"] ?? "MERGED or CLOSED"
             let ended = row["stored_ended"].map { " at \(SQLText.storedDate($0))" } ?? ""

@@ -38,10 +38,10 @@ struct TaskUpsert: Equatable, Sendable {
 
     /// `arrival` is when the request came in.
     static func decode(
-        _ body: JSONObject, for connection: DevLakeConnection, arrival: Timestamp = .now()
+        _ body: JSONObject, for webhook: DevLakeConnection, arrival: Timestamp = .now()
     ) -> Result<TaskUpsert, WebhookError> {
-        var r = FieldReader(body, timeZone: connection.timeZone)
-        let pipelineName = r.key("pipeline_name", in: connection)
+        var r = FieldReader(body, timeZone: webhook.timeZone)
+        let pipelineName = r.key("pipeline_name", in: webhook)
         let name = r.string("name", required: true, maxLength: Width.key)
         // DevLake's words or a CI/CD tool's (ToolVocabulary); `original_result` / `original_status`
         // keep the posted text (API.md §4).
@@ -60,7 +60,7 @@ struct TaskUpsert: Equatable, Sendable {
         let repoId = r.string("repo_id", required: true, maxLength: Width.key)
         let branch = r.string("branch", maxLength: Width.key) ?? ""
         let commitSha = r.string("commit_sha", maxLength: Width.key) ?? ""
-        if let pipelineName, let name, connection.rowId("\(pipelineName):\(name)").unicodeScalars.count > Width.key {
+        if let pipelineName, let name, webhook.rowId("\(pipelineName):\(name)").unicodeScalars.count > Width.key {
             r.fail("name", "together with pipeline_name is longer than a 255-character task id allows")
         }
         guard r.causes.isEmpty, let pipelineName, let name, let result, let status, let type, let environment,
@@ -237,11 +237,11 @@ struct TaskUpsert: Equatable, Sendable {
             )
         """
 
-    func binds(for connection: DevLakeConnection) -> [String?] {
+    func binds(for webhook: DevLakeConnection) -> [String?] {
         [
-            connection.rowId(pipelineName), pipelineName, startedDate.postgresText, // $1–$3
-            connection.scopeId, connection.rawDataParams,                        // $4–$5
-            connection.rowId("\(pipelineName):\(name)"), name,                  // $6–$7
+            webhook.rowId(pipelineName), pipelineName, startedDate.postgresText, // $1–$3
+            webhook.scopeId, webhook.rawDataParams,                             // $4–$5
+            webhook.rowId("\(pipelineName):\(name)"), name,                     // $6–$7
             result, originalResult, status, originalStatus, type, environment,  // $8–$13
             durationSeconds?.bind, finishedDate.bind,                           // $14–$15
             commitSha, branch.isEmpty ? nil : branch, repoId,                   // $16–$18
@@ -251,18 +251,18 @@ struct TaskUpsert: Equatable, Sendable {
 
     /// 409 when another pipeline's task has the id, 403 when the pipeline is already finished (as
     /// DevLake); either way nothing was written. A late post answers `applied: false`.
-    func answer(_ result: PostgresResult, for connection: DevLakeConnection) throws -> WriteResult {
+    func answer(_ result: PostgresResult, for webhook: DevLakeConnection) throws -> WriteResult {
         let row = result.rows.first
         if let takenBy = row?["taken_by_pipeline"] {
             throw WebhookError(
                 status: 409,
-                message: "the task id \"\(connection.rowId("\(pipelineName):\(name)"))\" is already taken by task"
+                message: "the task id \"\(webhook.rowId("\(pipelineName):\(name)"))\" is already taken by task"
                     + " \"\(row?["taken_by_task"] ?? "")\" of pipeline \"\(takenBy)\" (a task id joins pipeline_name and"
                     + " name with \":\"); give this task or its pipeline another name")
         }
         let data: JSONObject = [
-            "id": .string(connection.rowId("\(pipelineName):\(name)")),
-            "pipelineId": .string(connection.rowId(pipelineName)),
+            "id": .string(webhook.rowId("\(pipelineName):\(name)")),
+            "pipelineId": .string(webhook.rowId(pipelineName)),
         ]
         if let stored = row?["stored_started"] {
             return .late(data, reason: "the stored task is DONE and started at \(SQLText.storedDate(stored)); this IN_PROGRESS"

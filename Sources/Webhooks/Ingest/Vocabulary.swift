@@ -25,8 +25,8 @@ extension Double {
 
 extension FieldReader {
     /// A key that becomes part of a row id `webhook:<conn>:<key>`, so it must fit 255 characters with that prefix.
-    mutating func key(_ field: String, in connection: DevLakeConnection) -> String? {
-        string(field, required: true, maxLength: connection.maxKeyLength)
+    mutating func key(_ field: String, in webhook: DevLakeConnection) -> String? {
+        string(field, required: true, maxLength: webhook.maxKeyLength)
     }
 }
 

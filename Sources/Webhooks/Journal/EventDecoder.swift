@@ -22,7 +22,7 @@ struct EventDecoder: Sendable {
     /// The operation, or the refusal its HTTP request would have had (a 400 that lists every
     /// problem). `parsed`: `body` parsed already, when it is.
     func decode(
-        _ route: IngestRoute, params: [String: String], body: [UInt8], parsed: JSONValue? = nil, connection: DevLakeConnection,
+        _ route: IngestRoute, params: [String: String], body: [UInt8], parsed: JSONValue? = nil, webhook: DevLakeConnection,
         arrival: Timestamp
     ) -> Result<any IngestOperation, WebhookError> {
         do {
@@ -30,7 +30,7 @@ struct EventDecoder: Sendable {
             if route.needsBody {
                 if case .object(let parsed)? = parsed { object = parsed } else { object = try WebhookService.jsonBody(body) }
             }
-            return .success(try route.decode(object, connection, params, arrival))
+            return .success(try route.decode(object, webhook, params, arrival))
         } catch let error as WebhookError {
             return .failure(error)
         } catch {
@@ -46,7 +46,7 @@ struct PreparedEvent: Sendable {
     var label: String
     /// The journal's route name, as given (also for a refusal, when known).
     var route: String
-    var connection: DevLakeConnection?
+    var webhook: DevLakeConnection?
     /// Its journal row, written with its rows (or as its refusal); nil when it is not journaled
     /// (replay, `LAKEHOOK_JOURNAL=off`, a line without a known route or connection).
     var entry: JournalEntry?
@@ -60,9 +60,9 @@ struct PreparedEvent: Sendable {
         case refused(WebhookError)
     }
 
-    /// `operation` for `connection`, with its statement built now.
+    /// `operation` for `webhook`, with its statement built now.
     static func make(
-        label: String, route: String, connection: DevLakeConnection, entry: JournalEntry?,
+        label: String, route: String, webhook: DevLakeConnection, entry: JournalEntry?,
         _ decoded: Result<any IngestOperation, WebhookError>
     ) -> PreparedEvent {
         let work: Work
@@ -70,17 +70,17 @@ struct PreparedEvent: Sendable {
         case .failure(let error):
             work = .refused(error)
         case .success(let operation as any SingleStatementOperation):
-            let query = operation.query(for: connection, journal: entry)
+            let query = operation.query(for: webhook, journal: entry)
             work = .statement(operation, sql: query.sql, binds: query.binds)
         case .success(let operation):
             work = .operation(operation)
         }
-        return PreparedEvent(label: label, route: route, connection: connection, entry: entry, work: work)
+        return PreparedEvent(label: label, route: route, webhook: webhook, entry: entry, work: work)
     }
 
     /// Refused before the database; journaled when `entry` is given.
     static func refused(label: String, route: String, entry: JournalEntry? = nil, _ error: WebhookError) -> PreparedEvent {
-        PreparedEvent(label: label, route: route, connection: nil, entry: entry, work: .refused(error))
+        PreparedEvent(label: label, route: route, webhook: nil, entry: entry, work: .refused(error))
     }
 }
 

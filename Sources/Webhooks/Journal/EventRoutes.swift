@@ -15,8 +15,8 @@ extension WebhookService {
     func connectionEvents(_ request: HTTPRequest) throws -> JSONValue {
         let reference = try Self.connectionReference(request.pathParameters)
         var filter = try Self.eventFilter(request.query)
-        guard let connection = try store.find(reference) else { throw WebhookError.notFound("unknown \(reference)") }
-        filter.connectionId = connection.id
+        guard let webhook = try store.find(reference) else { throw WebhookError.notFound("unknown \(reference)") }
+        filter.connectionId = webhook.id
         let events = try pool.withConnection { db in try EventStore.recent(filter, bodies: true, on: db) }
         return .array(events.map(\.json))
     }

@@ -130,11 +130,11 @@ final class EventWriter {
         (steps, statements) = ([], [])
         for (step, result) in zip(sent, results) {
             guard case .statement(let index) = step, case .statement(let operation, _, _) = events[index].work,
-                  let connection = events[index].connection
+                  let webhook = events[index].webhook
             else { continue }
             guard case .success(let written) = result else { preconditionFailure("a batch without a failure ran every statement") }
             do {
-                outcomes[index - range.lowerBound] = Self.outcome(try operation.answer(written, for: connection))
+                outcomes[index - range.lowerBound] = Self.outcome(try operation.answer(written, for: webhook))
             } catch let error as WebhookError {
                 refuse(index, error)
             }
@@ -174,11 +174,11 @@ final class EventWriter {
     /// A multi-statement operation in a transaction of its own (the events before it are
     /// committed); its refusal journaled after the rollback.
     private func writeAlone(_ event: PreparedEvent, _ operation: any IngestOperation) throws -> Outcome {
-        guard let connection = event.connection else { preconditionFailure("a decoded event has its connection") }
+        guard let webhook = event.webhook else { preconditionFailure("a decoded event has its connection") }
         var transientFailures = 0
         while true {
             do {
-                return Self.outcome(try db.transaction { db in try operation.write(db, for: connection, journal: event.entry) })
+                return Self.outcome(try db.transaction { db in try operation.write(db, for: webhook, journal: event.entry) })
             } catch let refusal as WebhookError {
                 return try refuseAlone(event, refusal)
             } catch let error as PostgresError where !error.isUnavailable {

@@ -50,18 +50,18 @@ enum Idempotency {
     /// Runs `operation` for `entry` (which carries the key) in one transaction on `db`: the
     /// write, its journal row and the key; or the first answer and a `duplicate` journal row.
     static func run(
-        _ operation: any IngestOperation, for connection: DevLakeConnection, entry: JournalEntry, key: String,
+        _ operation: any IngestOperation, for webhook: DevLakeConnection, entry: JournalEntry, key: String,
         journaling: Bool, on db: PostgresConnection
     ) throws -> IngestOutcome {
         let fingerprint = fingerprint(entry)
         return try db.transaction { db in
-            let lockName = "lakehook-idempotency:\(connection.id):\(key)"
+            let lockName = "lakehook-idempotency:\(webhook.id):\(key)"
             guard try db.query(lockSQL, [lockName]).rows.first?[0] == "t" else {
                 throw WebhookError(
                     status: 409, message: "a request with this Idempotency-Key is still being processed; retry when it has its answer",
                     headers: ["Retry-After": "1"])
             }
-            let id = String(connection.id)
+            let id = String(webhook.id)
             if let seen = try db.query(findSQL, [id, key]).rows.first {
                 guard seen["request_sha256"] == fingerprint else {
                     throw WebhookError(
@@ -72,7 +72,7 @@ enum Idempotency {
                 let data = (try? JSONParser.parse(Array((seen["answer"] ?? "null").utf8))) ?? .null
                 return .replayed(data)
             }
-            let result = try operation.write(db, for: connection, journal: journaling ? entry : nil)
+            let result = try operation.write(db, for: webhook, journal: journaling ? entry : nil)
             _ = try db.query(storeSQL, [id, key, fingerprint, result.data.serialized()])
             return .written(result)
         }

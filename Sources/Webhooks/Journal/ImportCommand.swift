@@ -115,7 +115,7 @@ struct LineDecoding {
         guard let connectionId = target?.id ?? line.connectionId else {
             return .refused(label: label, route: line.route, .badRequest("connectionId: is required when import is given no --connection"))
         }
-        guard let connection = try target ?? connections.connection(connectionId) else {
+        guard let webhook = try target ?? connections.connection(connectionId) else {
             return .refused(label: label, route: line.route, .notFound(
                 "connection \(connectionId) does not exist here; create it (lakehook connections create), or import with --connection"))
         }
@@ -124,7 +124,7 @@ struct LineDecoding {
         }
         let arrival = line.receivedAt ?? .now()
         let entry = journaling ? JournalEntry(
-            receivedAt: arrival, connectionId: connection.id, route: line.route, params: line.params,
+            receivedAt: arrival, connectionId: webhook.id, route: line.route, params: line.params,
             requestId: "import:\(number)", clientAddress: "", userAgent: "lakehook import", contentType: "application/json",
             body: line.body, idempotencyKey: nil, started: .now) : nil
         let missing = Self.parameterNames(line.route).filter { (line.params[$0] ?? "").isEmpty }
@@ -134,8 +134,8 @@ struct LineDecoding {
             return .refused(label: label, route: line.route, entry: entry, error)
         }
         let decoded = decoder.decode(
-            route, params: line.params, body: line.body, parsed: line.parsedBody, connection: connection, arrival: arrival)
-        return .make(label: label, route: line.route, connection: connection, entry: entry, decoded)
+            route, params: line.params, body: line.body, parsed: line.parsedBody, webhook: webhook, arrival: arrival)
+        return .make(label: label, route: line.route, webhook: webhook, entry: entry, decoded)
     }
 
     /// `issue/:boardKey/:issueKey/close` → `boardKey`, `issueKey`.

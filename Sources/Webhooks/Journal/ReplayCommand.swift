@@ -67,14 +67,14 @@ public struct ReplayCommand: Sendable, Equatable {
     /// The event's operation, decoded as its request was, with its arrival time; no journal row.
     static func prepare(_ event: StoredEvent, _ decoder: EventDecoder, _ connections: ConnectionCache) throws -> PreparedEvent {
         let label = "event \(event.id)"
-        guard let connection = try connections.connection(event.connectionId) else {
+        guard let webhook = try connections.connection(event.connectionId) else {
             return .refused(label: label, route: event.route, .notFound("connection \(event.connectionId) no longer exists"))
         }
         guard let route = decoder.route(named: event.route) else {
             return .refused(label: label, route: event.route, .notFound("no route \"\(event.route)\" in this Lakehook"))
         }
-        let decoded = decoder.decode(route, params: event.params, body: event.body, connection: connection, arrival: event.receivedAt)
-        return .make(label: label, route: event.route, connection: connection, entry: nil, decoded)
+        let decoded = decoder.decode(route, params: event.params, body: event.body, webhook: webhook, arrival: event.receivedAt)
+        return .make(label: label, route: event.route, webhook: webhook, entry: nil, decoded)
     }
 }
 

@@ -21,10 +21,10 @@ extension WebhookService {
                     causes.append("source: must be one of \(SourceKind.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 guard causes.isEmpty, let name, let source else { throw WebhookError.invalidBody(causes) }
-                let (connection, key) = try store.create(
+                let (webhook, key) = try store.create(
                     name: name, project: project, timeZone: timeZone, source: source, options: options)
-                if source != .devlake { return Endpoints.describe(connection, publicURL: publicURL, key: nil, secret: true) }
-                return Endpoints.describe(connection, publicURL: publicURL, key: key)
+                if source != .devlake { return Endpoints.describe(webhook, publicURL: publicURL, key: nil, secret: true) }
+                return Endpoints.describe(webhook, publicURL: publicURL, key: key)
             })
             router.add("GET", connections, admin { [self] _ in
                 .array(try store.list().map { Endpoints.describe($0, publicURL: publicURL, key: nil) })
@@ -33,8 +33,8 @@ extension WebhookService {
                 let one = connections + form
                 router.add("GET", one, admin { [self] request in
                     let reference = try Self.connectionReference(request.pathParameters)
-                    guard let connection = try store.find(reference) else { throw WebhookError.notFound("unknown \(reference)") }
-                    return Endpoints.describe(connection, publicURL: publicURL, key: nil)
+                    guard let webhook = try store.find(reference) else { throw WebhookError.notFound("unknown \(reference)") }
+                    return Endpoints.describe(webhook, publicURL: publicURL, key: nil)
                 })
                 router.add("PATCH", one, admin { [self] request in
                     let reference = try Self.connectionReference(request.pathParameters)
@@ -46,23 +46,23 @@ extension WebhookService {
                     let timeZone = r.string("timeZone")
                     let options = Self.sourceOptionsChange(&r)
                     guard r.causes.isEmpty else { throw WebhookError.invalidBody(r.causes) }
-                    let connection = try store.update(reference, name: name, project: project, timeZone: timeZone, options: options)
+                    let webhook = try store.update(reference, name: name, project: project, timeZone: timeZone, options: options)
                     directory.forget()
-                    return Endpoints.describe(connection, publicURL: publicURL, key: nil)
+                    return Endpoints.describe(webhook, publicURL: publicURL, key: nil)
                 })
                 router.add("DELETE", one, admin { [self] request in
                     let reference = try Self.connectionReference(request.pathParameters)
                     let purge = Self.queryFlag("purge", in: request.query)
-                    let connection = try store.delete(reference, purge: purge)
+                    let webhook = try store.delete(reference, purge: purge)
                     directory.forget()
-                    return .object(["id": .integer(connection.id), "name": .string(connection.name), "purged": .bool(purge)])
+                    return .object(["id": .integer(webhook.id), "name": .string(webhook.name), "purged": .bool(purge)])
                 })
                 router.add("GET", one + "/events", admin(withoutToken: "lakehook events") { [self] request in try connectionEvents(request) })
                 router.add("POST", one + "/api-key", admin { [self] request in
                     let reference = try Self.connectionReference(request.pathParameters)
-                    let (connection, key) = try store.rotateKey(reference)
+                    let (webhook, key) = try store.rotateKey(reference)
                     directory.forget()
-                    return Endpoints.describe(connection, publicURL: publicURL, key: key)
+                    return Endpoints.describe(webhook, publicURL: publicURL, key: key)
                 })
                 router.add("POST", one + "/rotate-secret", admin { [self] request in
                     let reference = try Self.connectionReference(request.pathParameters)
@@ -79,9 +79,9 @@ extension WebhookService {
                         }
                         secret = r.string("secret")
                     }
-                    let connection = try store.rotateSecret(reference, graceSeconds: grace, secret: secret)
+                    let webhook = try store.rotateSecret(reference, graceSeconds: grace, secret: secret)
                     directory.forget()
-                    return Endpoints.describe(connection, publicURL: publicURL, key: nil, secret: true)
+                    return Endpoints.describe(webhook, publicURL: publicURL, key: nil, secret: true)
                 })
             }
         }

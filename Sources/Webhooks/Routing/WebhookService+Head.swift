@@ -48,12 +48,12 @@ extension WebhookService {
         }
         do {
             let reference = try Self.connectionReference(head.pathParameters)
-            let carry: @Sendable (DevLakeConnection) -> HeadVerdict = { connection in
+            let carry: @Sendable (DevLakeConnection) -> HeadVerdict = { webhook in
                 HeadVerdict.proceedCarrying(IngestHead(
-                    route: route, pattern: pattern, parameters: head.pathParameters, connection: connection))
+                    route: route, pattern: pattern, parameters: head.pathParameters, webhook: webhook))
             }
-            if let connection = try directory.authenticateFromCache(reference, authorization: authorization) {
-                return carry(connection)
+            if let webhook = try directory.authenticateFromCache(reference, authorization: authorization) {
+                return carry(webhook)
             }
             return .decideBlocking { [self] in
                 do {

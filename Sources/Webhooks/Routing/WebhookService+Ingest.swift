@@ -7,7 +7,7 @@ import Postgres
 struct IngestRoute: Sendable {
     /// `arrival`: when the request came in, "now" for whatever the write dates itself.
     typealias Decode = @Sendable (
-        _ body: JSONObject?, _ connection: DevLakeConnection, _ parameters: [String: String], _ arrival: Timestamp
+        _ body: JSONObject?, _ webhook: DevLakeConnection, _ parameters: [String: String], _ arrival: Timestamp
     ) throws -> any IngestOperation
 
     /// The route below the connection, as the journal names it (`deployments`, `issue/:issueKey/close`).
@@ -25,8 +25,8 @@ extension WebhookService {
     /// Every ingest route (API.md §3–§5) under every prefix and connection form, by pattern.
     func ingestRoutes() -> [(pattern: String, route: IngestRoute)] {
         let routes: [(path: String, route: IngestRoute)] = [
-            ("/issues", IngestRoute(needsBody: true) { body, connection, _, arrival in
-                try IssueUpsert.decode(body!, for: connection, arrival: arrival).get()
+            ("/issues", IngestRoute(needsBody: true) { body, webhook, _, arrival in
+                try IssueUpsert.decode(body!, for: webhook, arrival: arrival).get()
             }),
             ("/issue/:issueKey/close", IngestRoute(needsBody: false) { _, _, parameters, arrival in
                 IssueClose(issueKey: parameters["issueKey"] ?? "", arrival: arrival)
@@ -34,17 +34,17 @@ extension WebhookService {
             ("/issue/:boardKey/:issueKey/close", IngestRoute(needsBody: false) { _, _, parameters, arrival in
                 IssueClose(issueKey: parameters["issueKey"] ?? "", arrival: arrival)
             }),
-            ("/cicd_tasks", IngestRoute(needsBody: true) { body, connection, _, arrival in
-                try TaskUpsert.decode(body!, for: connection, arrival: arrival).get()
+            ("/cicd_tasks", IngestRoute(needsBody: true) { body, webhook, _, arrival in
+                try TaskUpsert.decode(body!, for: webhook, arrival: arrival).get()
             }),
             ("/cicd_pipeline/:pipelineName/finish", IngestRoute(needsBody: false) { _, _, parameters, arrival in
                 PipelineFinish(pipelineName: parameters["pipelineName"] ?? "", arrival: arrival)
             }),
-            ("/deployments", IngestRoute(needsBody: true) { body, connection, _, arrival in
-                try DeploymentUpsert.decode(body!, for: connection, arrival: arrival).get()
+            ("/deployments", IngestRoute(needsBody: true) { body, webhook, _, arrival in
+                try DeploymentUpsert.decode(body!, for: webhook, arrival: arrival).get()
             }),
-            ("/pull_requests", IngestRoute(needsBody: true) { body, connection, _, arrival in
-                try PullRequestUpsert.decode(body!, for: connection, arrival: arrival).get()
+            ("/pull_requests", IngestRoute(needsBody: true) { body, webhook, _, arrival in
+                try PullRequestUpsert.decode(body!, for: webhook, arrival: arrival).get()
             }),
         ]
         var all: [(pattern: String, route: IngestRoute)] = []
@@ -71,15 +71,15 @@ extension WebhookService {
     /// The request's body decoded by its route into an operation; throws the 400 that lists
     /// every problem.
     func decode(
-        _ request: HTTPRequest, _ route: IngestRoute, for connection: DevLakeConnection, arrival: Timestamp
+        _ request: HTTPRequest, _ route: IngestRoute, for webhook: DevLakeConnection, arrival: Timestamp
     ) throws -> any IngestOperation {
         let body = route.needsBody ? try Self.jsonBody(request.body) : nil
-        return try route.decode(body, connection, request.pathParameters, arrival)
+        return try route.decode(body, webhook, request.pathParameters, arrival)
     }
 
     /// A 200 for what a write wrote, what a dry run would have written, or the first answer
     /// to the same idempotency key (with `Idempotent-Replayed: true`, as Stripe and others send).
-    func answer(_ outcome: IngestOutcome, connection: DevLakeConnection) -> HTTPResponse {
+    func answer(_ outcome: IngestOutcome, webhook: DevLakeConnection) -> HTTPResponse {
         var response: HTTPResponse
         switch outcome {
         case .written(let result):
@@ -94,17 +94,17 @@ extension WebhookService {
                 (key: "dryRun", value: .bool(true)), (key: "wouldWrite", value: result.data), (key: "rows", value: .object(rows)),
             ])))
         }
-        response.annotations["connection"] = String(connection.id)
+        response.annotations["connection"] = String(webhook.id)
         return response
     }
 
     /// What the journal keeps of a request.
     func journalEntry(
-        _ request: HTTPRequest, _ route: IngestRoute, connection: DevLakeConnection, arrival: Timestamp,
+        _ request: HTTPRequest, _ route: IngestRoute, webhook: DevLakeConnection, arrival: Timestamp,
         started: ContinuousClock.Instant
     ) -> JournalEntry {
         JournalEntry(
-            receivedAt: arrival, connectionId: connection.id, route: route.name,
+            receivedAt: arrival, connectionId: webhook.id, route: route.name,
             params: Self.routeParameters(request.pathParameters),
             requestId: Self.requestId(from: request.headers[first: "X-Request-ID"]),
             clientAddress: trustedProxies.clientAddress(peer: request.remoteAddress, forwardedFor: request.headers.values(for: "X-Forwarded-For")),

@@ -19,7 +19,7 @@ extension WebhookService {
             var authenticated: DevLakeConnection?
             if let head = request.headDecision as? IngestHead {
                 // The head stage routed this request and checked its key from the cache.
-                (route, parameters, pattern, authenticated) = (.ingest(head.route), head.parameters, head.pattern, head.connection)
+                (route, parameters, pattern, authenticated) = (.ingest(head.route), head.parameters, head.pattern, head.webhook)
             } else {
                 switch table.route(method: request.method, path: request.path) {
                 case .matched(let matched, let matchedParameters, let matchedPattern):
@@ -52,26 +52,26 @@ extension WebhookService {
     /// execute, answer. Once authenticated, the request is journaled: with its rows when it is
     /// accepted, on its own when it is refused.
     private func ingest(
-        _ request: HTTPRequest, _ route: IngestRoute, authenticated connection: DevLakeConnection?,
+        _ request: HTTPRequest, _ route: IngestRoute, authenticated webhook: DevLakeConnection?,
         started: ContinuousClock.Instant, responder: HTTPResponder, record: @escaping @Sendable (HTTPResponse) -> HTTPResponse
     ) {
         let arrival = Timestamp.now()
         let proceed: @Sendable (Result<DevLakeConnection, any Error>) -> Void = { [self] authenticated in
-            let connection: DevLakeConnection
+            let webhook: DevLakeConnection
             do {
-                connection = try authenticated.get()
+                webhook = try authenticated.get()
             } catch {
                 metrics.recordUnauthenticated()
                 responder.respond(record(failed(error, request)))
                 return
             }
-            var entry = journalEntry(request, route, connection: connection, arrival: arrival, started: started)
+            var entry = journalEntry(request, route, webhook: webhook, arrival: arrival, started: started)
             let prepared: IngestRequest
             do {
                 entry.idempotencyKey = try Idempotency.key(in: request.headers)
-                let operation = try decode(request, route, for: connection, arrival: arrival)
+                let operation = try decode(request, route, for: webhook, arrival: arrival)
                 prepared = IngestRequest(
-                    operation: operation, connection: connection, entry: entry, idempotencyKey: entry.idempotencyKey,
+                    operation: operation, webhook: webhook, entry: entry, idempotencyKey: entry.idempotencyKey,
                     dryRun: Self.isDryRun(request.query))
             } catch {
                 refuse(error, request, entry, dryRun: Self.isDryRun(request.query), responder: responder, record: record)
@@ -84,14 +84,14 @@ extension WebhookService {
                         metrics.recordJournal(Self.journalOutcome(outcome))
                         journalNotifier.poke()
                     }
-                    responder.respond(record(answer(outcome, connection: connection)))
+                    responder.respond(record(answer(outcome, webhook: webhook)))
                 case .failure(let error):
                     refuse(error, request, prepared.entry, dryRun: prepared.dryRun, responder: responder, record: record)
                 }
             }
         }
-        if let connection {
-            proceed(.success(connection))
+        if let webhook {
+            proceed(.success(webhook))
         } else {
             authenticate(request, responder: responder, then: proceed)
         }
@@ -157,5 +157,5 @@ struct IngestHead: Sendable {
     var route: IngestRoute
     var pattern: String
     var parameters: [String: String]
-    var connection: DevLakeConnection
+    var webhook: DevLakeConnection
 }

@@ -28,15 +28,15 @@ extension WebhookService {
     func sourceRequest(_ request: HTTPRequest, _ kind: SourceKind, now: Date = Date()) -> HTTPResponse {
         let started = ContinuousClock.now
         let arrival = Timestamp.now()
-        let connection: DevLakeConnection
+        let webhook: DevLakeConnection
         do {
-            connection = try signedConnection(request, kind, now: now)
+            webhook = try signedConnection(request, kind, now: now)
         } catch {
             metrics.recordUnauthenticated()
             return failed(error, request)
         }
         var entry = JournalEntry(
-            receivedAt: arrival, connectionId: connection.id, route: "sources/\(kind.rawValue)", params: [:],
+            receivedAt: arrival, connectionId: webhook.id, route: "sources/\(kind.rawValue)", params: [:],
             requestId: Self.requestId(from: request.headers[first: "X-Request-ID"]),
             clientAddress: trustedProxies.clientAddress(peer: request.remoteAddress, forwardedFor: request.headers.values(for: "X-Forwarded-For")),
             userAgent: request.headers[first: "User-Agent"] ?? "", contentType: request.headers[first: "Content-Type"] ?? "",
@@ -50,33 +50,33 @@ extension WebhookService {
             let outcome: SourceOutcome
             if let mapping = sourceMappings.mapping(for: kind) {
                 let event = SourceEvent(headers: request.headers, body: body, arrival: arrival)
-                outcome = try mapping.map(event, for: connection, options: connection.sourceOptions)
+                outcome = try mapping.map(event, for: webhook, options: webhook.sourceOptions)
             } else {
                 outcome = .ignored("Lakehook maps no \(kind.rawValue) events yet")
             }
             switch outcome {
             case .ping:
                 var response = Answer.success(.object(["ping": .bool(true)]))
-                response.annotations["connection"] = String(connection.id)
+                response.annotations["connection"] = String(webhook.id)
                 return response
             case .ignored(let reason):
-                return ignoredAnswer(reason, entry, connection)
+                return ignoredAnswer(reason, entry, webhook)
             case .write(let operations):
                 let operation: any IngestOperation = operations.count == 1 ? operations[0] : CompositeOperation(operations: operations)
                 let outcome = try executor.run(IngestRequest(
-                    operation: operation, connection: connection, entry: entry, idempotencyKey: entry.idempotencyKey))
+                    operation: operation, webhook: webhook, entry: entry, idempotencyKey: entry.idempotencyKey))
                 if executor.journaling {
                     metrics.recordJournal(Self.journalOutcome(outcome))
                     journalNotifier.poke()
                 }
-                return answer(outcome, connection: connection)
+                return answer(outcome, webhook: webhook)
             }
         } catch let refusal as WebhookError where refusal.status == 403 {
             // The only 403 a write gives: a task for a pipeline that is finished already (a job
             // delivered after its run completed, a redelivered `completed`). A sender retries a
             // 4xx and GitLab disables a hook that keeps failing: it is an event with nothing left
             // to write, answered 202 and journaled `ignored` as an unmapped one.
-            return ignoredAnswer(refusal.message, entry, connection)
+            return ignoredAnswer(refusal.message, entry, webhook)
         } catch let refusal as WebhookError where (400..<500).contains(refusal.status) {
             if executor.journaling {
                 let written = (try? pool.withConnection { db in try db.query(JournalEntry.insertSQL, entry.binds(refusedWith: refusal)) }) != nil
@@ -91,7 +91,7 @@ extension WebhookService {
 
     /// 202 for an event with nothing to write, journaled `ignored` with the reason (a journal
     /// row that cannot be written is counted as failed; the answer is the same).
-    private func ignoredAnswer(_ reason: String, _ entry: JournalEntry, _ connection: DevLakeConnection) -> HTTPResponse {
+    private func ignoredAnswer(_ reason: String, _ entry: JournalEntry, _ webhook: DevLakeConnection) -> HTTPResponse {
         if executor.journaling {
             let binds = entry.binds + ["202", JournalEntry.clean(reason, 4096), nil, "ignored"]
             let written = (try? pool.withConnection { db in try db.query(JournalEntry.insertSQL, binds) }) != nil
@@ -100,7 +100,7 @@ extension WebhookService {
         }
         var response = Answer.success(.object(["ignored": .string(reason)]))
         response.status = 202
-        response.annotations["connection"] = String(connection.id)
+        response.annotations["connection"] = String(webhook.id)
         return response
     }
 
@@ -108,18 +108,18 @@ extension WebhookService {
     /// with its secret: else 404 (no such connection), 403 (another source's), 401 (signature).
     func signedConnection(_ request: HTTPRequest, _ kind: SourceKind, now: Date) throws -> DevLakeConnection {
         let reference = try Self.connectionReference(request.pathParameters)
-        guard let connection = try directory.lookup(reference) else {
+        guard let webhook = try directory.lookup(reference) else {
             throw WebhookError.notFound("no \(kind.rawValue) connection \(request.pathParameters["connectionId"] ?? "")")
         }
-        guard connection.source == kind else {
+        guard webhook.source == kind else {
             throw WebhookError(
                 status: 403,
-                message: "connection \(connection.id) is not a \(kind.rawValue) connection; create one with lakehook connections create NAME --source \(kind.rawValue)")
+                message: "connection \(webhook.id) is not a \(kind.rawValue) connection; create one with lakehook connections create NAME --source \(kind.rawValue)")
         }
         let seconds = now.timeIntervalSince1970
         try SourceSignature.verify(
-            kind, headers: request.headers, body: request.body, secrets: connection.acceptedSecrets(now: seconds), now: Int64(seconds))
-        return connection
+            kind, headers: request.headers, body: request.body, secrets: webhook.acceptedSecrets(now: seconds), now: Int64(seconds))
+        return webhook
     }
 
     /// What the journal names the event: GitHub's `X-GitHub-Event`, GitLab's `X-Gitlab-Event`,

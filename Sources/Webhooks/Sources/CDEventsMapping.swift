@@ -41,7 +41,7 @@ enum CDEventsMapping: SourceMapping {
         return ("\(parts[0]).\(parts[1])", String(parts[2]))
     }
 
-    static func map(_ event: SourceEvent, for connection: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
+    static func map(_ event: SourceEvent, for webhook: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
         let body = event.body
         guard let typeText = type.text(in: body) else { throw nativeFieldError(["\(type): is required"]) }
         guard let (name, major) = parse(typeText) else {
@@ -57,15 +57,15 @@ enum CDEventsMapping: SourceMapping {
         let predicate = String(name.split(separator: ".")[1])
         switch mapped.kind {
         case .deployment:
-            return .write([try deployment(body, predicate: predicate, connection, options, arrival: event.arrival)])
+            return .write([try deployment(body, predicate: predicate, webhook, options, arrival: event.arrival)])
         case .incidentOpened:
-            return .write([try incident(body, predicate: predicate, connection, arrival: event.arrival)])
+            return .write([try incident(body, predicate: predicate, webhook, arrival: event.arrival)])
         case .incidentClosed:
             return .write([try incidentClose(body, arrival: event.arrival)])
         case .changeMerged:
-            return .write([try pullRequest(body, connection, arrival: event.arrival)])
+            return .write([try pullRequest(body, webhook, arrival: event.arrival)])
         case .pipelineFinished:
-            return .write(try pipeline(body, connection, arrival: event.arrival))
+            return .write(try pipeline(body, webhook, arrival: event.arrival))
         }
     }
 
@@ -75,7 +75,7 @@ enum CDEventsMapping: SourceMapping {
     /// id = the event's id (a redelivery rewrites the same row). A rollback is a deployment that
     /// succeeded (it changed what runs); `original_result` keeps the predicate to tell them apart.
     static func deployment(
-        _ body: JSONObject, predicate: String, _ connection: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
+        _ body: JSONObject, predicate: String, _ webhook: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
     ) throws(WebhookError) -> DeploymentUpsert {
         var deployment = DevLakeBody(body)
         deployment.copy("id", from: id)
@@ -108,7 +108,7 @@ enum CDEventsMapping: SourceMapping {
             deployment.set("deploymentCommits[0].commitSha", nil, from: commit.origin)
             deployment.set("deploymentCommits[0].refName", nil, from: "\(customData).refName")
         }
-        let result = DeploymentUpsert.decode(deployment.object, for: connection, arrival: arrival)
+        let result = DeploymentUpsert.decode(deployment.object, for: webhook, arrival: arrival)
         if case .failure(let error) = result {
             // Without a commit the decoder also misses `deploymentCommits`: said once, above.
             causes += deployment.renamed(error, event: "CDEvents service.\(predicate)").causes.filter { !$0.contains("deploymentCommits") }
@@ -124,7 +124,7 @@ enum CDEventsMapping: SourceMapping {
 
     /// `incident.detected` / `reported` → an open incident (API.md §3), key = the subject's id.
     static func incident(
-        _ body: JSONObject, predicate: String, _ connection: DevLakeConnection, arrival: Timestamp
+        _ body: JSONObject, predicate: String, _ webhook: DevLakeConnection, arrival: Timestamp
     ) throws(WebhookError) -> IssueUpsert {
         var issue = DevLakeBody(body)
         issue.copy("issue_key", from: subjectId)
@@ -145,7 +145,7 @@ enum CDEventsMapping: SourceMapping {
         issue.copy("url", from: content.appending("ticketURI"))
         issue.copy("priority", from: customData.appending("priority"))
         issue.copy("severity", from: customData.appending("severity"))
-        return try issue.decode("CDEvents incident.\(predicate)") { IssueUpsert.decode($0, for: connection, arrival: arrival) }
+        return try issue.decode("CDEvents incident.\(predicate)") { IssueUpsert.decode($0, for: webhook, arrival: arrival) }
     }
 
     /// `incident.resolved` → the incident closed (API.md §8), resolved when the event says
@@ -167,7 +167,7 @@ enum CDEventsMapping: SourceMapping {
 
     /// `change.merged` → a MERGED pull request (API.md §7), key = the change's number: the
     /// subject id when it is one, else its trailing digits (`PR-42`, `!42`).
-    static func pullRequest(_ body: JSONObject, _ connection: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> PullRequestUpsert {
+    static func pullRequest(_ body: JSONObject, _ webhook: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> PullRequestUpsert {
         var change = DevLakeBody(body)
         let key = subjectId.text(in: body)
         change.derive("pullRequestKey", key.map(changeNumber), from: subjectId.description)
@@ -181,7 +181,7 @@ enum CDEventsMapping: SourceMapping {
         // v0.4's change has no commit: the sender's `customData.commitSha`, as for deployments,
         // makes it the merge commit DORA's lead time joins a deployment's commit on.
         change.copy("mergeCommitSha", from: customData.appending("commitSha"))
-        return try change.decode("CDEvents change.merged") { PullRequestUpsert.decode($0, for: connection, arrival: arrival) }
+        return try change.decode("CDEvents change.merged") { PullRequestUpsert.decode($0, for: webhook, arrival: arrival) }
     }
 
     /// The change number in a subject id: the id when all digits, else its last run of digits,
@@ -198,7 +198,7 @@ enum CDEventsMapping: SourceMapping {
 
     /// `pipelinerun.finished` → one task (API.md §4) and the pipeline's finish (§5). The pipeline
     /// is the run (`subject.id`: a pipeline is finished once), its one task the pipeline's name.
-    static func pipeline(_ body: JSONObject, _ connection: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> [any IngestOperation] {
+    static func pipeline(_ body: JSONObject, _ webhook: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> [any IngestOperation] {
         var task = DevLakeBody(body)
         task.copy("pipeline_name", from: subjectId)
         let pipelineName = content.appending("pipelineName")
@@ -217,7 +217,7 @@ enum CDEventsMapping: SourceMapping {
         task.copy("repo_id", from: repoUrl.text(in: body) != nil ? repoUrl : source)
         task.copy("commit_sha", from: customData.appending("commitSha"))
         task.copy("branch", from: customData.appending("refName"))
-        var upsert = try task.decode("CDEvents pipelinerun.finished") { TaskUpsert.decode($0, for: connection, arrival: arrival) }
+        var upsert = try task.decode("CDEvents pipelinerun.finished") { TaskUpsert.decode($0, for: webhook, arrival: arrival) }
         if let outcome { upsert.originalResult = outcome }
         return [upsert, PipelineFinish(pipelineName: upsert.pipelineName, arrival: arrival)]
     }

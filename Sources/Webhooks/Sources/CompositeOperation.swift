@@ -6,11 +6,11 @@ import Postgres
 struct CompositeOperation: IngestOperation {
     var operations: [any IngestOperation]
 
-    func write(_ db: PostgresConnection, for connection: DevLakeConnection, journal: JournalEntry?) throws -> WriteResult {
+    func write(_ db: PostgresConnection, for webhook: DevLakeConnection, journal: JournalEntry?) throws -> WriteResult {
         var data: [JSONValue] = []
         var rows: [String: Int] = [:]
         for operation in operations {
-            let result = try operation.write(db, for: connection, journal: nil)
+            let result = try operation.write(db, for: webhook, journal: nil)
             data.append(result.data)
             rows.merge(result.rows, uniquingKeysWith: +)
         }

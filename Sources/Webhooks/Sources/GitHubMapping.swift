@@ -6,7 +6,7 @@
 enum GitHubMapping: SourceMapping {
     static let kind = SourceKind.github
 
-    static func map(_ event: SourceEvent, for connection: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
+    static func map(_ event: SourceEvent, for webhook: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
         guard let name = event.headers[first: "X-GitHub-Event"], !name.isEmpty else {
             throw WebhookError.badRequest("a GitHub event needs its X-GitHub-Event header", causes: ["X-GitHub-Event: is required"])
         }
@@ -16,16 +16,16 @@ enum GitHubMapping: SourceMapping {
         case "ping":
             return .ping
         case "deployment_status":
-            return try deploymentStatus(body, connection, options, arrival: event.arrival)
+            return try deploymentStatus(body, webhook, options, arrival: event.arrival)
         case "workflow_run":
             guard action == "completed" else { return .ignored("GitHub workflow_run action \(action ?? "(none)") is not mapped; only completed is") }
-            return try workflowRun(body, connection, options, arrival: event.arrival)
+            return try workflowRun(body, webhook, options, arrival: event.arrival)
         case "workflow_job":
-            return try workflowJob(body, connection, options, action: action, arrival: event.arrival)
+            return try workflowJob(body, webhook, options, action: action, arrival: event.arrival)
         case "pull_request":
-            return try pullRequest(body, connection, arrival: event.arrival)
+            return try pullRequest(body, webhook, arrival: event.arrival)
         case "issues":
-            return try issue(body, connection, options, action: action, arrival: event.arrival)
+            return try issue(body, webhook, options, action: action, arrival: event.arrival)
         default:
             return .ignored("GitHub event \(name) is not mapped")
         }
@@ -40,7 +40,7 @@ enum GitHubMapping: SourceMapping {
     static let finalDeploymentStates: Set = ["success", "failure", "error"]
 
     static func deploymentStatus(
-        _ native: JSONObject, _ connection: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
+        _ native: JSONObject, _ webhook: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         guard let state = GitSource.lowercased(GitSource.text(native, "deployment_status.state")) else {
             throw WebhookError.badRequest(
@@ -73,7 +73,7 @@ enum GitHubMapping: SourceMapping {
         commit.copy("refName", from: "deployment.ref")
         body.set("deploymentCommits", .array([.object(commit.object)]))
         body.nest("deploymentCommits", commit)
-        let deployment = try body.decode("GitHub deployment_status") { DeploymentUpsert.decode($0, for: connection, arrival: arrival) }
+        let deployment = try body.decode("GitHub deployment_status") { DeploymentUpsert.decode($0, for: webhook, arrival: arrival) }
         return .write([deployment])
     }
 
@@ -90,7 +90,7 @@ enum GitHubMapping: SourceMapping {
     /// `workflow_run` completed: the run as one task (so a connection that sends runs only has
     /// a pipeline), then the pipeline finished, deriving its result from its tasks.
     static func workflowRun(
-        _ native: JSONObject, _ connection: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
+        _ native: JSONObject, _ webhook: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         let name = GitSource.text(native, "workflow_run.name") ?? GitSource.text(native, "workflow.name")
         var body = DevLakeBody(native)
@@ -108,14 +108,14 @@ enum GitHubMapping: SourceMapping {
         body.copy("repo_id", from: "repository.html_url")
         body.copy("branch", from: "workflow_run.head_branch")
         body.copy("commit_sha", from: "workflow_run.head_sha")
-        let task = try body.decode("GitHub workflow_run") { TaskUpsert.decode($0, for: connection, arrival: arrival) }
+        let task = try body.decode("GitHub workflow_run") { TaskUpsert.decode($0, for: webhook, arrival: arrival) }
         return .write([task, PipelineFinish(pipelineName: task.pipelineName, arrival: arrival)])
     }
 
     /// `workflow_job`: in_progress and completed jobs are tasks of their run's pipeline; queued
     /// and waiting jobs have not started and are ignored.
     static func workflowJob(
-        _ native: JSONObject, _ connection: DevLakeConnection, _ options: SourceOptions, action: String?, arrival: Timestamp
+        _ native: JSONObject, _ webhook: DevLakeConnection, _ options: SourceOptions, action: String?, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         guard action == "in_progress" || action == "completed" else {
             return .ignored("GitHub workflow_job action \(action ?? "(none)") is not mapped; in_progress and completed are")
@@ -136,14 +136,14 @@ enum GitHubMapping: SourceMapping {
         body.copy("repo_id", from: "repository.html_url")
         body.copy("branch", from: "workflow_job.head_branch")
         body.copy("commit_sha", from: "workflow_job.head_sha")
-        let task = try body.decode("GitHub workflow_job") { TaskUpsert.decode($0, for: connection, arrival: arrival) }
+        let task = try body.decode("GitHub workflow_job") { TaskUpsert.decode($0, for: webhook, arrival: arrival) }
         return .write([task])
     }
 
     // MARK: - pull_request → a pull request
 
     /// Every action carries the whole pull request, so every action upserts it.
-    static func pullRequest(_ native: JSONObject, _ connection: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
+    static func pullRequest(_ native: JSONObject, _ webhook: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
         let merged = GitSource.value(native, "pull_request.merged") == .bool(true) || GitSource.has(native, "pull_request.merged_at")
         let state = GitSource.lowercased(GitSource.text(native, "pull_request.state"))
         var body = DevLakeBody(native)
@@ -171,7 +171,7 @@ enum GitHubMapping: SourceMapping {
         body.copy("additions", from: "pull_request.additions")
         body.copy("deletions", from: "pull_request.deletions")
         body.copy("isDraft", from: "pull_request.draft")
-        let pullRequest = try body.decode("GitHub pull_request") { PullRequestUpsert.decode($0, for: connection, arrival: arrival) }
+        let pullRequest = try body.decode("GitHub pull_request") { PullRequestUpsert.decode($0, for: webhook, arrival: arrival) }
         return .write([pullRequest])
     }
 
@@ -181,7 +181,7 @@ enum GitHubMapping: SourceMapping {
     /// `unlabeled` event that takes the label off writes the issue as no incident any more (its
     /// incident row goes); other issues are ignored, and so is `deleted`.
     static func issue(
-        _ native: JSONObject, _ connection: DevLakeConnection, _ options: SourceOptions, action: String?, arrival: Timestamp
+        _ native: JSONObject, _ webhook: DevLakeConnection, _ options: SourceOptions, action: String?, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         let wanted = GitSource.lowercased(options.incidentLabel)
         var labels: [String] = []
@@ -215,7 +215,7 @@ enum GitHubMapping: SourceMapping {
         body.copy("creator_name", from: "issue.user.login")
         body.copy("assignee_id", from: "issue.assignee.id")
         body.copy("assignee_name", from: "issue.assignee.login")
-        let issue = try body.decode("GitHub issues") { IssueUpsert.decode($0, for: connection, arrival: arrival) }
+        let issue = try body.decode("GitHub issues") { IssueUpsert.decode($0, for: webhook, arrival: arrival) }
         return .write([issue])
     }
 }

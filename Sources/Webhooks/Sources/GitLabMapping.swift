@@ -7,20 +7,20 @@
 enum GitLabMapping: SourceMapping {
     static let kind = SourceKind.gitlab
 
-    static func map(_ event: SourceEvent, for connection: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
+    static func map(_ event: SourceEvent, for webhook: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
         let body = event.body
         // The header names the hook; `object_kind` says the same in the body (a replayed event
         // may come without the header).
         let hook = event.headers[first: "X-Gitlab-Event"] ?? GitSource.text(body, "object_kind").map(hookName) ?? ""
         switch hook {
         case "Pipeline Hook":
-            return try pipeline(body, connection, options, arrival: event.arrival)
+            return try pipeline(body, webhook, options, arrival: event.arrival)
         case "Deployment Hook":
-            return try deployment(body, connection, options, arrival: event.arrival)
+            return try deployment(body, webhook, options, arrival: event.arrival)
         case "Merge Request Hook":
-            return try mergeRequest(body, connection, arrival: event.arrival)
+            return try mergeRequest(body, webhook, arrival: event.arrival)
         case "Issue Hook", "Confidential Issue Hook":
-            return try issue(body, connection, arrival: event.arrival)
+            return try issue(body, webhook, arrival: event.arrival)
         case "":
             throw WebhookError.badRequest("a GitLab event needs its X-Gitlab-Event header", causes: ["X-Gitlab-Event: is required"])
         default:
@@ -54,7 +54,7 @@ enum GitLabMapping: SourceMapping {
     }
 
     static func pipeline(
-        _ native: JSONObject, _ connection: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
+        _ native: JSONObject, _ webhook: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         let pipelineName = GitSource.text(native, "object_attributes.id")
         let status = GitSource.lowercased(GitSource.text(native, "object_attributes.status"))
@@ -70,7 +70,7 @@ enum GitLabMapping: SourceMapping {
         var operations: [any IngestOperation] = []
         var causes: [String] = []
         func task(_ body: DevLakeBody) {
-            switch TaskUpsert.decode(body.object, for: connection, arrival: arrival) {
+            switch TaskUpsert.decode(body.object, for: webhook, arrival: arrival) {
             case .success(let task): operations.append(task)
             case .failure(let error):
                 // A pipeline field's problem is every job's: said once.
@@ -135,7 +135,7 @@ enum GitLabMapping: SourceMapping {
     static let finalDeploymentStatuses: Set = ["success", "failed", "canceled"]
 
     static func deployment(
-        _ native: JSONObject, _ connection: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
+        _ native: JSONObject, _ webhook: DevLakeConnection, _ options: SourceOptions, arrival: Timestamp
     ) throws(WebhookError) -> SourceOutcome {
         guard let status = GitSource.lowercased(GitSource.text(native, "status")) else {
             throw WebhookError.badRequest("the GitLab Deployment Hook event has an invalid field", causes: ["status: is required"])
@@ -168,13 +168,13 @@ enum GitLabMapping: SourceMapping {
         commit.set("displayTitle", GitSource.value(native, "commit_title"))
         body.set("deploymentCommits", .array([.object(commit.object)]))
         body.nest("deploymentCommits", commit)
-        let deployment = try body.decode("GitLab Deployment Hook") { DeploymentUpsert.decode($0, for: connection, arrival: arrival) }
+        let deployment = try body.decode("GitLab Deployment Hook") { DeploymentUpsert.decode($0, for: webhook, arrival: arrival) }
         return .write([deployment])
     }
 
     // MARK: - Merge Request Hook → a pull request
 
-    static func mergeRequest(_ native: JSONObject, _ connection: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
+    static func mergeRequest(_ native: JSONObject, _ webhook: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
         let state = GitSource.lowercased(GitSource.text(native, "object_attributes.state"))
         let status: String? = switch state ?? "" {
         case "merged": "MERGED"
@@ -210,14 +210,14 @@ enum GitLabMapping: SourceMapping {
         body.copy("headCommitSha", from: "object_attributes.last_commit.id")
         body.copy("headRepoId", from: "object_attributes.source.web_url")
         body.copy("isDraft", from: "object_attributes.draft")
-        let pullRequest = try body.decode("GitLab Merge Request Hook") { PullRequestUpsert.decode($0, for: connection, arrival: arrival) }
+        let pullRequest = try body.decode("GitLab Merge Request Hook") { PullRequestUpsert.decode($0, for: webhook, arrival: arrival) }
         return .write([pullRequest])
     }
 
     // MARK: - Issue Hook → incidents
 
     /// Only incidents (`object_attributes.type` Incident, or the older `issue_type` incident).
-    static func issue(_ native: JSONObject, _ connection: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
+    static func issue(_ native: JSONObject, _ webhook: DevLakeConnection, arrival: Timestamp) throws(WebhookError) -> SourceOutcome {
         let type = GitSource.lowercased(GitSource.text(native, "object_attributes.type") ?? GitSource.text(native, "object_attributes.issue_type"))
         guard type == "incident" else {
             return .ignored("GitLab issue of type \(type ?? "(none)") is not an incident")
@@ -249,7 +249,7 @@ enum GitLabMapping: SourceMapping {
         if case .array(let assignees) = GitSource.value(native, "assignees"), let first = assignees.first?.objectValue {
             body.set("assignee_name", GitSource.value(first, "name"), from: "assignees[0].name")
         }
-        let issue = try body.decode("GitLab Issue Hook") { IssueUpsert.decode($0, for: connection, arrival: arrival) }
+        let issue = try body.decode("GitLab Issue Hook") { IssueUpsert.decode($0, for: webhook, arrival: arrival) }
         return .write([issue])
     }
 }

@@ -20,7 +20,7 @@ enum PagerDutyMapping: SourceMapping {
     static let occurredAt = NativePath("event.occurred_at")
     static let data = NativePath("event.data")
 
-    static func map(_ event: SourceEvent, for connection: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
+    static func map(_ event: SourceEvent, for webhook: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome {
         let body = event.body
         guard let type = eventType.text(in: body) else {
             throw nativeFieldError(["\(eventType): is required"])
@@ -29,7 +29,7 @@ enum PagerDutyMapping: SourceMapping {
             return .ignored("PagerDuty event \(type) is not mapped (only \(statuses.keys.sorted().joined(separator: ", ")))")
         }
         let issue = try issueBody(body, type: type, status: status)
-        return .write([try issue.decode("PagerDuty \(type)") { IssueUpsert.decode($0, for: connection, arrival: event.arrival) }])
+        return .write([try issue.decode("PagerDuty \(type)") { IssueUpsert.decode($0, for: webhook, arrival: event.arrival) }])
     }
 
     /// The DevLake issue body of an incident event (API.md §3).

@@ -49,5 +49,5 @@ enum SourceOutcome: Sendable {
 /// fields are missing or invalid.
 protocol SourceMapping: Sendable {
     static var kind: SourceKind { get }
-    static func map(_ event: SourceEvent, for connection: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome
+    static func map(_ event: SourceEvent, for webhook: DevLakeConnection, options: SourceOptions) throws(WebhookError) -> SourceOutcome
 }
