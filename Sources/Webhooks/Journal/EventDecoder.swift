@@ -84,14 +84,14 @@ struct PreparedEvent: Sendable {
     }
 }
 
-/// Connections by id, looked up once each (`nil`: there is none).
-final class ConnectionCache {
+/// Webhooks (`DevLakeConnection`s) by id, each looked up once (`nil`: there is none).
+final class WebhookCache {
     private let db: PostgresConnection
     private var known: [Int64: DevLakeConnection?] = [:]
 
     init(db: PostgresConnection) { self.db = db }
 
-    func connection(_ id: Int64) throws -> DevLakeConnection? {
+    func webhook(_ id: Int64) throws -> DevLakeConnection? {
         if let found = known[id] { return found }
         let found = try DevLakeConnectionStore.find(.id(id), db)
         known[id] = found

@@ -63,7 +63,7 @@ public struct ImportCommand: Sendable, Equatable {
         let (config, journaling) = (configuration.database, configuration.journal && !dryRun)
         let ahead = DecodeAhead<ImportBatch> { [target] emit in
             let db = try PostgresConnection(config: config)
-            let reading = LineDecoding(decoder: decoder, connections: ConnectionCache(db: db), target: target, journaling: journaling)
+            let reading = LineDecoding(decoder: decoder, webhooks: WebhookCache(db: db), target: target, journaling: journaling)
             var batch = ImportBatch()
             var number = 0
             while let line = try lines.next() {
@@ -99,7 +99,7 @@ struct ImportBatch: Sendable {
 /// What turns one line into a prepared event (on the reading thread).
 struct LineDecoding {
     var decoder: EventDecoder
-    var connections: ConnectionCache
+    var webhooks: WebhookCache
     /// `--connection`: every line goes there.
     var target: DevLakeConnection?
     var journaling: Bool
@@ -115,7 +115,7 @@ struct LineDecoding {
         guard let connectionId = target?.id ?? line.connectionId else {
             return .refused(label: label, route: line.route, .badRequest("connectionId: is required when import is given no --connection"))
         }
-        guard let webhook = try target ?? connections.connection(connectionId) else {
+        guard let webhook = try target ?? webhooks.webhook(connectionId) else {
             return .refused(label: label, route: line.route, .notFound(
                 "connection \(connectionId) does not exist here; create it (lakehook connections create), or import with --connection"))
         }

@@ -52,9 +52,9 @@ public struct ReplayCommand: Sendable, Equatable {
         let config = configuration.database
         let ahead = DecodeAhead<[PreparedEvent]> { [reader] emit in
             let db = try PostgresConnection(config: config)
-            let connections = ConnectionCache(db: db)
+            let webhooks = WebhookCache(db: db)
             try reader.forEachPage(db) { events in
-                emit(try events.map { try Self.prepare($0, decoder, connections) })
+                emit(try events.map { try Self.prepare($0, decoder, webhooks) })
             }
         }
         var summary = RunSummary(command: "replay", noun: "event", dryRun: dryRun)
@@ -65,9 +65,9 @@ public struct ReplayCommand: Sendable, Equatable {
     }
 
     /// The event's operation, decoded as its request was, with its arrival time; no journal row.
-    static func prepare(_ event: StoredEvent, _ decoder: EventDecoder, _ connections: ConnectionCache) throws -> PreparedEvent {
+    static func prepare(_ event: StoredEvent, _ decoder: EventDecoder, _ webhooks: WebhookCache) throws -> PreparedEvent {
         let label = "event \(event.id)"
-        guard let webhook = try connections.connection(event.connectionId) else {
+        guard let webhook = try webhooks.webhook(event.connectionId) else {
             return .refused(label: label, route: event.route, .notFound("connection \(event.connectionId) no longer exists"))
         }
         guard let route = decoder.route(named: event.route) else {
