@@ -40,8 +40,7 @@ struct ServerHandlerTests {
             gauge.enter()
             defer { gauge.leave() }
             // Wait until all four are in, proving they overlap (bounded, so a failure is quick).
-            let end = Date().addingTimeInterval(3)
-            while gauge.arrivals < 4, Date() < end { usleep(5_000) }
+            _ = try? waitUntil(timeout: 3, interval: 0.005) { gauge.arrivals >= 4 }
             return HTTPResponse(status: 200)
         }
         try withServer(handler: handler) { server in

@@ -36,11 +36,8 @@ struct EventFollowTests {
         /// Waits until `requestId` was printed; how long it took, nil after `timeout` seconds.
         func wait(for requestId: String, timeout: Double) -> Double? {
             let started = Date()
-            while Date().timeIntervalSince(started) < timeout {
-                if requestIds.contains(requestId) { return Date().timeIntervalSince(started) }
-                usleep(10_000)
-            }
-            return nil
+            guard (try? waitUntil(timeout: timeout, interval: 0.01) { requestIds.contains(requestId) }) != nil else { return nil }
+            return Date().timeIntervalSince(started)
         }
 
         /// Stops it; true when it returned within 5 s without an error.

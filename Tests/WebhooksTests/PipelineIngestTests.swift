@@ -260,16 +260,12 @@ struct PipelineIngestTests {
         }
 
         // Posting is under way (answers come back) before the pipeline's backend is killed.
-        let started = Date().addingTimeInterval(30)
-        while outcomes.withLock({ $0.count }) < 3, Date() < started { Thread.sleep(forTimeInterval: 0.01) }
+        try? waitUntil(interval: 0.01) { outcomes.withLock { $0.count } >= 3 }
         let killed = try LakehookDatabase.value("SELECT pg_terminate_backend($1::int, 5000)::text", [pipelined[0]])
         #expect(killed == "true")
         let atKill = try own.writes().pipeline
         // Back through the pipeline (it waits 1 s before reconnecting); a generous ceiling.
-        let end = Date().addingTimeInterval(30)
-        while try own.writes().pipeline < atKill + 5, Date() < end {
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        try? waitUntil(interval: 0.05) { try own.writes().pipeline >= atKill + 5 }
         stop.withLock { $0 = true }
         posting.wait()
         #expect(try own.writes().pipeline >= atKill + 5, "no pipelined writes after the kill")
@@ -320,14 +316,11 @@ struct PipelineIngestTests {
         }
         waiter.start()
         // Its statement is in the pipeline, waiting on the row lock.
-        var waiting = false
-        let queued = Date().addingTimeInterval(30)
-        while !waiting, Date() < queued {
-            waiting = try LakehookDatabase.value(
+        let waiting = (try? waitUntil {
+            try LakehookDatabase.value(
                 "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
                 [own.applicationName]) != "0"
-            if !waiting { Thread.sleep(forTimeInterval: 0.02) }
-        }
+        }) != nil
         #expect(waiting, "the second write never waited on the lock")
         // Behind it in the pipeline, another issue is answered while the lock is still held.
         #expect(try own.post("\(base)/issues", RoutesTests.issue("FREE"), key: key).status == 200)
